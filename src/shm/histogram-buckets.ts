@@ -25,7 +25,7 @@ export function bucketBounds(index: number): { lower: number; upper: number } {
 
 /**
  * The value at quantile q (0..1) of a bucketed distribution, interpolated linearly inside the
- * bucket that holds the rank. Returns 0 for an empty histogram.
+ * bucket that holds the rank, so its error is at most half a bucket width. Returns 0 for an empty histogram.
  */
 export function quantile(buckets: ArrayLike<bigint>, count: bigint, q: number): number {
   if (count <= 0n) return 0;
@@ -38,7 +38,8 @@ export function quantile(buckets: ArrayLike<bigint>, count: bigint, q: number): 
     if (seen + n >= rank) {
       const { lower, upper } = bucketBounds(i);
       if (upper - lower === 1) return lower;
-      return lower + ((rank - seen) / n) * (upper - lower);
+      // The rank's share of the bucket, taken at the middle of its slice: one value reads as the bucket's middle.
+      return lower + ((rank - seen - 0.5) / n) * (upper - lower);
     }
     seen += n;
   }
