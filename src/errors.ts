@@ -53,6 +53,10 @@ export const ERROR_CODES = {
   PROXYCTL_ERR_RPC_PEER_CREDENTIALS: ExitCode.FAILURE,
   /** The peer's handler failed; the reply carries the peer's own code in `details.remoteCode`. */
   PROXYCTL_ERR_RPC_REMOTE: ExitCode.FAILURE,
+  /** The config file is not valid YAML or breaks the schema; `details.errors` lists every issue with file, line and column. */
+  PROXYCTL_ERR_CONFIG_INVALID: ExitCode.CONFIG,
+  /** The config file is missing or cannot be read (`details.errno` says why). */
+  PROXYCTL_ERR_CONFIG_READ: ExitCode.CONFIG,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,0 +1,116 @@
+import * as z from 'zod';
+import { parseAddress } from './address.js';
+import { parseDuration } from './duration.js';
+import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
+
+/**
+ * The shape of the config file, checked field by field. Every object is strict, so a typo in a
+ * key is an error rather than a silently ignored setting. What spans several fields (unique
+ * names, references, address clashes, which keys a listener or route needs) is checked in
+ * `cross-checks.ts`, so those errors are reported even when some field here is wrong.
+ */
+
+export const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+export const MAX_WORKERS = 64;
+export const DRAIN_DEFAULTS: DrainConfig = { strategy: 'gradual', drainTimeMs: 30_000, parentShutdownTimeMs: 45_000 };
+
+const name = z.string().regex(NAME_PATTERN, { error: 'must be letters, digits, "_" or "-" (it becomes part of stat names)' });
+
+const address = z.string({ error: 'must be a "host:port" string' }).transform((text, ctx) => {
+  const r = parseAddress(text);
+  if (r.ok) return r.address;
+  ctx.issues.push({ code: 'custom', message: r.message, input: text });
+  return z.NEVER;
+});
+
+const duration = z.string({ error: 'must be a duration string with a unit, such as 30s or 250ms' }).transform((text, ctx) => {
+  const r = parseDuration(text);
+  if (r.ok) return r.ms;
+  ctx.issues.push({ code: 'custom', message: r.message, input: text });
+  return z.NEVER;
+});
+
+const match = z.strictObject({
+  prefix: z.string().refine((p) => p.startsWith('/'), { error: 'must start with "/"' }),
+});
+
+const directResponse = z.strictObject({
+  status: z.int().min(200, { error: 'must be 200..599' }).max(599, { error: 'must be 200..599' }),
+  body: z.string({ error: 'must be a string (quote it if it looks like a number)' }).default(''),
+});
+
+// Which keys a route or listener needs depends on its other keys (exactly one of cluster and
+// directResponse; routes for http, cluster for tcp). Those rules live in cross-checks.ts, since
+// zod skips an object's refinements once a field inside it is wrong, and every error should
+// come out in one pass.
+const route = z.strictObject({ match, cluster: name.optional(), directResponse: directResponse.optional() });
+
+const listener = z.strictObject({
+  name,
+  address,
+  protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
+  routes: z.array(route).optional(),
+  cluster: name.optional(),
+});
+
+const cluster = z.strictObject({
+  name,
+  endpoints: z.array(address).min(1, { error: 'a cluster needs at least one endpoint' }),
+});
+
+const drain = z.strictObject({
+  strategy: z.enum(['gradual', 'immediate'], { error: 'must be "gradual" or "immediate"' }).default(DRAIN_DEFAULTS.strategy),
+  drainTime: duration.optional(),
+  parentShutdownTime: duration.optional(),
+});
+
+/** The whole file. Its output still has optional parts; `normalize` fills them in. */
+export const configFileSchema = z.strictObject({
+  workers: z.int({ error: 'must be a whole number' }).min(1, { error: `must be 1..${MAX_WORKERS}` }).max(MAX_WORKERS, { error: `must be 1..${MAX_WORKERS}` }).optional(),
+  admin: z.strictObject({ address }).optional(),
+  listeners: z.array(listener).min(1, { error: 'at least one listener is required' }),
+  clusters: z.array(cluster).default([]),
+  drain: drain.optional(),
+});
+
+export type ConfigFile = z.output<typeof configFileSchema>;
+
+/**
+ * Fills in the defaults and gives the config its final, documented shape (not yet frozen).
+ * Objects are built here key by key, so the JSON (and the hash) does not depend on the order
+ * of keys in the file.
+ */
+export function normalize(file: ConfigFile, cpus: number): ProxyConfig {
+  return {
+    workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
+    admin: file.admin === undefined ? null : { address: file.admin.address },
+    listeners: file.listeners.map(normalizeListener),
+    clusters: file.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints })),
+    drain: {
+      strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,
+      drainTimeMs: file.drain?.drainTime ?? DRAIN_DEFAULTS.drainTimeMs,
+      parentShutdownTimeMs: file.drain?.parentShutdownTime ?? DRAIN_DEFAULTS.parentShutdownTimeMs,
+    },
+  };
+}
+
+type FileListener = z.output<typeof listener>;
+type FileRoute = z.output<typeof route>;
+
+// The cross-checks guarantee the protocol rules before normalize runs; the throws mark a bug.
+function normalizeListener(l: FileListener): ListenerConfig {
+  const address = { host: l.address.host, port: l.address.port };
+  if (l.protocol === 'http') {
+    if (l.routes === undefined) throw new Error('unreachable: cross-checks require routes on http listeners');
+    return { name: l.name, address, protocol: 'http', routes: l.routes.map(normalizeRoute) };
+  }
+  if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
+  return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };
+}
+
+function normalizeRoute(r: FileRoute): RouteConfig {
+  const match = { prefix: r.match.prefix };
+  if (r.cluster !== undefined) return { match, cluster: r.cluster };
+  if (r.directResponse !== undefined) return { match, directResponse: { status: r.directResponse.status, body: r.directResponse.body } };
+  throw new Error('unreachable: cross-checks require exactly one of cluster or directResponse');
+}

@@ -1,0 +1,122 @@
+/**
+ * The proxyctl config, as the rest of the program sees it: validated, with every default
+ * filled in, durations in milliseconds, addresses parsed, and deeply frozen. An epoch gets one
+ * of these and never another; a new config is a new epoch.
+ *
+ * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
+ * an `Ms` suffix and an absent `admin` becomes `null`.
+ */
+
+/** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
+export interface SocketAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ProxyConfig {
+  /** Worker threads per epoch, 1..64. Default: the CPUs this process may use, at most 64. */
+  readonly workers: number;
+  /** The admin HTTP endpoint, or `null` when the file has no `admin` section (no endpoint). */
+  readonly admin: AdminConfig | null;
+  /** At least one. Names and addresses are unique. */
+  readonly listeners: readonly ListenerConfig[];
+  /** Possibly empty (a config that only sends direct responses needs none). Names are unique. */
+  readonly clusters: readonly ClusterConfig[];
+  readonly drain: DrainConfig;
+}
+
+export interface AdminConfig {
+  readonly address: SocketAddress;
+}
+
+/** A listener is either L7 (`http`, with routes) or L4 (`tcp`, straight to one cluster). */
+export type ListenerConfig = HttpListenerConfig | TcpListenerConfig;
+export type ListenerProtocol = ListenerConfig['protocol'];
+
+interface ListenerBase {
+  /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `listener.<name>.downstream_cx_total`. */
+  readonly name: string;
+  readonly address: SocketAddress;
+}
+
+export interface HttpListenerConfig extends ListenerBase {
+  readonly protocol: 'http';
+  /** At least one, tried in order; the first whose match fits the request wins. */
+  readonly routes: readonly RouteConfig[];
+}
+
+export interface TcpListenerConfig extends ListenerBase {
+  readonly protocol: 'tcp';
+  /** The name of a cluster defined in `clusters`. */
+  readonly cluster: string;
+}
+
+/** A route sends a request to a cluster, or answers it directly: exactly one of the two. */
+export type RouteConfig = ClusterRouteConfig | DirectResponseRouteConfig;
+
+export interface RouteMatch {
+  /** A path prefix; always starts with "/". "/" matches every request. */
+  readonly prefix: string;
+}
+
+export interface ClusterRouteConfig {
+  readonly match: RouteMatch;
+  /** The name of a cluster defined in `clusters`. */
+  readonly cluster: string;
+}
+
+export interface DirectResponseRouteConfig {
+  readonly match: RouteMatch;
+  readonly directResponse: DirectResponse;
+}
+
+export interface DirectResponse {
+  /** 200..599. */
+  readonly status: number;
+  /** Sent as is. Default: "" (an empty body). */
+  readonly body: string;
+}
+
+export interface ClusterConfig {
+  /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `cluster.<name>.upstream_rq_total`. */
+  readonly name: string;
+  /** At least one; static for now (discovery comes later). */
+  readonly endpoints: readonly SocketAddress[];
+}
+
+/** How an epoch that is being replaced lets go of its connections. */
+export interface DrainConfig {
+  /** `gradual` (default) asks a growing share of connections to close over the drain time; `immediate` asks all at once. */
+  readonly strategy: DrainStrategy;
+  /** How long the old epoch drains before it stops serving. Default: 30 s. */
+  readonly drainTimeMs: number;
+  /** When the old epoch is terminated at the latest; never less than `drainTimeMs`. Default: 45 s. */
+  readonly parentShutdownTimeMs: number;
+}
+
+export type DrainStrategy = 'gradual' | 'immediate';
+
+/** A config that passed validation, with what later code logs about it. */
+export interface LoadedConfig {
+  readonly config: ProxyConfig;
+  /** First 12 hex digits of the SHA-256 of the normalized config as JSON. */
+  readonly hash: string;
+  /** The file name (or other label) the text came from, as used in error positions. */
+  readonly source: string;
+}
+
+/** One problem in a config file, at a 1-based line and column. */
+export interface ConfigIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** Where in the document: `listeners[0].routes[1].cluster`, `(root)`, or `(yaml)` for syntax errors. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Knobs for tests and for hosts that want to pin what "default" means. */
+export interface ParseOptions {
+  /** CPUs to assume for the default worker count. Default: `os.availableParallelism()`. */
+  readonly cpus?: number;
+}
