@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "peercred",
-      "sources": ["native/peercred.c"],
+      "target_name": "proxyctl_native",
+      "sources": ["native/sockets.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra"]
     }

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   PROXYCTL_ERR_NOT_RUNNING: ExitCode.UNAVAILABLE,
   /** A command-line flag or argument is malformed (bad regex, out-of-range number). */
   PROXYCTL_ERR_USAGE: ExitCode.USAGE,
+  /** A listening socket could not be bound or put in the listen state (address in use, no permission). */
+  PROXYCTL_ERR_LISTEN: ExitCode.FAILURE,
   /** The runtime directory is missing, not ours, or open to other users. */
   PROXYCTL_ERR_RUNTIME_DIR: ExitCode.FAILURE,
   /** The hot-restart peer speaks another protocol or stats layout version. */

@@ -1,5 +1,5 @@
 /**
- * Peer credential check for the hot-restart socket (native/peercred.c, SO_PEERCRED).
+ * Peer credential check for the hot-restart socket (native/sockets.c, SO_PEERCRED).
  *
  * What is checked, exactly: on Linux, right after a connection is accepted (server) or
  * established (client), we ask the kernel for the peer's credentials as they were when the
@@ -13,46 +13,23 @@
  * Where the addon is missing (not built, or not Linux) the check is skipped, and
  * peerCredentialsSupported() says so; callers log that once rather than failing.
  */
-import { createRequire } from 'node:module';
 import { ProxyctlError } from '../errors.js';
+import { nativeSockets } from '../native.js';
 import type { PeerCredentials } from './types.js';
 
 /** One line for the README and `proxyctl --help`. */
 export const PEER_CREDENTIALS_POLICY =
   "On Linux, both ends of the hot-restart socket check the peer's effective uid with SO_PEERCRED and refuse any peer whose uid differs from their own (root included: root only talks to root); elsewhere, the 0700 runtime directory is the only guard.";
 
-interface PeerCredAddon {
-  supported: boolean;
-  peerCred(fd: number): PeerCredentials | null;
-}
-
-let addon: PeerCredAddon | null | undefined;
-
-function isAddon(value: unknown): value is PeerCredAddon {
-  return typeof value === 'object' && value !== null && typeof (value as { peerCred?: unknown }).peerCred === 'function' && (value as { supported?: unknown }).supported === true;
-}
-
-function loadAddon(): PeerCredAddon | null {
-  if (addon !== undefined) return addon;
-  try {
-    // Compiled to dist/src/uds-rpc/peercred.js; node-gyp puts the addon in build/Release at the package root.
-    const loaded: unknown = createRequire(import.meta.url)('../../../build/Release/peercred.node');
-    addon = isAddon(loaded) ? loaded : null;
-  } catch {
-    addon = null;
-  }
-  return addon;
-}
-
 /** True when peer uids are actually checked on this machine. */
 export function peerCredentialsSupported(): boolean {
-  return loadAddon() !== null;
+  return nativeSockets()?.supported === true;
 }
 
 /** The kernel's credentials for the peer of connected socket `fd`, or null when unsupported. */
 export function readPeerCredentials(fd: number): PeerCredentials | null {
-  const native = loadAddon();
-  return native === null ? null : native.peerCred(fd);
+  const native = nativeSockets();
+  return native === null || !native.supported ? null : native.peerCred(fd);
 }
 
 /** Our effective uid, the one peers must match; undefined where Node has no uids (Windows). */

@@ -1,18 +1,24 @@
 /*
- * peercred: the one syscall proxyctl needs that Node does not expose. Given the fd of a
- * connected Unix-domain stream socket, returns the credentials the kernel recorded for the
- * peer when the connection was made: { pid, uid, gid } (uid and gid are effective ids).
+ * The two socket syscalls proxyctl needs that Node does not expose.
  *
- * Linux only (SO_PEERCRED). Elsewhere peerCred() returns null and `supported` is false, so
- * the TypeScript side can say that peer checks are off instead of pretending they ran.
+ * peerCred(fd): given the fd of a connected Unix-domain stream socket, returns the
+ * credentials the kernel recorded for the peer when the connection was made: { pid, uid, gid }
+ * (uid and gid are effective ids). Linux only (SO_PEERCRED). Elsewhere it returns null and
+ * `supported` is false, so the TypeScript side can say that peer checks are off instead of
+ * pretending they ran.
+ *
+ * listen(fd, backlog): listen(2) on a bound socket without accepting on it. The supervisor
+ * keeps every listening socket but never accepts; Node can only listen by also starting to
+ * accept. Listening early means connections that arrive while no epoch accepts (start-up, a
+ * crash, a respawn) wait in the kernel backlog instead of being refused.
  */
 #if defined(__linux__)
 #define _GNU_SOURCE /* struct ucred */
+#endif
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#endif
 
 #include <node_api.h>
 
@@ -65,10 +71,33 @@ static napi_value peer_cred(napi_env env, napi_callback_info info) {
 #endif
 }
 
+static napi_value listen_fd(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd = -1, backlog = 0;
+
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 ||
+      napi_get_value_int32(env, argv[1], &backlog) != napi_ok || backlog < 1) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "listen(fd, backlog): fd >= 0 and backlog >= 1 required");
+    return NULL;
+  }
+  if (listen(fd, backlog) != 0) {
+    char msg[128];
+    int err = errno;
+    snprintf(msg, sizeof(msg), "listen() failed: %s (errno %d)", strerror(err), err);
+    napi_throw_error(env, "ERR_LISTEN", msg);
+    return NULL;
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, supported;
   if (napi_create_function(env, "peerCred", NAPI_AUTO_LENGTH, peer_cred, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "peerCred", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "listen", NAPI_AUTO_LENGTH, listen_fd, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "listen", fn) != napi_ok) return NULL;
   if (napi_get_boolean(env, kSupported, &supported) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "supported", supported) != napi_ok) return NULL;
   return exports;

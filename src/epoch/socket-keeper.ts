@@ -1,0 +1,132 @@
+import { closeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { ProxyctlError, errnoCode } from '../errors.js';
+import type { ListenerConfig, SocketAddress } from '../config/types.js';
+import { nativeSockets } from '../native.js';
+
+interface ReuseportModule {
+  createReuseportFd(port: number, host: string): number;
+}
+const { createReuseportFd } = createRequire(import.meta.url)('node-unix-socket') as ReuseportModule;
+
+/** The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
+const BACKLOG = 4096;
+
+/** One listening socket the supervisor holds: listener `address`, worker slot `slot`. */
+export interface KeptSocket {
+  readonly address: string;
+  readonly slot: number;
+  readonly fd: number;
+}
+
+export function addressKey(a: SocketAddress): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
+}
+
+/**
+ * The socket keeper: the supervisor binds every listening socket once, puts it in the listen
+ * state (so connections queue in the kernel while no epoch accepts) and holds it for as long
+ * as some config needs it. Each listener gets one SO_REUSEPORT socket per worker slot, so
+ * each worker of an epoch has its own accept queue. Epochs get copies over the hot-restart
+ * RPC; closing a copy never closes the socket, because the keeper still holds it.
+ */
+export class SocketKeeper {
+  readonly #byAddress = new Map<string, KeptSocket[]>();
+
+  /**
+   * Makes sure every listener in `listeners` has at least `slots` sockets; binds what is
+   * missing. Throws PROXYCTL_ERR_LISTEN (address in use, not permitted) having bound nothing
+   * new, so a bad reload leaves the keeper as it was.
+   */
+  async ensure(listeners: readonly ListenerConfig[], slots: number): Promise<void> {
+    const added: KeptSocket[] = [];
+    try {
+      for (const l of listeners) {
+        const key = addressKey(l.address);
+        const have = this.#byAddress.get(key) ?? [];
+        if (have.length === 0) await assertUnused(l.address, key);
+        for (let slot = have.length; slot < slots; slot++) added.push({ address: key, slot, fd: bindListening(l.address, key) });
+      }
+    } catch (err: unknown) {
+      for (const s of added) closeQuietly(s.fd);
+      throw err;
+    }
+    for (const s of added) {
+      const list = this.#byAddress.get(s.address) ?? [];
+      list.push(s);
+      this.#byAddress.set(s.address, list);
+    }
+  }
+
+  /** The sockets of `listeners`, in listener order then slot order. */
+  socketsFor(listeners: readonly ListenerConfig[]): KeptSocket[] {
+    return listeners.flatMap((l) => this.#byAddress.get(addressKey(l.address)) ?? []);
+  }
+
+  /** Closes the sockets of every address that no config in `keep` still uses. */
+  release(keep: readonly (readonly ListenerConfig[])[]): void {
+    const wanted = new Set(keep.flatMap((ls) => ls.map((l) => addressKey(l.address))));
+    for (const [key, list] of this.#byAddress) {
+      if (wanted.has(key)) continue;
+      for (const s of list) closeQuietly(s.fd);
+      this.#byAddress.delete(key);
+    }
+  }
+
+  closeAll(): void {
+    this.release([]);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const list of this.#byAddress.values()) n += list.length;
+    return n;
+  }
+}
+
+/**
+ * SO_REUSEPORT lets any process of the same user join a port's group and silently take a share
+ * of its connections: a second proxyctl (another base id) or a stray server on our address
+ * would do exactly that. A plain bind first, without SO_REUSEPORT, fails with EADDRINUSE if
+ * anybody listens there, and turns that into a clear error instead.
+ */
+function assertUnused(address: SocketAddress, key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: Error) => {
+      const errno = errnoCode(err);
+      reject(new ProxyctlError('PROXYCTL_ERR_LISTEN', errno === 'EADDRINUSE' ? `${key} is already in use by another process` : `cannot bind ${key}: ${err.message}`, { address: key, errno }, { cause: err }));
+    });
+    probe.listen({ host: address.host, port: address.port, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+function bindListening(address: SocketAddress, key: string): number {
+  const native = nativeSockets();
+  if (native === null) {
+    throw new ProxyctlError('PROXYCTL_ERR_LISTEN', 'the native socket addon is not built (run npm ci): cannot listen without accepting', { address: key });
+  }
+  const host = address.host === 'localhost' ? '127.0.0.1' : address.host;
+  let fd: number;
+  try {
+    fd = createReuseportFd(address.port, host);
+  } catch (err: unknown) {
+    throw new ProxyctlError('PROXYCTL_ERR_LISTEN', `cannot bind ${key}: ${err instanceof Error ? err.message : String(err)}`, { address: key, errno: errnoCode(err) }, { cause: err });
+  }
+  try {
+    native.listen(fd, BACKLOG);
+  } catch (err: unknown) {
+    closeQuietly(fd);
+    throw new ProxyctlError('PROXYCTL_ERR_LISTEN', `cannot listen on ${key}: ${err instanceof Error ? err.message : String(err)}`, { address: key }, { cause: err });
+  }
+  return fd;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed: nothing held
+  }
+}

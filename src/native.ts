@@ -1,0 +1,31 @@
+import { createRequire } from 'node:module';
+
+/** What native/sockets.c exports (built by node-gyp on install into build/Release). */
+export interface NativeSockets {
+  /** True on Linux, where SO_PEERCRED exists. */
+  supported: boolean;
+  peerCred(fd: number): { pid: number; uid: number; gid: number } | null;
+  /** listen(2) without accepting. Throws with code ERR_LISTEN. */
+  listen(fd: number, backlog: number): void;
+}
+
+let loaded: NativeSockets | null | undefined;
+
+function isNativeSockets(value: unknown): value is NativeSockets {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<Record<keyof NativeSockets, unknown>>;
+  return typeof v.peerCred === 'function' && typeof v.listen === 'function' && typeof v.supported === 'boolean';
+}
+
+/** The addon, or null when it was not built (the callers say what that turns off). */
+export function nativeSockets(): NativeSockets | null {
+  if (loaded !== undefined) return loaded;
+  try {
+    // Compiled to dist/src/native.js; node-gyp puts the addon in build/Release at the package root.
+    const mod: unknown = createRequire(import.meta.url)('../../build/Release/proxyctl_native.node');
+    loaded = isNativeSockets(mod) ? mod : null;
+  } catch {
+    loaded = null;
+  }
+  return loaded;
+}
