@@ -1,0 +1,81 @@
+/**
+ * Network filter `tcp_proxy` (L4): each downstream connection gets one upstream connection to
+ * the next endpoint of the cluster; bytes are piped both ways with backpressure, and a FIN in
+ * one direction is passed on as a FIN (half-close) without closing the other direction.
+ * Per-connection handlers are fine here: there is no per-request work at L4.
+ */
+import { connect, type Socket } from 'node:net';
+import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../types.js';
+import type { ClusterRuntime } from '../upstream/cluster.js';
+
+export class TcpProxyConnection implements DownstreamConnection {
+  private readonly upstream: Socket;
+  private connected = false;
+
+  constructor(
+    readonly socket: Socket,
+    cluster: ClusterRuntime,
+    private readonly ctx: ConnectionContext,
+  ) {
+    const pool = cluster.pools[cluster.lb.pick()];
+    if (pool === undefined) throw new Error(`cluster ${cluster.snapshot.name} has no endpoints`);
+    const stats = pool.stats;
+    stats.cxTotal.inc();
+    stats.cxActive.inc();
+    const ds = socket;
+    ds.allowHalfOpen = true;
+    ds.setNoDelay(true);
+    const us = connect({ host: pool.endpoint.host, port: pool.endpoint.port, allowHalfOpen: true, noDelay: true });
+    this.upstream = us;
+    us.on('connect', () => {
+      this.connected = true;
+    });
+    ds.on('data', (d: Buffer) => {
+      if (!us.write(d)) ds.pause();
+    });
+    us.on('drain', () => ds.resume());
+    us.on('data', (d: Buffer) => {
+      if (!ds.write(d)) us.pause();
+    });
+    ds.on('drain', () => us.resume());
+    ds.on('end', () => us.end());
+    us.on('end', () => ds.end());
+    ds.on('error', ignoreError);
+    us.on('error', ignoreError);
+    us.on('close', (hadError: boolean) => {
+      stats.cxActive.dec();
+      if (!this.connected) {
+        stats.cxConnectFail.inc();
+        ds.destroy();
+      } else if (hadError) ds.destroy();
+      else ds.end();
+    });
+    ds.on('close', (hadError: boolean) => {
+      if (hadError) us.destroy();
+      else us.end();
+      this.ctx.onClosed(this);
+    });
+  }
+
+  onTick(): void {}
+
+  /** TCP has no in-band way to ask for a close: connections stay until the deadline's closeAll. */
+  drain(): void {}
+
+  closeIfIdle(): boolean {
+    return false;
+  }
+
+  destroy(): void {
+    this.upstream.destroy();
+    this.socket.destroy();
+  }
+}
+
+function ignoreError(): void {}
+
+export const tcpProxy: NetworkFilterFactory = {
+  name: 'tcp_proxy',
+  protocol: 'tcp',
+  accept: (socket, ctx) => new TcpProxyConnection(socket, ctx.tcpCluster as ClusterRuntime, ctx),
+};

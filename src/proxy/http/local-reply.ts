@@ -1,0 +1,22 @@
+/** Responses the proxy makes itself (404, 503, …): built once per process, like direct responses. */
+import { directResponse } from '../snapshot.js';
+import type { DirectResponseSnapshot } from '../types.js';
+
+const cache = new Map<number, DirectResponseSnapshot>();
+
+export function localReply(status: number): DirectResponseSnapshot {
+  let r = cache.get(status);
+  if (r === undefined) {
+    r = directResponse({ status, body: `${status}\n` });
+    cache.set(status, r);
+  }
+  return r;
+}
+
+// Resolved up front so the hot path holds the objects, not a lookup.
+export const REPLY_400 = localReply(400);
+export const REPLY_404 = localReply(404);
+export const REPLY_431 = localReply(431);
+export const REPLY_502 = localReply(502);
+export const REPLY_503 = localReply(503);
+export const REPLY_504 = localReply(504);

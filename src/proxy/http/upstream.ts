@@ -1,0 +1,76 @@
+/**
+ * One HTTP/1.1 connection to an upstream endpoint, pooled between requests. It is a thin
+ * wrapper: the downstream connection that owns it for one exchange (its `owner`) parses the
+ * response, because that is where the bytes are going. Handlers are bound once per socket,
+ * never per request.
+ */
+import { connect, type Socket } from 'node:net';
+import type { EndpointPool, Pooled } from '../upstream/pool.js';
+
+/** What a downstream exchange must handle for the upstream connection it holds. */
+export interface UpstreamOwner {
+  onUpstreamData(chunk: Buffer): void;
+  /** The upstream's write buffer drained (request-body backpressure). */
+  onUpstreamDrain(): void;
+  onUpstreamClose(up: UpstreamHttp): void;
+}
+
+export class UpstreamHttp implements Pooled {
+  readonly socket: Socket;
+  owner: UpstreamOwner | null = null;
+  idleSince = 0;
+  /** Whether this connection already carried a request (a stale reuse may be retried once). */
+  used = false;
+  private connected = false;
+  private closed = false;
+
+  constructor(readonly pool: EndpointPool<UpstreamHttp>) {
+    const ep = pool.endpoint;
+    pool.stats.cxTotal.inc();
+    pool.stats.cxActive.inc();
+    this.socket = connect({ host: ep.host, port: ep.port, noDelay: true });
+    this.socket.on('connect', this.onConnect);
+    this.socket.on('data', this.onData);
+    this.socket.on('drain', this.onDrain);
+    this.socket.on('error', ignoreError); // 'close' follows and carries the consequence
+    this.socket.on('close', this.onClose);
+  }
+
+  get alive(): boolean {
+    return !this.closed && !this.socket.destroyed && this.socket.writable;
+  }
+
+  get wasConnected(): boolean {
+    return this.connected;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private readonly onConnect = (): void => {
+    this.connected = true;
+  };
+
+  private readonly onData = (chunk: Buffer): void => {
+    const o = this.owner;
+    if (o !== null) o.onUpstreamData(chunk);
+    else this.socket.destroy(); // bytes on an idle connection: framing doubt, retire it
+  };
+
+  private readonly onDrain = (): void => {
+    if (this.owner !== null) this.owner.onUpstreamDrain();
+  };
+
+  private readonly onClose = (): void => {
+    this.closed = true;
+    this.pool.stats.cxActive.dec();
+    if (!this.connected) this.pool.stats.cxConnectFail.inc();
+    this.pool.forget(this);
+    const o = this.owner;
+    this.owner = null;
+    if (o !== null) o.onUpstreamClose(this);
+  };
+}
+
+function ignoreError(): void {}

@@ -1,0 +1,6 @@
+/** The data plane: one `DataPlane` per worker thread. */
+export { DataPlane, DEFAULT_TIMEOUTS, TICK_MS } from './data-plane.js';
+export { buildSnapshot } from './snapshot.js';
+export { NETWORK_FILTERS } from './filters/index.js';
+export { roundRobin, RoundRobin } from './lb/round-robin.js';
+export type * from './types.js';

@@ -1,0 +1,109 @@
+/**
+ * One listening socket in one worker: accepts connections, hands each to the network filter of
+ * the listener's protocol, and keeps the set the plane drains and closes. It is also the
+ * `ConnectionContext` its connections read config from; `bind` swaps that config (RCU).
+ */
+import type { Server, Socket } from 'node:net';
+import type { ClusterRuntime } from './upstream/cluster.js';
+import type { ConnectionContext, DownstreamConnection, HttpTimeouts, ListenerSnapshot, RouteEntry } from './types.js';
+import { NETWORK_FILTERS } from './filters/index.js';
+
+/** What a listener needs from its plane. */
+export interface ListenerHost {
+  readonly clock: { readonly now: number };
+  readonly timeouts: HttpTimeouts;
+  drainAtForNew(): number;
+  drainDeadline(): number;
+  connectionClosed(): void;
+}
+
+export class ListenerRuntime implements ConnectionContext {
+  listener: ListenerSnapshot;
+  routes: readonly RouteEntry[] = [];
+  tcpCluster: ClusterRuntime | null = null;
+  readonly conns = new Set<DownstreamConnection>();
+  private accepting = true;
+
+  constructor(
+    readonly name: string,
+    readonly server: Server,
+    private readonly host: ListenerHost,
+    listener: ListenerSnapshot,
+    clusters: ReadonlyMap<string, ClusterRuntime>,
+  ) {
+    this.listener = listener;
+    this.bind(listener, clusters);
+    server.on('connection', this.onConnection);
+  }
+
+  get timeouts(): HttpTimeouts {
+    return this.host.timeouts;
+  }
+
+  get clock(): { readonly now: number } {
+    return this.host.clock;
+  }
+
+  /** Points this listener at a new snapshot; connections pick it up at their next request. */
+  bind(listener: ListenerSnapshot, clusters: ReadonlyMap<string, ClusterRuntime>): void {
+    if (listener.protocol === 'http') {
+      this.routes = listener.routes.map((r) => ({
+        prefix: r.prefix,
+        direct: r.direct,
+        cluster: r.cluster === null ? null : mustRuntime(clusters, r.cluster.name),
+      }));
+      this.tcpCluster = null;
+    } else {
+      this.routes = [];
+      this.tcpCluster = mustRuntime(clusters, listener.cluster.name);
+    }
+    this.listener = listener;
+  }
+
+  drainAtForNew(): number {
+    return this.host.drainAtForNew();
+  }
+
+  drainDeadline(): number {
+    return this.host.drainDeadline();
+  }
+
+  onClosed(conn: DownstreamConnection): void {
+    if (this.conns.delete(conn)) {
+      this.listener.stats.cxActive.dec();
+      this.host.connectionClosed();
+    }
+  }
+
+  stopAccepting(): void {
+    if (!this.accepting) return;
+    this.accepting = false;
+    this.server.off('connection', this.onConnection);
+    this.server.close();
+  }
+
+  private readonly onConnection = (socket: Socket): void => {
+    if (!this.accepting) {
+      socket.destroy();
+      return;
+    }
+    const stats = this.listener.stats;
+    stats.cxTotal.inc();
+    stats.cxActive.inc();
+    let conn: DownstreamConnection;
+    try {
+      conn = NETWORK_FILTERS[this.listener.protocol].accept(socket, this);
+    } catch {
+      stats.cxActive.dec();
+      socket.destroy();
+      return;
+    }
+    this.conns.add(conn);
+  };
+}
+
+function mustRuntime(clusters: ReadonlyMap<string, ClusterRuntime>, name: string): ClusterRuntime {
+  const c = clusters.get(name);
+  if (c === undefined) throw new Error(`listener refers to unknown cluster ${name}`);
+  return c;
+}

@@ -1,0 +1,114 @@
+/**
+ * Builds the immutable per-worker snapshot from a validated config: every stat handle and every
+ * direct-response byte is resolved here, once, so the request path never looks anything up by
+ * name. Call it in the thread that will use the snapshot (stat handles are views on that
+ * thread's mapping); the main thread posts the plain `ProxyConfig`.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { ClusterConfig, DirectResponse, ListenerConfig, ProxyConfig } from '../config/types.js';
+import type { StatsStore } from '../shm/types.js';
+import type {
+  ClusterSnapshot,
+  ClusterStats,
+  ConfigSnapshot,
+  DirectResponseSnapshot,
+  EndpointSnapshot,
+  HttpStats,
+  ListenerSnapshot,
+  ListenerStats,
+  RouteSnapshot,
+} from './types.js';
+
+let nextVersion = 1;
+
+export function buildSnapshot(config: ProxyConfig, stats: StatsStore): ConfigSnapshot {
+  const clusters = new Map<string, ClusterSnapshot>();
+  for (const c of config.clusters) clusters.set(c.name, clusterSnapshot(c, stats));
+  const listeners = new Map<string, ListenerSnapshot>();
+  for (const l of config.listeners) listeners.set(l.name, listenerSnapshot(l, clusters, stats));
+  return Object.freeze({ version: nextVersion++, listeners, clusters });
+}
+
+function clusterSnapshot(c: ClusterConfig, stats: StatsStore): ClusterSnapshot {
+  const endpoints: EndpointSnapshot[] = c.endpoints.map((e) => ({
+    host: e.host,
+    port: e.port,
+    key: e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`,
+  }));
+  return Object.freeze({ name: c.name, endpoints: Object.freeze(endpoints), stats: clusterStats(c.name, stats) });
+}
+
+export function clusterStats(name: string, stats: StatsStore): ClusterStats {
+  const p = `cluster.${name}.`;
+  return {
+    rqTotal: stats.counter(`${p}upstream_rq_total`),
+    cxTotal: stats.counter(`${p}upstream_cx_total`),
+    cxActive: stats.gauge(`${p}upstream_cx_active`),
+    cxConnectFail: stats.counter(`${p}upstream_cx_connect_fail`),
+    rq503: stats.counter(`${p}upstream_rq_503`),
+    rq504: stats.counter(`${p}upstream_rq_504`),
+    rqProtocolError: stats.counter(`${p}upstream_rq_protocol_error`),
+  };
+}
+
+export function listenerStats(name: string, stats: StatsStore): ListenerStats {
+  const p = `listener.${name}.`;
+  return {
+    cxTotal: stats.counter(`${p}downstream_cx_total`),
+    cxActive: stats.gauge(`${p}downstream_cx_active`),
+    cxDrainClose: stats.counter(`${p}downstream_cx_drain_close`),
+    cxDrainIdleClose: stats.counter(`${p}downstream_cx_drain_idle_close`),
+    cxDrainForced: stats.counter(`${p}downstream_cx_drain_forced`),
+  };
+}
+
+export function httpStats(name: string, stats: StatsStore): HttpStats {
+  const p = `http.${name}.`;
+  const rqTotal = stats.counter(`${p}downstream_rq_total`);
+  return {
+    rqTotal,
+    // Index 0 is never a status class; it aliases rq_total only to keep the array dense.
+    rqByClass: [rqTotal, ...[1, 2, 3, 4, 5].map((k) => stats.counter(`${p}downstream_rq_${k}xx`))],
+    rqTime: stats.histogram(`${p}downstream_rq_time`),
+    rqProtocolError: stats.counter(`${p}downstream_rq_protocol_error`),
+    rqResponseReset: stats.counter(`${p}downstream_rq_response_reset`),
+  };
+}
+
+function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore): ListenerSnapshot {
+  const lstats = listenerStats(l.name, stats);
+  if (l.protocol === 'tcp') {
+    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster) });
+  }
+  const routes: RouteSnapshot[] = l.routes.map((r) =>
+    Object.freeze({
+      prefix: Buffer.from(r.match.prefix, 'latin1'),
+      cluster: 'cluster' in r ? mustCluster(clusters, r.cluster) : null,
+      direct: 'directResponse' in r ? directResponse(r.directResponse) : null,
+    }),
+  );
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), routes: Object.freeze(routes) });
+}
+
+function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {
+  const c = clusters.get(name);
+  // The config's cross-checks guarantee this; a snapshot with a dangling reference is a bug.
+  if (c === undefined) throw new Error(`route refers to unknown cluster ${name}`);
+  return c;
+}
+
+/** The three wire images of a direct response, built once per snapshot. */
+export function directResponse(d: DirectResponse): DirectResponseSnapshot {
+  const body = Buffer.from(d.body, 'utf8');
+  const head = (conn: string): string =>
+    `HTTP/1.1 ${d.status} ${STATUS_CODES[d.status] ?? 'Unknown'}\r\n` +
+    `content-type: text/plain\r\ncontent-length: ${body.length}\r\n${conn}\r\n`;
+  const image = (conn: string): [Buffer, number] => {
+    const h = Buffer.from(head(conn), 'latin1');
+    return [Buffer.concat([h, body]), h.length];
+  };
+  const [keepAlive, ka] = image('');
+  const [close, cl] = image('connection: close\r\n');
+  const [keepAlive10, ka10] = image('connection: keep-alive\r\n');
+  return Object.freeze({ status: d.status, keepAlive, close, keepAlive10, headBytes: { keepAlive: ka, close: cl, keepAlive10: ka10 } });
+}
