@@ -7,6 +7,11 @@
  * `supported` is false, so the TypeScript side can say that peer checks are off instead of
  * pretending they ran.
  *
+ * reuseportSocket(host, port): a TCP socket with SO_REUSEADDR and SO_REUSEPORT, bound to an
+ * IPv4 or IPv6 literal, close-on-exec. One per worker slot, so each worker has its own accept
+ * queue. (node-unix-socket does this too, but 5 of its 7 platform packages are not published,
+ * which makes `npm ci` refuse its lock file.)
+ *
  * listen(fd, backlog): listen(2) on a bound socket without accepting on it. The supervisor
  * keeps every listening socket but never accepts; Node can only listen by also starting to
  * accept. Listening early means connections that arrive while no epoch accepts (start-up, a
@@ -19,6 +24,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 
 #include <node_api.h>
 
@@ -71,6 +79,65 @@ static napi_value peer_cred(napi_env env, napi_callback_info info) {
 #endif
 }
 
+static napi_value throw_errno(napi_env env, const char *code, const char *what) {
+  char msg[160];
+  int err = errno;
+  snprintf(msg, sizeof(msg), "%s failed: %s (errno %d)", what, strerror(err), err);
+  napi_throw_error(env, code, msg);
+  return NULL;
+}
+
+static napi_value reuseport_socket(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  char host[64];
+  size_t host_len = 0;
+  int32_t port = -1;
+  struct sockaddr_storage addr;
+  socklen_t addr_len;
+  int one = 1, fd;
+  napi_value result;
+
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 2 || napi_get_value_string_utf8(env, argv[0], host, sizeof(host), &host_len) != napi_ok ||
+      napi_get_value_int32(env, argv[1], &port) != napi_ok || port < 0 || port > 65535) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "reuseportSocket(host, port): an IP literal and a port 0..65535");
+    return NULL;
+  }
+  memset(&addr, 0, sizeof(addr));
+  if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&addr)->sin_addr) == 1) {
+    struct sockaddr_in *a = (struct sockaddr_in *)&addr;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    addr_len = sizeof(*a);
+  } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&addr)->sin6_addr) == 1) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&addr;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    addr_len = sizeof(*a);
+  } else {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", "reuseportSocket: host is not an IPv4 or IPv6 literal");
+    return NULL;
+  }
+  fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "ERR_SOCKET", "socket()");
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return throw_errno(env, "ERR_SOCKET", "setsockopt(SO_REUSEPORT)");
+  }
+  if (bind(fd, (struct sockaddr *)&addr, addr_len) != 0) {
+    int err = errno;
+    close(fd);
+    errno = err;
+    return throw_errno(env, err == EADDRINUSE ? "EADDRINUSE" : "ERR_BIND", "bind()");
+  }
+  if (napi_create_int32(env, fd, &result) != napi_ok) return NULL;
+  return result;
+}
+
 static napi_value listen_fd(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
@@ -82,13 +149,7 @@ static napi_value listen_fd(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "listen(fd, backlog): fd >= 0 and backlog >= 1 required");
     return NULL;
   }
-  if (listen(fd, backlog) != 0) {
-    char msg[128];
-    int err = errno;
-    snprintf(msg, sizeof(msg), "listen() failed: %s (errno %d)", strerror(err), err);
-    napi_throw_error(env, "ERR_LISTEN", msg);
-    return NULL;
-  }
+  if (listen(fd, backlog) != 0) return throw_errno(env, "ERR_LISTEN", "listen()");
   return NULL;
 }
 
@@ -96,6 +157,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, supported;
   if (napi_create_function(env, "peerCred", NAPI_AUTO_LENGTH, peer_cred, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "peerCred", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "reuseportSocket", NAPI_AUTO_LENGTH, reuseport_socket, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "reuseportSocket", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "listen", NAPI_AUTO_LENGTH, listen_fd, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listen", fn) != napi_ok) return NULL;
   if (napi_get_boolean(env, kSupported, &supported) != napi_ok) return NULL;

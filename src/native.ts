@@ -5,6 +5,8 @@ export interface NativeSockets {
   /** True on Linux, where SO_PEERCRED exists. */
   supported: boolean;
   peerCred(fd: number): { pid: number; uid: number; gid: number } | null;
+  /** A bound, not yet listening TCP socket with SO_REUSEPORT; `host` is an IP literal. */
+  reuseportSocket(host: string, port: number): number;
   /** listen(2) without accepting. Throws with code ERR_LISTEN. */
   listen(fd: number, backlog: number): void;
 }
@@ -14,7 +16,7 @@ let loaded: NativeSockets | null | undefined;
 function isNativeSockets(value: unknown): value is NativeSockets {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof NativeSockets, unknown>>;
-  return typeof v.peerCred === 'function' && typeof v.listen === 'function' && typeof v.supported === 'boolean';
+  return typeof v.peerCred === 'function' && typeof v.listen === 'function' && typeof v.reuseportSocket === 'function' && typeof v.supported === 'boolean';
 }
 
 /** The addon, or null when it was not built (the callers say what that turns off). */

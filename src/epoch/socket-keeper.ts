@@ -1,14 +1,9 @@
 import { closeSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import type { ListenerConfig, SocketAddress } from '../config/types.js';
 import { nativeSockets } from '../native.js';
 
-interface ReuseportModule {
-  createReuseportFd(port: number, host: string): number;
-}
-const { createReuseportFd } = createRequire(import.meta.url)('node-unix-socket') as ReuseportModule;
 
 /** The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
 const BACKLOG = 4096;
@@ -110,7 +105,7 @@ function bindListening(address: SocketAddress, key: string): number {
   const host = address.host === 'localhost' ? '127.0.0.1' : address.host;
   let fd: number;
   try {
-    fd = createReuseportFd(address.port, host);
+    fd = native.reuseportSocket(host, address.port);
   } catch (err: unknown) {
     throw new ProxyctlError('PROXYCTL_ERR_LISTEN', `cannot bind ${key}: ${err instanceof Error ? err.message : String(err)}`, { address: key, errno: errnoCode(err) }, { cause: err });
   }
