@@ -291,7 +291,8 @@ export class StatsRegion implements StatsStore {
       const at = (this.header.sections.directory + e.id * ENTRY_BYTES) >>> 2;
       nameEnd = Math.max(nameEnd, (this.#i32[at + (ENTRY.nameOffset >>> 2)] as number) + bytes.length);
       dataEnd = Math.max(dataEnd, (this.#i32[at + (ENTRY.dataWord >>> 2)] as number) + wordsFor(e.kind));
-      if (this.#lookup(bytes, hashName(bytes)) !== e.id) this.#insertIndex(e.id, hashName(bytes));
+      const hash = hashName(bytes);
+      if (this.#lookup(bytes, hash) !== e.id) this.#insertIndex(e.id, hash);
     }
     if (Atomics.load(this.#i32, HEADER.nameUsed >>> 2) < nameEnd) Atomics.store(this.#i32, HEADER.nameUsed >>> 2, nameEnd);
     if (Atomics.load(this.#i32, HEADER.dataUsed >>> 2) < dataEnd) Atomics.store(this.#i32, HEADER.dataUsed >>> 2, dataEnd);
