@@ -59,6 +59,16 @@ export const ERROR_CODES = {
   PROXYCTL_ERR_CONFIG_INVALID: ExitCode.CONFIG,
   /** The config file is missing or cannot be read (`details.errno` says why). */
   PROXYCTL_ERR_CONFIG_READ: ExitCode.CONFIG,
+  /** A supervisor already runs under this base id (`details.pid`); it was left untouched. */
+  PROXYCTL_ERR_ALREADY_RUNNING: ExitCode.FAILURE,
+  /** The new epoch exited, crashed or was refused before it said ready; the serving epoch was not touched. */
+  PROXYCTL_ERR_EPOCH_FAILED: ExitCode.TEMPFAIL,
+  /** The new epoch missed a deadline on its way to ready (`details.step`) and was killed. */
+  PROXYCTL_ERR_READY_TIMEOUT: ExitCode.TEMPFAIL,
+  /** The supervisor is stopping and takes no more reloads. */
+  PROXYCTL_ERR_STOPPING: ExitCode.TEMPFAIL,
+  /** The supervisor did not exit before the stop deadline. */
+  PROXYCTL_ERR_STOP_TIMEOUT: ExitCode.TEMPFAIL,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

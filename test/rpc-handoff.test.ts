@@ -45,12 +45,12 @@ test('a listening TCP socket handed over RPC keeps accepting in the child after 
   const port = (tcp.address() as AddressInfo).port;
   const fd = listeningFd(tcp);
   await startServer(t, path, {
-    getListenSockets: () => ({ body: { type: 'getListenSockets', sockets: [{ name: 'main', address: `127.0.0.1:${port}`, fdIndex: 0 }] }, fds: [fd] }),
+    getListenSockets: () => ({ body: { type: 'getListenSockets', sockets: [{ kind: 'listener', name: 'main', address: `127.0.0.1:${port}`, slot: 0, fdIndex: 0 }] }, fds: [fd] }),
   });
 
   const child = forkFixture(t, 'rpc-listen-child', [path]);
   const ready = await nextMessage(child);
-  assert.deepEqual(ready, { ready: true, sockets: [{ name: 'main', address: `127.0.0.1:${port}`, fdIndex: 0 }], fds: 1 });
+  assert.deepEqual(ready, { ready: true, sockets: [{ kind: 'listener', name: 'main', address: `127.0.0.1:${port}`, slot: 0, fdIndex: 0 }], fds: 1 });
 
   // The parent stops accepting and closes its copy of the fd; only the child's copy remains.
   await closeServer(tcp);

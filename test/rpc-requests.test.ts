@@ -39,7 +39,7 @@ test('a late reply is discarded and the fds it carries are closed', async (t) =>
   t.after(() => closeSync(handedFd));
   async function lateSockets(): Promise<RpcResult<ListenSocketsReply>> {
     await sleep(200);
-    return { body: { type: 'getListenSockets', sockets: [{ name: 'late', address: 'x', fdIndex: 0 }] }, fds: [handedFd] };
+    return { body: { type: 'getListenSockets', sockets: [{ kind: 'listener', name: 'late', address: 'x', slot: 0, fdIndex: 0 }] }, fds: [handedFd] };
   }
   await startServer(t, path, { getListenSockets: lateSockets, ping: pong });
   const conn = await connect(t, path);

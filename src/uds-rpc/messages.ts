@@ -45,10 +45,14 @@ export interface GetListenSocketsRequest {
 
 /** One listening socket handed over with a reply; its fd is `fds[fdIndex]` of that reply. */
 export interface ListenSocketDescriptor {
-  /** The listener's name in the config. */
+  /** `listener`: a data-plane listener of the config; `admin`: the admin endpoint. */
+  kind: 'listener' | 'admin';
+  /** The listener's name in the config (`admin` for the admin endpoint). */
   name: string;
-  /** Where it listens, as the config wrote it (`host:port` or a path); informational. */
+  /** Where it listens, `host:port` ([v6]:port); informational. */
   address: string;
+  /** The worker slot this SO_REUSEPORT socket was bound for (0 for admin). */
+  slot: number;
   fdIndex: number;
 }
 
@@ -61,6 +65,155 @@ export interface PingRequest {
   type: 'ping';
 }
 
+// ---- epoch → supervisor ------------------------------------------------------------------
+
+/** The epoch asks for the config text it must run; it parses it with its own (maybe newer) code. */
+export interface GetConfigRequest {
+  type: 'getConfig';
+}
+
+export interface ConfigReply {
+  type: 'getConfig';
+  /** The file the text was read from, for error positions. */
+  source: string;
+  text: string;
+  /** Worker threads to run instead of the config's `workers` (`start --workers`), or null. */
+  workersOverride: number | null;
+}
+
+/** One step an epoch took on its way to ready, at its own wall clock (ms since the epoch). */
+export interface EpochStep {
+  event: string;
+  at: number;
+}
+
+/** The epoch accepts on every socket it received and its admin endpoint serves. */
+export interface ReadyRequest {
+  type: 'ready';
+  workers: number;
+  /** Listening sockets the workers accept on (all that were handed over). */
+  sockets: number;
+  steps: EpochStep[];
+}
+
+export interface AckReply<K extends string> {
+  type: K;
+}
+
+// ---- supervisor → epoch ------------------------------------------------------------------
+
+/**
+ * Stop accepting and drain. `exit`: leave once no connection is left, or at
+ * `parentShutdownTimeMs` (a reload or a stop); otherwise stay up with readiness failing
+ * (`proxyctl drain`).
+ */
+export interface DrainEpochRequest {
+  type: 'drain';
+  strategy: 'gradual' | 'immediate';
+  drainTimeMs: number;
+  parentShutdownTimeMs: number;
+  exit: boolean;
+}
+
+/** A fourth epoch is coming: switch to immediate drain, and force-close what is left after `graceMs`. */
+export interface HurryRequest {
+  type: 'hurry';
+  graceMs: number;
+}
+
+/** Close every connection now (counted as forced) and exit. */
+export interface TerminateRequest {
+  type: 'terminate';
+}
+
+export interface EpochStatusRequest {
+  type: 'epochStatus';
+}
+
+export interface EpochStatusReply {
+  type: 'epochStatus';
+  connections: number;
+  workers: number;
+  draining: boolean;
+}
+
+export interface DrainReply {
+  type: 'drain' | 'hurry' | 'terminate';
+  /** Open downstream connections when the request arrived. */
+  connections: number;
+}
+
+// ---- CLI → supervisor ----------------------------------------------------------------------
+
+export interface ReloadRequest {
+  type: 'reload';
+  /** A new config file (absolute path), or null to re-read the current one. */
+  configPath: string | null;
+  /** PROXYCTL_TEST_FAULT for the new epoch only (a test hook; see proxyctl(1)). */
+  testFault: string | null;
+}
+
+/** One step of a reload, in ms since the supervisor took the request. */
+export interface TimelineEvent {
+  event: string;
+  atMs: number;
+  detail?: string;
+}
+
+export interface ReloadReply {
+  type: 'reload';
+  epoch: number;
+  pid: number;
+  configPath: string;
+  /** True when this request was folded into a reload that other requests also asked for. */
+  coalesced: boolean;
+  timeline: TimelineEvent[];
+}
+
+export type EpochState = 'starting' | 'active' | 'draining' | 'exited';
+
+export interface EpochSummary {
+  epoch: number;
+  pid: number;
+  state: EpochState;
+  uptimeMs: number;
+  /** Open downstream connections, or null when the epoch did not answer in time. */
+  connections: number | null;
+  workers: number;
+}
+
+export interface StatusRequest {
+  type: 'status';
+}
+
+export interface StatusReply {
+  type: 'status';
+  supervisor: { pid: number; baseId: number; uptimeMs: number; configPath: string; reloading: boolean };
+  epochs: EpochSummary[];
+}
+
+/** `proxyctl drain`: take this host out of rotation, stay up. */
+export interface DrainHostRequest {
+  type: 'drainHost';
+}
+
+export interface DrainHostReply {
+  type: 'drainHost';
+  epoch: number;
+  connections: number;
+}
+
+export interface StopRequest {
+  type: 'stop';
+  /** Skip the drain: close every connection now. */
+  now: boolean;
+}
+
+export interface StopReply {
+  type: 'stop';
+  pid: number;
+}
+
 export interface PingReply {
   type: 'ping';
   pid: number;
@@ -71,6 +224,16 @@ export interface RpcMethods {
   hello: { request: HelloMessage; reply: HelloMessage };
   getListenSockets: { request: GetListenSocketsRequest; reply: ListenSocketsReply };
   ping: { request: PingRequest; reply: PingReply };
+  getConfig: { request: GetConfigRequest; reply: ConfigReply };
+  ready: { request: ReadyRequest; reply: AckReply<'ready'> };
+  drain: { request: DrainEpochRequest; reply: DrainReply };
+  hurry: { request: HurryRequest; reply: DrainReply };
+  terminate: { request: TerminateRequest; reply: DrainReply };
+  epochStatus: { request: EpochStatusRequest; reply: EpochStatusReply };
+  reload: { request: ReloadRequest; reply: ReloadReply };
+  status: { request: StatusRequest; reply: StatusReply };
+  drainHost: { request: DrainHostRequest; reply: DrainHostReply };
+  stop: { request: StopRequest; reply: StopReply };
 }
 
 export type RequestType = keyof RpcMethods;
@@ -116,6 +279,34 @@ function str(obj: JsonObject, key: string): string {
   return v;
 }
 
+function strOrNull(obj: JsonObject, key: string): string | null {
+  return obj[key] === null ? null : str(obj, key);
+}
+
+function bool(obj: JsonObject, key: string): boolean {
+  const v = obj[key];
+  if (typeof v !== 'boolean') throw invalid(`${key} must be a boolean`);
+  return v;
+}
+
+function oneOf<T extends string>(obj: JsonObject, key: string, values: readonly T[]): T {
+  const v = obj[key];
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw invalid(`${key} must be one of ${values.join(', ')}`);
+  return v as T;
+}
+
+function objects(obj: JsonObject, key: string): JsonObject[] {
+  const list = obj[key];
+  if (!Array.isArray(list) || !list.every(isJsonObject)) throw invalid(`${key} must be an array of objects`);
+  return list;
+}
+
+function object(obj: JsonObject, key: string): JsonObject {
+  const v = obj[key];
+  if (!isJsonObject(v)) throw invalid(`${key} must be an object`);
+  return v;
+}
+
 /** For messages that never carry fds: ones that arrive anyway would otherwise leak. */
 function noFds(fdCount: number): void {
   if (fdCount !== 0) throw invalid(`${fdCount} unexpected fd(s)`);
@@ -136,27 +327,101 @@ function validateHello(obj: JsonObject, fdCount: number): HelloMessage {
 }
 
 function validateListenSockets(obj: JsonObject, fdCount: number): ListenSocketsReply {
-  const list = obj.sockets;
-  if (!Array.isArray(list)) throw invalid('sockets must be an array');
   const used = new Set<number>();
   const sockets: ListenSocketDescriptor[] = [];
-  for (const item of list) {
-    if (!isJsonObject(item)) throw invalid('sockets[] must be objects');
+  for (const item of objects(obj, 'sockets')) {
     const fdIndex = int(item, 'fdIndex', 0, fdCount - 1);
     // Two names for one fd would make two listeners close the same descriptor.
     if (used.has(fdIndex)) throw invalid(`fdIndex ${fdIndex} used twice`);
     used.add(fdIndex);
-    sockets.push({ name: str(item, 'name'), address: str(item, 'address'), fdIndex });
+    sockets.push({ kind: oneOf(item, 'kind', ['listener', 'admin']), name: str(item, 'name'), address: str(item, 'address'), slot: int(item, 'slot', 0), fdIndex });
   }
+  // Every fd must be claimed by a descriptor, or nobody would close it.
+  if (used.size !== fdCount) throw invalid(`${fdCount - used.size} fd(s) without a descriptor`);
   return { type: 'getListenSockets', sockets };
 }
 
-function validateEmpty<K extends 'getListenSockets' | 'ping'>(type: K): Validator<{ type: K }> {
+/** A message that is its type and nothing else (requests with no fields, plain acks). */
+function validateEmpty<K extends RequestType>(type: K): Validator<{ type: K }> {
   return (_obj, fdCount) => {
     noFds(fdCount);
     return { type };
   };
 }
+
+/** Wraps a validator of a message that never carries fds. */
+function plain<T>(validate: (obj: JsonObject) => T): Validator<T> {
+  return (obj, fdCount) => {
+    noFds(fdCount);
+    return validate(obj);
+  };
+}
+
+const validateConfigReply = plain((o): ConfigReply => ({
+  type: 'getConfig',
+  source: str(o, 'source'),
+  text: str(o, 'text'),
+  workersOverride: o.workersOverride === null ? null : int(o, 'workersOverride', 1, 64),
+}));
+
+const validateReady = plain((o): ReadyRequest => ({
+  type: 'ready',
+  workers: int(o, 'workers', 1),
+  sockets: int(o, 'sockets', 0),
+  steps: objects(o, 'steps').map((s) => ({ event: str(s, 'event'), at: int(s, 'at', 0) })),
+}));
+
+const validateDrain = plain((o): DrainEpochRequest => ({
+  type: 'drain',
+  strategy: oneOf(o, 'strategy', ['gradual', 'immediate']),
+  drainTimeMs: int(o, 'drainTimeMs', 0),
+  parentShutdownTimeMs: int(o, 'parentShutdownTimeMs', 0),
+  exit: bool(o, 'exit'),
+}));
+
+function validateDrainReply<K extends DrainReply['type']>(type: K): Validator<DrainReply> {
+  return plain((o) => ({ type, connections: int(o, 'connections', 0) }));
+}
+
+const validateEpochStatus = plain((o): EpochStatusReply => ({
+  type: 'epochStatus',
+  connections: int(o, 'connections', 0),
+  workers: int(o, 'workers', 0),
+  draining: bool(o, 'draining'),
+}));
+
+const validateReload = plain((o): ReloadRequest => ({ type: 'reload', configPath: strOrNull(o, 'configPath'), testFault: strOrNull(o, 'testFault') }));
+
+const validateReloadReply = plain((o): ReloadReply => ({
+  type: 'reload',
+  epoch: int(o, 'epoch', 0),
+  pid: int(o, 'pid', 0),
+  configPath: str(o, 'configPath'),
+  coalesced: bool(o, 'coalesced'),
+  timeline: objects(o, 'timeline').map((e) => {
+    const event: TimelineEvent = { event: str(e, 'event'), atMs: int(e, 'atMs', 0) };
+    if (e.detail !== undefined) event.detail = str(e, 'detail');
+    return event;
+  }),
+}));
+
+const EPOCH_STATES: readonly EpochState[] = ['starting', 'active', 'draining', 'exited'];
+
+const validateStatusReply = plain((o): StatusReply => {
+  const sup = object(o, 'supervisor');
+  return {
+    type: 'status',
+    supervisor: { pid: int(sup, 'pid', 0), baseId: int(sup, 'baseId', 0), uptimeMs: int(sup, 'uptimeMs', 0), configPath: str(sup, 'configPath'), reloading: bool(sup, 'reloading') },
+    epochs: objects(o, 'epochs').map((e) => ({
+      epoch: int(e, 'epoch', 0),
+      pid: int(e, 'pid', 0),
+      state: oneOf(e, 'state', EPOCH_STATES),
+      uptimeMs: int(e, 'uptimeMs', 0),
+      connections: e.connections === null ? null : int(e, 'connections', 0),
+      workers: int(e, 'workers', 0),
+    })),
+  };
+});
 
 function validatePingReply(obj: JsonObject, fdCount: number): PingReply {
   noFds(fdCount);
@@ -168,6 +433,16 @@ export const METHODS = {
   hello: { request: validateHello, reply: validateHello },
   getListenSockets: { request: validateEmpty('getListenSockets'), reply: validateListenSockets },
   ping: { request: validateEmpty('ping'), reply: validatePingReply },
+  getConfig: { request: validateEmpty('getConfig'), reply: validateConfigReply },
+  ready: { request: validateReady, reply: validateEmpty('ready') },
+  drain: { request: validateDrain, reply: validateDrainReply('drain') },
+  hurry: { request: plain((o): HurryRequest => ({ type: 'hurry', graceMs: int(o, 'graceMs', 0) })), reply: validateDrainReply('hurry') },
+  terminate: { request: validateEmpty('terminate'), reply: validateDrainReply('terminate') },
+  epochStatus: { request: validateEmpty('epochStatus'), reply: validateEpochStatus },
+  reload: { request: validateReload, reply: validateReloadReply },
+  status: { request: validateEmpty('status'), reply: validateStatusReply },
+  drainHost: { request: validateEmpty('drainHost'), reply: plain((o): DrainHostReply => ({ type: 'drainHost', epoch: int(o, 'epoch', 0), connections: int(o, 'connections', 0) })) },
+  stop: { request: plain((o): StopRequest => ({ type: 'stop', now: bool(o, 'now') })), reply: plain((o): StopReply => ({ type: 'stop', pid: int(o, 'pid', 0) })) },
 } satisfies { [K in RequestType]: { request: Validator<RequestOf<K>>; reply: Validator<ReplyOf<K>> } };
 
 export function isRequestType(type: string): type is RequestType {
