@@ -28,8 +28,12 @@ export interface BaseIdPaths {
   dir: string;
   /** The shared stats region (mmap'd). */
   stats: string;
-  /** The hot-restart RPC socket (supervisor side listens). */
+  /** The hot-restart RPC socket (supervisor side listens; epochs and the CLI connect). */
   hotRestartSocket: string;
+  /** The supervisor's claim on the base id (a lock word; never deleted). */
+  lock: string;
+  /** Where `start --daemon` logs unless `--log-file` says otherwise. */
+  log: string;
 }
 
 export function baseIdPaths(runtimeDir: string, baseId: number): BaseIdPaths {
@@ -37,7 +41,7 @@ export function baseIdPaths(runtimeDir: string, baseId: number): BaseIdPaths {
     throw new RangeError(`base id must be an integer from 0 to 65535, got ${baseId}`);
   }
   const dir = join(runtimeDir, `base-${baseId}`);
-  return { dir, stats: join(dir, 'stats'), hotRestartSocket: join(dir, 'hot-restart.sock') };
+  return { dir, stats: join(dir, 'stats'), hotRestartSocket: join(dir, 'hot-restart.sock'), lock: join(dir, 'supervisor.lock'), log: join(dir, 'proxyctl.log') };
 }
 
 /**

@@ -34,6 +34,10 @@ export abstract class ProxyctlCommand extends Command {
     if (err instanceof ProxyctlError) {
       if (this.jsonEnabled()) {
         this.logJson({ ok: false, error: err.toJSON() });
+      } else if (err.code === 'PROXYCTL_ERR_CONFIG_INVALID') {
+        // One `file:line:col: path: message` line per issue, the compiler-style form editors
+        // jump to, without the `proxyctl: CODE:` prefix a single message gets.
+        this.logToStderr(err.message);
       } else {
         this.logToStderr(`proxyctl: ${err.code}: ${err.message}`);
       }

@@ -1,6 +1,5 @@
 import { Args } from '@oclif/core';
 import { ProxyctlCommand } from '../cli/base-command.js';
-import { isProxyctlError } from '../errors.js';
 import { loadConfigFile } from '../config/load.js';
 
 interface ValidateJson {
@@ -26,15 +25,5 @@ export default class Validate extends ProxyctlCommand {
     const { config, hash } = await loadConfigFile(args.file);
     if (!this.jsonEnabled()) this.log(`${args.file}: ok`);
     return { ok: true, file: args.file, listeners: config.listeners.length, clusters: config.clusters.length, hash };
-  }
-
-  // Without --json, the issues go to stderr one per line (the compiler-style form editors
-  // jump to), without the `proxyctl: CODE:` prefix the base class puts on a single message.
-  protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID') && !this.jsonEnabled()) {
-      this.logToStderr(err.message);
-      return this.exit(err.exitCode);
-    }
-    return super.catch(err);
   }
 }

@@ -16,14 +16,17 @@ import type { ConfigIssue, LoadedConfig, ParseOptions, ProxyConfig } from './typ
  *   `PROXYCTL_ERR_CONFIG_INVALID` (see {@link parseConfig}).
  */
 export async function loadConfigFile(path: string, options: ParseOptions = {}): Promise<LoadedConfig> {
-  let text: string;
+  return parseConfig(await readConfigText(path), path, options);
+}
+
+/** The file's text. @throws ProxyctlError `PROXYCTL_ERR_CONFIG_READ` (`details.errno` says why). */
+export async function readConfigText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (err: unknown) {
     const errno = errnoCode(err);
     throw new ProxyctlError('PROXYCTL_ERR_CONFIG_READ', `cannot read config file ${path}: ${errno ?? String(err)}`, { path, errno }, { cause: err });
   }
-  return parseConfig(text, path, options);
 }
 
 /**

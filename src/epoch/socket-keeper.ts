@@ -1,7 +1,12 @@
 import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ProxyctlError, errnoCode } from '../errors.js';
-import type { ListenerConfig, SocketAddress } from '../config/types.js';
+import type { SocketAddress } from '../config/types.js';
+
+/** Anything with an address to listen on: a listener, or the admin endpoint. */
+export interface Bindable {
+  readonly address: SocketAddress;
+}
 import { nativeSockets } from '../native.js';
 
 
@@ -34,7 +39,7 @@ export class SocketKeeper {
    * missing. Throws PROXYCTL_ERR_LISTEN (address in use, not permitted) having bound nothing
    * new, so a bad reload leaves the keeper as it was.
    */
-  async ensure(listeners: readonly ListenerConfig[], slots: number): Promise<void> {
+  async ensure(listeners: readonly Bindable[], slots: number): Promise<void> {
     const added: KeptSocket[] = [];
     try {
       for (const l of listeners) {
@@ -55,12 +60,12 @@ export class SocketKeeper {
   }
 
   /** The sockets of `listeners`, in listener order then slot order. */
-  socketsFor(listeners: readonly ListenerConfig[]): KeptSocket[] {
+  socketsFor(listeners: readonly Bindable[]): KeptSocket[] {
     return listeners.flatMap((l) => this.#byAddress.get(addressKey(l.address)) ?? []);
   }
 
   /** Closes the sockets of every address that no config in `keep` still uses. */
-  release(keep: readonly (readonly ListenerConfig[])[]): void {
+  release(keep: readonly (readonly Bindable[])[]): void {
     const wanted = new Set(keep.flatMap((ls) => ls.map((l) => addressKey(l.address))));
     for (const [key, list] of this.#byAddress) {
       if (wanted.has(key)) continue;

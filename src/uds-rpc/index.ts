@@ -40,6 +40,7 @@ export {
   type ReloadRequest,
   type StatusReply,
   type StopReply,
+  type TerminateRequest,
   type TimelineEvent,
   type ReplyOf,
   type RequestOf,

@@ -60,6 +60,9 @@ class HelloGate implements RequestRouter {
         ours: { protocolVersion: this.ours.protocolVersion, statsLayoutVersion: this.ours.statsLayoutVersion },
         theirs: { protocolVersion: theirs.protocolVersion, statsLayoutVersion: theirs.statsLayoutVersion },
         difference,
+        // Who was refused, so a supervisor can fail that epoch's start with this reason.
+        pid: theirs.pid,
+        epoch: theirs.epoch,
       });
       return { ...errorReply(refusal), closeAfter: refusal };
     }

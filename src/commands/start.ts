@@ -1,0 +1,115 @@
+import { resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { execa } from 'execa';
+import { ProxyctlCommand } from '../cli/base-command.js';
+import { parseDuration } from '../config/duration.js';
+import { ProxyctlError, isProxyctlError, type ErrorCode } from '../errors.js';
+import { LogFile, createLogger, type LineSink } from '../log.js';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { ensurePrivateDir } from '../runtime-dir.js';
+import { Supervisor } from '../epoch/supervisor/supervisor.js';
+import { installSignals } from '../epoch/supervisor/signals.js';
+
+interface StartJson {
+  ok: true;
+  pid: number;
+  epoch: number | null;
+  logFile: string | null;
+}
+
+/** What a `--daemon` child tells its parent once epoch 0 is ready, or why it is not. */
+type DaemonReport = { ok: true; pid: number; epoch: number | null } | { ok: false; error: { code: ErrorCode; message: string; details: Record<string, unknown> } };
+
+export const DEFAULT_CONFIG = resolve(PACKAGE_ROOT, 'config/default.yaml');
+
+export default class Start extends ProxyctlCommand {
+  static override summary = 'Run the supervisor: bind the listeners, start epoch 0, serve until stopped.';
+  static override description =
+    'Runs in the foreground (for systemd Type=simple, or a terminal) and logs to stderr; SIGHUP reloads, SIGTERM and SIGINT stop gracefully (a second SIGINT stops now), SIGUSR1 reopens the log file. With --daemon it returns once epoch 0 is ready and the supervisor runs on in the background, logging to --log-file.';
+  static override examples = ['<%= config.bin %> start', '<%= config.bin %> start --config /etc/proxyctl/proxyctl.yaml --daemon'];
+
+  static override flags = {
+    config: Flags.string({ description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' }),
+    daemon: Flags.boolean({ description: 'Return once epoch 0 is ready; the supervisor runs on in the background.', default: false }),
+    workers: Flags.integer({ description: 'Worker threads per epoch, overriding the config for every epoch of this supervisor.', min: 1, max: 64 }),
+    'log-file': Flags.string({ description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' }),
+    'ready-timeout': Flags.string({ description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' }),
+  };
+
+  async run(): Promise<StartJson> {
+    const { flags } = await this.parse(Start);
+    const paths = this.paths(flags);
+    const configPath = resolve(flags.config ?? DEFAULT_CONFIG);
+    const readyMs = parseDuration(flags['ready-timeout']);
+    if (!readyMs.ok) throw new ProxyctlError('PROXYCTL_ERR_USAGE', `--ready-timeout: ${readyMs.message}`, { flag: 'ready-timeout' });
+    if (flags.daemon) return this.daemonize(paths.log, flags['log-file']);
+
+    const logFile = flags['log-file'] === undefined ? null : new LogFile(resolve(flags['log-file']));
+    const sink: LineSink = logFile ?? process.stderr;
+    const log = createLogger('supervisor', sink);
+    let sup: Supervisor;
+    try {
+      sup = await Supervisor.start({
+        paths,
+        baseId: flags['base-id'],
+        configPath,
+        workersOverride: flags.workers ?? null,
+        deadlines: { helloMs: Math.min(10_000, readyMs.ms), readyMs: readyMs.ms },
+        log,
+        logSink: sink,
+        epochEntry: resolve(PACKAGE_ROOT, 'bin/epoch.js'),
+        firstEpochFault: process.env.PROXYCTL_TEST_FAULT ?? null,
+      });
+    } catch (err: unknown) {
+      report({ ok: false, error: isProxyctlError(err) ? { ...err.toJSON(), details: { ...err.details } } : { code: 'PROXYCTL_ERR_EPOCH_FAILED', message: String(err), details: {} } });
+      await logFile?.close();
+      throw err;
+    }
+    const epoch = sup.active?.number ?? null;
+    log.info('serving', { pid: process.pid, baseId: flags['base-id'], epoch, config: configPath, runtimeDir: paths.dir });
+    report({ ok: true, pid: process.pid, epoch });
+    const removeSignals = installSignals(sup, log, logFile);
+    await sup.stopped.promise;
+    removeSignals();
+    await logFile?.close();
+    return { ok: true, pid: process.pid, epoch, logFile: logFile?.path ?? null };
+  }
+
+  /**
+   * Starts this same command without --daemon in a new session, with an IPC channel it
+   * reports readiness on, and returns when epoch 0 is ready (or with the child's error).
+   */
+  private async daemonize(defaultLog: string, logFlag: string | undefined): Promise<StartJson> {
+    const logPath = resolve(logFlag ?? defaultLog);
+    ensurePrivateDir(resolve(logPath, '..'));
+    const args = process.argv.slice(2).filter((a) => a !== '--daemon' && a !== '--json');
+    if (logFlag === undefined) args.push('--log-file', logPath);
+    const child = execa(process.execPath, [resolve(PACKAGE_ROOT, 'bin/run.js'), ...args], {
+      detached: true,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      // Only what the supervisor could not log itself (a crash) lands here.
+      stderr: { file: logPath, append: true },
+      ipc: true,
+      reject: false,
+      cleanup: false,
+      buffer: false,
+    });
+    const first = await Promise.race([child.getOneMessage() as Promise<DaemonReport>, child.then(() => null)]);
+    if (first === null) {
+      throw new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `the supervisor exited before it was ready; see ${logPath}`, { logFile: logPath });
+    }
+    child.disconnect();
+    child.unref();
+    if (!first.ok) throw new ProxyctlError(first.error.code, first.error.message, { ...first.error.details, logFile: logPath });
+    if (!this.jsonEnabled()) this.log(`proxyctl: serving (supervisor pid ${first.pid}, epoch ${first.epoch}); log: ${logPath}`);
+    return { ok: true, pid: first.pid, epoch: first.epoch, logFile: logPath };
+  }
+}
+
+/** Tells a `--daemon` parent how the start went; a no-op in the foreground. */
+function report(message: DaemonReport): void {
+  if (process.send === undefined) return;
+  process.send(message);
+  process.disconnect();
+}

@@ -1,0 +1,176 @@
+/**
+ * The supervisor's view of one epoch process: its state, its child process, its RPC
+ * connection, and the milestones of its way to ready. All talk to the process goes through
+ * here; the supervisor decides what to say and when.
+ *
+ *   starting ──ready──▶ active ──drain──▶ draining ──exit──▶ exited
+ *       └──────────────── exit / killed at a deadline ────────▶ exited
+ */
+import { createInterface } from 'node:readline';
+import type { ResultPromise } from 'execa';
+import type { Logger, LineSink } from '../../log.js';
+import type { ConfigVersion } from './config-version.js';
+import type { DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
+
+/** How an epoch process ended. */
+export interface EpochExit {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A one-shot signal with a value: resolved at most once, awaited any number of times. */
+export class Milestone<T> {
+  readonly promise: Promise<T>;
+  #resolve!: (value: T) => void;
+  #done = false;
+
+  constructor() {
+    this.promise = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  resolve(value: T): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#resolve(value);
+  }
+}
+
+export interface ReadyFacts {
+  workers: number;
+  sockets: number;
+  steps: EpochStep[];
+}
+
+/** How long a control request to an epoch may take; an epoch that does not answer is not waited for. */
+const CONTROL_TIMEOUT_MS = 2_000;
+
+export class Epoch {
+  state: EpochState = 'starting';
+  readonly spawnedAt = Date.now();
+  workers = 0;
+  conn: RpcConnection | null = null;
+  exit: EpochExit | null = null;
+  exitedAt = 0;
+  /** Set by `proxyctl drain`: this epoch stays up out of rotation. */
+  hostDrained = false;
+  /** Told to leave (drain with exit, hurry, terminate): it will exit by itself. */
+  exiting = false;
+  readonly hello = new Milestone<void>();
+  readonly socketsSent = new Milestone<number>();
+  readonly ready = new Milestone<ReadyFacts>();
+  readonly exited = new Milestone<EpochExit>();
+  readonly pid: number;
+
+  constructor(
+    readonly number: number,
+    /** The config this epoch runs (its listeners' sockets stay bound while it lives). */
+    readonly config: ConfigVersion,
+    private readonly child: ResultPromise,
+    private readonly log: Logger,
+    logSink: LineSink,
+    /** Called synchronously when the process is gone, before `exited` resolves. */
+    private readonly onExit: (epoch: Epoch) => void,
+  ) {
+    this.pid = child.pid ?? 0;
+    // Epoch lines already carry a timestamp and "epoch N"; they are passed on unchanged, so the
+    // supervisor's log (and its reopen on SIGUSR1) covers every process.
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream !== null) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => void logSink.write(line + '\n'));
+    }
+    // Spawned with reject:false, so this settles with a result however the process ended.
+    child.then(
+      (result) => this.#ended({ code: result.exitCode ?? null, signal: result.signal ?? null }),
+      () => this.#ended({ code: null, signal: null }),
+    );
+  }
+
+  get live(): boolean {
+    return this.state !== 'exited';
+  }
+
+  uptimeMs(now = Date.now()): number {
+    return (this.state === 'exited' ? this.exitedAt : now) - this.spawnedAt;
+  }
+
+  attach(conn: RpcConnection): void {
+    this.conn = conn;
+    this.hello.resolve();
+  }
+
+  /** Asks the epoch to drain (see DrainEpochRequest). Failure to ask is logged, not thrown: the epoch's deadline still ends it. */
+  async drain(drain: Omit<DrainEpochRequest, 'type'>): Promise<void> {
+    if (this.state === 'active' || this.state === 'starting') this.state = 'draining';
+    if (drain.exit) this.exiting = true;
+    await this.#control({ type: 'drain', ...drain });
+  }
+
+  /** Immediate drain, then forced closes after `graceMs`. */
+  async hurry(graceMs: number): Promise<void> {
+    this.state = 'draining';
+    this.exiting = true;
+    await this.#control({ type: 'hurry', graceMs });
+  }
+
+  /** Close everything now and exit. */
+  async terminate(): Promise<void> {
+    this.exiting = true;
+    await this.#control({ type: 'terminate' });
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.exit === null) this.child.kill(signal);
+  }
+
+  /**
+   * Waits up to `ms` for the process to exit, then kills it and waits for that. The epoch's
+   * own deadlines should have ended it; this is the backstop for one that hangs.
+   */
+  async exitWithin(ms: number): Promise<EpochExit> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, ms, 'timeout')));
+    const first = await Promise.race([this.exited.promise, timedOut]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return first;
+    this.log.warn(`epoch ${this.number} did not exit in time; killing it`, { pid: this.pid, waitedMs: ms });
+    this.kill('SIGKILL');
+    return this.exited.promise;
+  }
+
+  /** Open connections as the epoch counts them, or null when it does not answer in time. */
+  async connections(): Promise<number | null> {
+    if (this.conn === null || this.conn.closed || !this.live) return null;
+    try {
+      const reply = await this.conn.request({ type: 'epochStatus' }, { timeoutMs: CONTROL_TIMEOUT_MS });
+      return reply.body.connections;
+    } catch {
+      return null;
+    }
+  }
+
+  async #control(message: DrainEpochRequest | HurryRequest | TerminateRequest): Promise<void> {
+    if (this.conn === null || this.conn.closed) {
+      // Not connected (still starting, or its connection broke): a signal is all it can get.
+      this.kill(message.type === 'drain' ? 'SIGTERM' : 'SIGKILL');
+      return;
+    }
+    try {
+      await this.conn.request(message, { timeoutMs: CONTROL_TIMEOUT_MS });
+    } catch (err: unknown) {
+      this.log.warn(`epoch ${this.number} did not take ${message.type}`, { pid: this.pid, error: err });
+      if (message.type !== 'drain') this.kill('SIGKILL');
+    }
+  }
+
+  #ended(exit: EpochExit): void {
+    this.exit = exit;
+    this.exitedAt = Date.now();
+    this.state = 'exited';
+    this.conn?.close();
+    this.onExit(this);
+    this.exited.resolve(exit);
+  }
+}

@@ -1,0 +1,467 @@
+/**
+ * The supervisor: one per base id. It owns the listening sockets (socket keeper), the stats
+ * region, the epoch table and the reload queue, and it is the hot-restart RPC server that
+ * epochs and the CLI talk to. The reload sequence is the one in DESIGN.md; every step has a
+ * deadline, and a failed step kills only the epoch being started.
+ *
+ * Everything that changes which epoch is active (a reload, a respawn, `proxyctl drain`) runs
+ * one at a time through `#exclusive`. Reload requests that arrive while one is queued join it
+ * (coalescing): N requests during a reload cost one more epoch, not N.
+ */
+import { unlinkSync } from 'node:fs';
+import { ProxyctlError, isProxyctlError } from '../../errors.js';
+import type { Logger, LineSink } from '../../log.js';
+import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
+import { StatsRegion } from '../../shm/region.js';
+import type { Counter, Gauge } from '../../shm/handles.js';
+import { createRpcServer, type DrainHostReply, type ListenSocketDescriptor, type ReloadReply, type RequestContext, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
+import { SocketKeeper, type Bindable } from '../socket-keeper.js';
+import { Timeline, awaitReady, spawnEpoch, type LaunchContext, type ReadyDeadlines } from './bring-up.js';
+import { readConfigVersion, type ConfigVersion } from './config-version.js';
+import { Epoch, Milestone } from './epoch.js';
+import { InstanceLock } from './instance-lock.js';
+
+export interface SupervisorOptions {
+  paths: BaseIdPaths;
+  baseId: number;
+  /** Absolute path of the config file. */
+  configPath: string;
+  /** `start --workers`: worker threads for every epoch instead of the config's `workers`. */
+  workersOverride: number | null;
+  deadlines: ReadyDeadlines;
+  log: Logger;
+  /** Where epoch log lines are forwarded. */
+  logSink: LineSink;
+  /** bin/epoch.js of the installed package: each epoch runs the code on disk when it is spawned. */
+  epochEntry: string;
+  /** PROXYCTL_TEST_FAULT for epoch 0 only (test hook). */
+  firstEpochFault: string | null;
+}
+
+/** One active epoch and two draining ones; a reload that would need a fourth hurries the oldest. */
+export const MAX_LIVE_EPOCHS = 3;
+/** How long a hurried epoch's busy connections get to take their `Connection: close`. */
+export const HURRY_GRACE_MS = 1_000;
+/** Gauge lanes are `epoch % 4` (see shm/layout.ts); two live epochs must never share one. */
+const GAUGE_LANES = 4;
+/** Exited epochs kept in `status` for the operator to see what happened. */
+const KEEP_EXITED = 4;
+const RESPAWN_FIRST_BACKOFF_MS = 100;
+const RESPAWN_MAX_BACKOFF_MS = 10_000;
+/** An active epoch that lived this long resets the backoff: it was not a crash loop. */
+const RESPAWN_STABLE_MS = 30_000;
+
+interface ReloadWaiter {
+  resolve(reply: ReloadReply): void;
+  reject(err: unknown): void;
+}
+
+interface ReloadBatch {
+  waiters: ReloadWaiter[];
+  config: ConfigVersion;
+  fault: string | null;
+}
+
+interface SupervisorStats {
+  reloadSuccess: Counter;
+  reloadFailure: Counter;
+  respawns: Counter;
+  unexpectedExits: Counter;
+  liveEpochs: Gauge;
+}
+
+export class Supervisor {
+  readonly startedAt = Date.now();
+  /** Resolves once `stop` has finished: every epoch gone, files removed, claim released. */
+  readonly stopped = new Milestone<void>();
+  readonly #opts: SupervisorOptions;
+  readonly #log: Logger;
+  readonly #lock: InstanceLock;
+  readonly #region: StatsRegion;
+  readonly #stats: SupervisorStats;
+  readonly #keeper = new SocketKeeper();
+  readonly #server: RpcServer;
+  readonly #epochs: Epoch[] = [];
+  /** Refusals the RPC server recorded, by pid, so a refused epoch's start fails with the reason. */
+  readonly #refusals = new Map<number, ProxyctlError>();
+  #current: ConfigVersion;
+  #active: Epoch | null = null;
+  #nextNumber = 0;
+  #chain: Promise<unknown> = Promise.resolve();
+  #queued: ReloadBatch | null = null;
+  #busy = 0;
+  #stopping = false;
+  #respawnTimer: NodeJS.Timeout | null = null;
+  #respawnFailures = 0;
+
+  private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
+    this.#opts = opts;
+    this.#log = opts.log;
+    this.#current = config;
+    this.#lock = lock;
+    this.#region = region;
+    this.#stats = {
+      reloadSuccess: region.counter('supervisor.reload_success'),
+      reloadFailure: region.counter('supervisor.reload_failure'),
+      respawns: region.counter('supervisor.epoch_respawn'),
+      unexpectedExits: region.counter('supervisor.epoch_unexpected_exit'),
+      liveEpochs: region.gauge('supervisor.live_epochs'),
+    };
+    this.#server = createRpcServer({
+      path: opts.paths.hotRestartSocket,
+      hello: { role: 'supervisor', epoch: -1 },
+      handlers: {
+        getConfig: (_req, ctx) => {
+          const epoch = this.#epochOf(ctx);
+          return { body: { type: 'getConfig', source: epoch.config.path, text: epoch.config.text, workersOverride: this.#opts.workersOverride } };
+        },
+        getListenSockets: (_req, ctx) => this.#handOver(this.#epochOf(ctx)),
+        ready: (req, ctx) => {
+          const epoch = this.#epochOf(ctx);
+          if (epoch.state !== 'starting') throw new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `epoch ${epoch.number} is ${epoch.state}, not starting`);
+          epoch.ready.resolve({ workers: req.workers, sockets: req.sockets, steps: req.steps });
+          return { body: { type: 'ready' } };
+        },
+        reload: (req, ctx) => (this.#requireCli(ctx), this.reload(req.configPath, req.testFault).then((body) => ({ body }))),
+        status: async (_req, ctx) => (this.#requireCli(ctx), { body: await this.status() }),
+        drainHost: async (_req, ctx) => (this.#requireCli(ctx), { body: await this.drainHost() }),
+        stop: (req, ctx) => {
+          this.#requireCli(ctx);
+          void this.stop(req.now);
+          return { body: { type: 'stop', pid: process.pid } };
+        },
+      },
+    });
+    this.#server.on('connection', this.#onConnection);
+    this.#server.on('refused', (reason: ProxyctlError) => {
+      const pid = reason.details.pid;
+      if (typeof pid === 'number') this.#refusals.set(pid, reason);
+      this.#log.warn('refused a hot-restart peer', { code: reason.code, reason: reason.message });
+    });
+    this.#server.on('error', (err: ProxyctlError) => this.#log.error('the hot-restart socket stopped accepting; reloads and the CLI cannot reach this supervisor', { error: err }));
+  }
+
+  /**
+   * Validates the config, claims the base id, creates the stats region, binds every listener,
+   * and brings epoch 0 up. Resolves once epoch 0 is ready. On failure everything it made is
+   * undone and the error is thrown: PROXYCTL_ERR_CONFIG_*, _ALREADY_RUNNING, _LISTEN,
+   * _EPOCH_FAILED, _READY_TIMEOUT, _RUNTIME_DIR.
+   */
+  static async start(opts: SupervisorOptions): Promise<Supervisor> {
+    const config = await readConfigVersion(opts.configPath);
+    ensurePrivateDir(opts.paths.dir);
+    const lock = InstanceLock.acquire(opts.paths.lock);
+    let sup: Supervisor | null = null;
+    try {
+      if (lock.tookOverFrom !== null) opts.log.warn('took over from a supervisor that died', { deadPid: lock.tookOverFrom });
+      const region = StatsRegion.create(opts.paths.stats);
+      sup = new Supervisor(opts, config, lock, region);
+      await sup.#server.listen();
+      const first = sup.#bringUp(config, opts.firstEpochFault, new Timeline());
+      sup.#chain = first.catch(() => {});
+      await first;
+      return sup;
+    } catch (err: unknown) {
+      if (sup !== null) await sup.#shutdown(true);
+      else lock.release();
+      throw err;
+    }
+  }
+
+  get active(): Epoch | null {
+    return this.#active;
+  }
+
+  /**
+   * Brings up a new epoch on `configPath` (null: the current file, re-read) and drains the
+   * active one once the new one is ready. An invalid config is refused at once, before any
+   * process is spawned.
+   */
+  async reload(configPath: string | null, fault: string | null = null): Promise<ReloadReply> {
+    if (this.#stopping) throw stoppingError();
+    const config = await readConfigVersion(configPath ?? this.#current.path);
+    return new Promise<ReloadReply>((resolve, reject) => {
+      const waiter = { resolve, reject };
+      const queued = this.#queued;
+      if (queued !== null) {
+        // The queued reload has not started: it will read the newest request's file.
+        queued.waiters.push(waiter);
+        queued.config = config;
+        queued.fault = fault;
+        return;
+      }
+      const batch: ReloadBatch = { waiters: [waiter], config, fault };
+      this.#queued = batch;
+      void this.#exclusive(() => {
+        if (this.#queued === batch) this.#queued = null;
+        return this.#runBatch(batch);
+      });
+    });
+  }
+
+  /** `proxyctl drain`: the active epoch leaves rotation and stays up; a reload brings the host back. */
+  drainHost(): Promise<DrainHostReply> {
+    if (this.#stopping) return Promise.reject(stoppingError());
+    return this.#exclusive(async () => {
+      const epoch = this.#active;
+      if (epoch === null) throw new ProxyctlError('PROXYCTL_ERR_NOT_RUNNING', 'no epoch is active (being respawned, or already drained)');
+      this.#active = null;
+      epoch.hostDrained = true;
+      // New connections are refused rather than left waiting in a backlog nobody accepts
+      // from: a load balancer fails over at once. The admin socket stays for /ready (503).
+      this.#keeper.release([this.#adminBindables()]);
+      const connections = (await epoch.connections()) ?? 0;
+      await epoch.drain({ ...this.#current.loaded.config.drain, exit: false });
+      this.#log.info(`epoch ${epoch.number} drained: out of rotation`, { pid: epoch.pid, connections });
+      return { type: 'drainHost', epoch: epoch.number, connections };
+    });
+  }
+
+  async status(): Promise<StatusReply> {
+    const now = Date.now();
+    const epochs = await Promise.all(
+      this.#epochs.map(async (e) => ({
+        epoch: e.number,
+        pid: e.pid,
+        state: e.state,
+        uptimeMs: e.uptimeMs(now),
+        connections: e.live ? await e.connections() : 0,
+        workers: e.workers,
+      })),
+    );
+    return {
+      type: 'status',
+      supervisor: { pid: process.pid, baseId: this.#opts.baseId, uptimeMs: now - this.startedAt, configPath: this.#current.path, reloading: this.#busy > 0 },
+      epochs,
+    };
+  }
+
+  /**
+   * Stops: no more reloads, listening sockets closed (new connections are refused), every
+   * epoch drained (`now`: terminated), then the socket and the stats region removed and the
+   * claim on the base id released. Idempotent; resolves with `stopped`.
+   */
+  async stop(now: boolean): Promise<void> {
+    if (this.#stopping) {
+      // An impatient second request (Ctrl-C twice, `stop --now` after `stop`) skips what is left of the drain.
+      if (now) for (const e of this.#live()) void e.terminate();
+      return this.stopped.promise;
+    }
+    this.#stopping = true;
+    this.#log.info(now ? 'stopping now' : 'stopping: draining every epoch');
+    const queued = this.#queued;
+    this.#queued = null;
+    for (const w of queued?.waiters ?? []) w.reject(stoppingError());
+    for (const e of this.#epochs) if (e.state === 'starting') e.kill('SIGKILL');
+    await this.#chain;
+    await this.#shutdown(now);
+  }
+
+  // ---- reloads and respawns --------------------------------------------------------------
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(fn);
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  async #runBatch(batch: ReloadBatch): Promise<void> {
+    try {
+      if (this.#stopping) throw stoppingError();
+      const reply = await this.#bringUp(batch.config, batch.fault, new Timeline());
+      reply.coalesced = batch.waiters.length > 1;
+      for (const w of batch.waiters) w.resolve(reply);
+    } catch (err: unknown) {
+      for (const w of batch.waiters) w.reject(err);
+    }
+  }
+
+  /** Spawns the next epoch on `config` and makes it active once ready; the old one drains. */
+  async #bringUp(config: ConfigVersion, fault: string | null, timeline: Timeline): Promise<ReloadReply> {
+    this.#busy++;
+    try {
+      await this.#makeRoom(timeline);
+      const listeners = config.loaded.config.listeners;
+      await this.#keeper.ensure(listeners, this.#workersFor(config));
+      await this.#keeper.ensure(this.#adminBindables(config), 1);
+      const epoch = spawnEpoch(this.#launchContext(), { number: this.#allocateNumber(), config, fault, onExit: this.#onExit });
+      this.#epochs.push(epoch);
+      this.#stats.liveEpochs.set(this.#live().length);
+      this.#log.info(`epoch ${epoch.number} spawned`, { pid: epoch.pid, config: config.path, hash: config.loaded.hash });
+      const facts = await awaitReady(epoch, this.#opts.deadlines, timeline, () => this.#refusals.get(epoch.pid) ?? null);
+      epoch.workers = facts.workers;
+      epoch.state = 'active';
+      this.#active = epoch;
+      this.#current = config;
+      this.#log.info(`epoch ${epoch.number} ready`, { pid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt });
+      // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
+      const leaving = this.#live().filter((e) => e !== epoch && !e.exiting);
+      await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
+      for (const old of leaving) timeline.add('old_epoch_draining', `epoch ${old.number} (${config.loaded.config.drain.strategy}, ${config.loaded.config.drain.drainTimeMs} ms)`);
+      this.#stats.reloadSuccess.inc();
+      return { type: 'reload', epoch: epoch.number, pid: epoch.pid, configPath: config.path, coalesced: false, timeline: timeline.events };
+    } catch (err: unknown) {
+      this.#stats.reloadFailure.inc();
+      this.#log.error('reload failed; the serving epoch was not touched', { code: isProxyctlError(err) ? err.code : undefined, error: err });
+      throw err;
+    } finally {
+      this.#busy--;
+      if (this.#active === null) this.#scheduleRespawn();
+    }
+  }
+
+  /** Keeps live epochs at MAX_LIVE_EPOCHS including the one about to start. */
+  async #makeRoom(timeline: Timeline): Promise<void> {
+    for (;;) {
+      const live = this.#live();
+      if (live.length < MAX_LIVE_EPOCHS) return;
+      const oldest = live.find((e) => e !== this.#active) ?? live[0]!;
+      this.#log.info(`epoch ${oldest.number} hurried: a new epoch needs its place`, { pid: oldest.pid, graceMs: HURRY_GRACE_MS });
+      timeline.add('hurried', `epoch ${oldest.number}`);
+      await oldest.hurry(HURRY_GRACE_MS);
+      await oldest.exitWithin(HURRY_GRACE_MS + 3_000);
+    }
+  }
+
+  /** The next epoch number whose gauge lane no live epoch uses (numbers only go up; one may be skipped). */
+  #allocateNumber(): number {
+    const lanes = new Set(this.#live().map((e) => e.number % GAUGE_LANES));
+    let n = this.#nextNumber;
+    while (lanes.has(n % GAUGE_LANES)) n++;
+    this.#nextNumber = n + 1;
+    return n;
+  }
+
+  /** Runs synchronously the moment an epoch's process is gone, before anything else can observe it. */
+  readonly #onExit = (epoch: Epoch): void => {
+    this.#region.clearLane(epoch.number);
+    this.#stats.liveEpochs.set(this.#live().length);
+    this.#refusals.delete(epoch.pid);
+    this.#keeper.release(this.#bindablesInUse());
+    const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
+    const exited = this.#epochs.filter((e) => !e.live);
+    for (const old of exited.slice(0, Math.max(0, exited.length - KEEP_EXITED))) this.#epochs.splice(this.#epochs.indexOf(old), 1);
+    if (epoch !== this.#active) {
+      this.#log.info(`epoch ${epoch.number} exited`, { pid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
+      return;
+    }
+    this.#active = null;
+    this.#stats.unexpectedExits.inc();
+    if (epoch.uptimeMs() >= RESPAWN_STABLE_MS) this.#respawnFailures = 0;
+    this.#log.error(`active epoch ${epoch.number} died; respawning (the sockets stay open, clients wait)`, { pid: epoch.pid, how });
+    this.#scheduleRespawn();
+  };
+
+  #scheduleRespawn(): void {
+    if (this.#stopping || this.#respawnTimer !== null || this.#active !== null || this.#busy > 0 || this.#hostDrained()) return;
+    const delay = this.#respawnFailures === 0 ? 0 : Math.min(RESPAWN_MAX_BACKOFF_MS, RESPAWN_FIRST_BACKOFF_MS * 2 ** (this.#respawnFailures - 1));
+    this.#respawnFailures++;
+    this.#respawnTimer = setTimeout(() => {
+      this.#respawnTimer = null;
+      void this.#exclusive(async () => {
+        if (this.#stopping || this.#active !== null || this.#hostDrained()) return;
+        this.#stats.respawns.inc();
+        await this.#bringUp(this.#current, null, new Timeline()).catch(() => {});
+      });
+    }, delay);
+  }
+
+  #hostDrained(): boolean {
+    return this.#live().some((e) => e.hostDrained);
+  }
+
+  // ---- RPC ---------------------------------------------------------------------------------
+
+  readonly #onConnection = (conn: RpcConnection): void => {
+    const peer = conn.peer;
+    if (peer === null || peer.role !== 'epoch') return;
+    const pid = conn.peerCredentials?.pid ?? peer.pid;
+    const epoch = this.#epochs.find((e) => e.number === peer.epoch && e.state === 'starting' && e.conn === null);
+    if (epoch === undefined || epoch.pid !== pid) {
+      this.#log.warn('an epoch we did not start connected; closing it', { epoch: peer.epoch, pid });
+      conn.close();
+      return;
+    }
+    epoch.attach(conn);
+  };
+
+  #epochOf(ctx: RequestContext): Epoch {
+    const epoch = this.#epochs.find((e) => e.conn === ctx.connection);
+    if (epoch === undefined) throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only an epoch of this supervisor may ask that');
+    return epoch;
+  }
+
+  #requireCli(ctx: RequestContext): void {
+    if (ctx.connection.peer?.role !== 'cli') throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only the proxyctl command line may ask that');
+  }
+
+  /** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */
+  #handOver(epoch: Epoch): { body: { type: 'getListenSockets'; sockets: ListenSocketDescriptor[] }; fds: number[] } {
+    const sockets: ListenSocketDescriptor[] = [];
+    const fds: number[] = [];
+    const add = (kind: ListenSocketDescriptor['kind'], name: string, of: Bindable): void => {
+      for (const s of this.#keeper.socketsFor([of])) {
+        sockets.push({ kind, name, address: s.address, slot: s.slot, fdIndex: fds.length });
+        fds.push(s.fd);
+      }
+    };
+    const config = epoch.config.loaded.config;
+    for (const l of config.listeners) add('listener', l.name, l);
+    if (config.admin !== null) add('admin', 'admin', config.admin);
+    epoch.socketsSent.resolve(fds.length);
+    return { body: { type: 'getListenSockets', sockets }, fds };
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  #launchContext(): LaunchContext {
+    const { paths, baseId, epochEntry, log, logSink } = this.#opts;
+    return { entry: epochEntry, socket: paths.hotRestartSocket, stats: paths.stats, baseId, log, logSink };
+  }
+
+  #live(): Epoch[] {
+    return this.#epochs.filter((e) => e.live);
+  }
+
+  #workersFor(config: ConfigVersion): number {
+    return this.#opts.workersOverride ?? config.loaded.config.workers;
+  }
+
+  #adminBindables(config = this.#current): Bindable[] {
+    const admin = config.loaded.config.admin;
+    return admin === null ? [] : [admin];
+  }
+
+  /**
+   * Every address a live epoch or the current config listens on; the keeper closes the rest.
+   * While the host is drained its listeners stay closed; admin sockets always stay.
+   */
+  #bindablesInUse(): (readonly Bindable[])[] {
+    const configs = this.#live().filter((e) => !e.hostDrained).map((e) => e.config);
+    if (!this.#hostDrained()) configs.push(this.#current);
+    return [...configs.map((c) => c.loaded.config.listeners), ...configs.map((c) => this.#adminBindables(c)), this.#adminBindables()];
+  }
+
+  async #shutdown(now: boolean): Promise<void> {
+    this.#stopping = true;
+    if (this.#respawnTimer !== null) clearTimeout(this.#respawnTimer);
+    this.#keeper.closeAll();
+    const drain = this.#current.loaded.config.drain;
+    const live = this.#live();
+    await Promise.all(live.map((e) => (now ? e.terminate() : e.drain({ ...drain, exit: true }))));
+    await Promise.all(live.map((e) => e.exitWithin(now ? 5_000 : drain.parentShutdownTimeMs + 5_000)));
+    this.#server.close();
+    try {
+      unlinkSync(this.#opts.paths.stats);
+    } catch {
+      // already gone
+    }
+    this.#lock.release();
+    this.#log.info('stopped');
+    this.stopped.resolve();
+  }
+}
+
+function stoppingError(): ProxyctlError {
+  return new ProxyctlError('PROXYCTL_ERR_STOPPING', 'the supervisor is stopping and takes no more reloads');
+}
