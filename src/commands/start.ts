@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { ProxyctlCommand } from '../cli/base-command.js';
 import { parseDuration } from '../config/duration.js';
 import { ProxyctlError, isProxyctlError, type ErrorCode } from '../errors.js';
@@ -84,18 +85,17 @@ export default class Start extends ProxyctlCommand {
     ensurePrivateDir(resolve(logPath, '..'));
     const args = process.argv.slice(2).filter((a) => a !== '--daemon' && a !== '--json');
     if (logFlag === undefined) args.push('--log-file', logPath);
-    const child = execa(process.execPath, [resolve(PACKAGE_ROOT, 'bin/run.js'), ...args], {
-      detached: true,
-      stdin: 'ignore',
-      stdout: 'ignore',
-      // Only what the supervisor could not log itself (a crash) lands here.
-      stderr: { file: logPath, append: true },
-      ipc: true,
-      reject: false,
-      cleanup: false,
-      buffer: false,
+    // Only what the supervisor could not log itself (a crash) lands on its stderr.
+    const stderr = openSync(logPath, 'a', 0o600);
+    // node:child_process rather than execa: this child must outlive us, and every handle to it
+    // (IPC channel, stdio) must be let go once it reported, or this process would not exit.
+    const child = spawn(process.execPath, [resolve(PACKAGE_ROOT, 'bin/run.js'), ...args], { detached: true, stdio: ['ignore', 'ignore', stderr, 'ipc'] });
+    closeSync(stderr);
+    const first = await new Promise<DaemonReport | null>((resolve) => {
+      child.once('message', (m) => resolve(m as DaemonReport));
+      child.once('exit', () => resolve(null));
+      child.once('error', () => resolve(null));
     });
-    const first = await Promise.race([child.getOneMessage() as Promise<DaemonReport>, child.then(() => null)]);
     if (first === null) {
       throw new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `the supervisor exited before it was ready; see ${logPath}`, { logFile: logPath });
     }

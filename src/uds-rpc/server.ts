@@ -64,6 +64,7 @@ class HelloGate implements RequestRouter {
         pid: theirs.pid,
         epoch: theirs.epoch,
       });
+      this.server.refusals.set(conn, refusal);
       return { ...errorReply(refusal), closeAfter: refusal };
     }
     conn.peer = theirs;
@@ -75,6 +76,8 @@ export class UsocketRpcServer extends EventEmitter implements RpcServer {
   readonly path: string;
   private readonly greeted = new Set<RpcConnection>();
   private readonly all = new Set<UsocketRpcConnection>();
+  /** Why the hello gate turned a connection away; reported instead of however the socket then closed. */
+  readonly refusals = new WeakMap<UsocketRpcConnection, ProxyctlError>();
   private readonly ours: HelloMessage;
   private userver: UServer | null = null;
   /** True from a successful listen() until close(): the socket file is ours to remove. */
@@ -153,7 +156,7 @@ export class UsocketRpcServer extends EventEmitter implements RpcServer {
     conn.onClose((reason) => {
       clearTimeout(timer);
       this.all.delete(conn);
-      if (!this.greeted.delete(conn)) this.emit('refused', reason);
+      if (!this.greeted.delete(conn)) this.emit('refused', this.refusals.get(conn) ?? reason);
     });
   };
 }

@@ -108,11 +108,13 @@ async function step<T>(epoch: Epoch, name: StepName, milestone: Promise<T>, dead
 
 const EXIT_MEANINGS: Record<number, string> = {
   70: 'it crashed',
-  75: 'its hot-restart version is incompatible',
   78: 'it found the config invalid',
 };
 
 function exitError(epoch: Epoch, step: StepName, exit: EpochExit): ProxyctlError {
+  if (exit.code === 75) {
+    return new ProxyctlError('PROXYCTL_ERR_HOT_RESTART_VERSION', `epoch ${epoch.number} (pid ${epoch.pid}) speaks another hot-restart version and was refused; see the supervisor log for what differs`, { epoch: epoch.number, pid: epoch.pid, step, exitCode: exit.code });
+  }
   const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}${exit.code !== null && EXIT_MEANINGS[exit.code] ? ` (${EXIT_MEANINGS[exit.code]})` : ''}`;
   return new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `epoch ${epoch.number} (pid ${epoch.pid}) ${how} before ${step}; see the supervisor log`, { epoch: epoch.number, pid: epoch.pid, step, exitCode: exit.code, signal: exit.signal });
 }

@@ -341,7 +341,7 @@ export class Supervisor {
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     const exited = this.#epochs.filter((e) => !e.live);
     for (const old of exited.slice(0, Math.max(0, exited.length - KEEP_EXITED))) this.#epochs.splice(this.#epochs.indexOf(old), 1);
-    if (epoch !== this.#active) {
+    if (epoch !== this.#active || epoch.exiting || this.#stopping) {
       this.#log.info(`epoch ${epoch.number} exited`, { pid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
       return;
     }
