@@ -9,6 +9,9 @@
  *   plane.startDrain({ strategy, drainTimeMs, deadlineAt });
  *   plane.stopAccepting();
  *   await plane.whenIdle();                              // or at the deadline: plane.closeAll('deadline')
+ *
+ * An epoch's drain manager (src/drain) drives these from the epoch's main thread; the worker
+ * thread calls them on its own plane.
  */
 import type { Server } from 'node:net';
 import type { ProxyConfig } from '../config/types.js';
@@ -29,6 +32,14 @@ export const DEFAULT_TIMEOUTS: HttpTimeouts = Object.freeze({
 /** Coarse clock period. Timeouts are checked per tick: one interval per plane instead of one timer per connection. */
 export const TICK_MS = 250;
 
+/**
+ * `hurry` closes idle keep-alive connections this long after it marked every connection to
+ * close (at most a quarter of the grace). A busy client's next request may already be on the
+ * wire when its connection looks idle; in this window it gets a response with
+ * `Connection: close` instead of a close that races it.
+ */
+export const HURRY_SETTLE_MS = 100;
+
 /** Not an EventEmitter: `addListener(name, server)` is this class's own verb. Use `whenIdle()`. */
 export class DataPlane implements DataPlaneApi, ListenerHost {
   readonly clock = { now: Date.now() };
@@ -42,6 +53,10 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
   private readonly ticker: NodeJS.Timeout;
   private drainReq: DrainRequest | null = null;
   private deadlineTimer: NodeJS.Timeout | null = null;
+  private hurryTimer: NodeJS.Timeout | null = null;
+  private hurryAt = Infinity;
+  private settleTimer: NodeJS.Timeout | null = null;
+  private accepting = true;
   private winding = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -82,39 +97,88 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
   /**
    * Starts serving the listener `name` of the current snapshot on `server`, a `net.Server`
    * the caller created and made listen (on an inherited fd, or a port in tests). The plane
-   * attaches its own 'connection' handler; `stopAccepting` closes this handle only.
+   * attaches its own 'connection' handler; `stopAccepting` closes this handle only. Calling it
+   * again for the same name adds one more socket to that listener: a worker of an epoch with
+   * more SO_REUSEPORT slots than workers accepts on several. After `stopAccepting` the handle
+   * is closed at once.
    */
   addListener(name: string, server: Server): void {
     const l = this.snapshot?.listeners.get(name);
+    // No ProxyctlError code fits a caller's bug (a name its own config does not have).
     if (l === undefined) throw new Error(`no listener ${name} in the current snapshot`);
-    if (this.listeners.has(name)) throw new Error(`listener ${name} already added`);
-    this.listeners.set(name, new ListenerRuntime(name, server, this, l, this.clusters));
+    const existing = this.listeners.get(name);
+    if (existing !== undefined) existing.addServer(server);
+    else if (!this.accepting) server.close();
+    else this.listeners.set(name, new ListenerRuntime(name, server, this, l, this.clusters));
   }
 
   /**
    * HTTP: every connection gets a moment in [now, now + drainTimeMs] (`immediate`: now) after
    * which its next response carries `Connection: close` and it is ended once that response is
    * written. Idle keep-alive connections are left alone until `deadlineAt`, then ended.
-   * TCP: nothing happens until the caller's `closeAll` at the deadline.
+   * TCP: connections go on until `deadlineAt`; then, with `forceAtDeadline`, they are destroyed
+   * (counted as forced), else they wait for the caller's `closeAll`.
+   *
+   * Called again while draining, it only brings things forward: a sooner deadline replaces the
+   * current one, `immediate` makes every connection close after its next response, and
+   * `forceAtDeadline` is kept once set. A repeated identical request changes nothing.
    */
   startDrain(req: DrainRequest): void {
-    if (this.drainReq !== null) return;
+    const now = Date.now();
+    const prev = this.drainReq;
+    if (prev !== null) {
+      if (req.strategy === 'immediate') for (const l of this.listeners.values()) for (const c of l.conns) c.drain(now);
+      const sooner = req.deadlineAt < prev.deadlineAt;
+      this.drainReq = { ...prev, deadlineAt: sooner ? req.deadlineAt : prev.deadlineAt, forceAtDeadline: prev.forceAtDeadline === true || req.forceAtDeadline === true };
+      if (sooner) {
+        this.armDeadline(req.deadlineAt - now);
+        this.log.info?.('drain deadline brought forward', { inMs: req.deadlineAt - now });
+      }
+      return;
+    }
     this.drainReq = req;
     this.winding = true;
-    const now = Date.now();
     const spread = req.strategy === 'gradual' ? Math.max(0, req.drainTimeMs) : 0;
     for (const l of this.listeners.values()) {
       // Random points: evenly spread in expectation and no coordination between workers needed.
       for (const c of l.conns) c.drain(now + Math.random() * spread);
     }
-    this.deadlineTimer = setTimeout(this.onDeadline, Math.max(0, req.deadlineAt - now));
-    this.deadlineTimer.unref();
+    this.armDeadline(req.deadlineAt - now);
     this.log.info?.('drain started', { strategy: req.strategy, drainTimeMs: req.drainTimeMs, connections: this.connections() });
+    this.checkIdle();
+  }
+
+  /**
+   * Hurries the drain (a newer epoch needs this one gone): every HTTP connection closes after
+   * its next response, idle keep-alive connections are closed right away (after
+   * HURRY_SETTLE_MS), and whatever remains after `graceMs` (TCP, slow exchanges) is closed by
+   * force. Works with or without `startDrain`.
+   */
+  hurry(graceMs: number): void {
+    const now = Date.now();
+    const prev = this.drainReq;
+    // A deadline of now also ends a connection whose response went out keep-alive before this.
+    this.drainReq = { strategy: 'immediate', drainTimeMs: 0, deadlineAt: prev === null ? now : Math.min(prev.deadlineAt, now), forceAtDeadline: prev?.forceAtDeadline === true };
+    this.winding = true;
+    for (const l of this.listeners.values()) for (const c of l.conns) c.drain(now);
+    if (this.settleTimer === null) {
+      this.settleTimer = setTimeout(this.onHurrySettled, Math.min(Math.max(0, graceMs) / 4, HURRY_SETTLE_MS));
+      this.settleTimer.unref();
+    }
+    const at = now + Math.max(0, graceMs);
+    if (at < this.hurryAt) {
+      this.hurryAt = at;
+      if (this.hurryTimer !== null) clearTimeout(this.hurryTimer);
+      this.hurryTimer = setTimeout(this.onHurryDeadline, at - now);
+      this.hurryTimer.unref();
+    }
+    this.log.info?.('drain hurried', { graceMs, connections: this.connections() });
     this.checkIdle();
   }
 
   /** Closes every listening handle this plane was given; open connections go on. */
   stopAccepting(): void {
+    this.accepting = false;
     for (const l of this.listeners.values()) l.stopAccepting();
     this.winding = true;
     this.checkIdle();
@@ -156,7 +220,10 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.pools.closeAll();
     clearInterval(this.ticker);
     if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
-    await Promise.all([...this.listeners.values()].map((l) => new Promise<void>((r) => (l.server.listening ? l.server.close(() => r()) : r()))));
+    if (this.hurryTimer !== null) clearTimeout(this.hurryTimer);
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    const servers = [...this.listeners.values()].flatMap((l) => l.servers);
+    await Promise.all(servers.map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
   }
 
   // ---- ListenerHost ---------------------------------------------------------------------
@@ -180,11 +247,40 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     for (const w of waiters) w();
   }
 
+  private armDeadline(inMs: number): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(this.onDeadline, Math.max(0, inMs));
+    this.deadlineTimer.unref();
+  }
+
   private readonly onDeadline = (): void => {
     this.deadlineTimer = null;
+    const force = this.drainReq?.forceAtDeadline === true;
+    let idle = 0;
+    let forced = 0;
+    for (const l of this.listeners.values()) {
+      for (const c of [...l.conns]) {
+        if (c.closeIfIdle()) idle++;
+        else if (force && c.forcedAtDrainDeadline === true) {
+          l.listener.stats.cxDrainForced.inc();
+          c.destroy();
+          forced++;
+        }
+      }
+    }
+    this.log.info?.('drain deadline: idle connections closed', { count: idle, forced, remaining: this.connections() - idle - forced });
+  };
+
+  private readonly onHurrySettled = (): void => {
+    this.settleTimer = null;
     let n = 0;
     for (const l of this.listeners.values()) for (const c of [...l.conns]) if (c.closeIfIdle()) n++;
-    this.log.info?.('drain deadline: idle connections closed', { count: n, remaining: this.connections() - n });
+    this.log.info?.('hurry: idle connections closed', { count: n, remaining: this.connections() - n });
+  };
+
+  private readonly onHurryDeadline = (): void => {
+    this.hurryTimer = null;
+    this.closeAll('hurry');
   };
 
   private readonly tick = (): void => {

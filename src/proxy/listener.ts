@@ -1,5 +1,6 @@
 /**
- * One listening socket in one worker: accepts connections, hands each to the network filter of
+ * One listener in one worker: accepts connections on its listening sockets (usually one; more
+ * when the epoch has more SO_REUSEPORT slots than workers), hands each to the network filter of
  * the listener's protocol, and keeps the set the plane drains and closes. It is also the
  * `ConnectionContext` its connections read config from; `bind` swaps that config (RCU).
  */
@@ -22,17 +23,29 @@ export class ListenerRuntime implements ConnectionContext {
   routes: readonly RouteEntry[] = [];
   tcpCluster: ClusterRuntime | null = null;
   readonly conns = new Set<DownstreamConnection>();
+  /** The listening handles this listener accepts on, in the order they were added. */
+  readonly servers: Server[] = [];
   private accepting = true;
 
   constructor(
     readonly name: string,
-    readonly server: Server,
+    server: Server,
     private readonly host: ListenerHost,
     listener: ListenerSnapshot,
     clusters: ReadonlyMap<string, ClusterRuntime>,
   ) {
     this.listener = listener;
     this.bind(listener, clusters);
+    this.addServer(server);
+  }
+
+  /** Accepts on one more listening handle; after `stopAccepting` the handle is closed at once. */
+  addServer(server: Server): void {
+    this.servers.push(server);
+    if (!this.accepting) {
+      server.close();
+      return;
+    }
     server.on('connection', this.onConnection);
   }
 
@@ -78,8 +91,10 @@ export class ListenerRuntime implements ConnectionContext {
   stopAccepting(): void {
     if (!this.accepting) return;
     this.accepting = false;
-    this.server.off('connection', this.onConnection);
-    this.server.close();
+    for (const server of this.servers) {
+      server.off('connection', this.onConnection);
+      server.close();
+    }
   }
 
   private readonly onConnection = (socket: Socket): void => {

@@ -46,6 +46,12 @@ export interface DrainRequest {
   readonly drainTimeMs: number;
   /** Wall-clock ms (`Date.now()` scale). Idle keep-alive connections are closed at this moment, not before. */
   readonly deadlineAt: number;
+  /**
+   * At `deadlineAt`, also destroy the connections that cannot be asked to close in-band (TCP;
+   * see `DownstreamConnection.forcedAtDrainDeadline`), counted as forced. The epoch sets it;
+   * without it they stay until the caller's `closeAll`.
+   */
+  readonly forceAtDeadline?: boolean;
 }
 
 /** Stats of one listener, resolved once when the snapshot is built. */
@@ -54,9 +60,9 @@ export interface ListenerStats {
   readonly cxActive: Gauge;
   /** Closed after a response that carried `Connection: close` because of the drain. */
   readonly cxDrainClose: Counter;
-  /** Idle keep-alive connections closed at the drain deadline. */
+  /** Idle keep-alive connections closed at the drain deadline (or at once by `hurry`). */
   readonly cxDrainIdleClose: Counter;
-  /** Destroyed by `closeAll` (in-flight HTTP, any TCP). */
+  /** Destroyed by `closeAll` (in-flight HTTP, any TCP), or TCP at the drain deadline. */
   readonly cxDrainForced: Counter;
 }
 
@@ -170,6 +176,13 @@ export interface DownstreamConnection {
   drain(at: number): void;
   /** The drain deadline passed: close if nothing is in flight. Returns true if it started closing. */
   closeIfIdle(): boolean;
+  /**
+   * True for protocols with no in-band way to end a connection (TCP): at the drain deadline of a
+   * `forceAtDeadline` drain the plane destroys them and counts each as
+   * `downstream_cx_drain_forced`. Absent (HTTP): a connection with an exchange in flight
+   * finishes it, up to the caller's `closeAll`.
+   */
+  readonly forcedAtDrainDeadline?: boolean;
   /** Destroys the socket at once (and any upstream it holds). */
   destroy(): void;
 }
@@ -217,6 +230,7 @@ export interface DataPlaneApi {
   applySnapshot(snapshot: ConfigSnapshot): void;
   addListener(name: string, server: Server): void;
   startDrain(req: DrainRequest): void;
+  hurry(graceMs: number): void;
   stopAccepting(): void;
   connections(): number;
   closeAll(reason: string): number;

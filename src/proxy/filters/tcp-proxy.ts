@@ -9,6 +9,8 @@ import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } fr
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
 export class TcpProxyConnection implements DownstreamConnection {
+  /** TCP has no in-band way to ask for a close: the drain deadline closes it by force. */
+  readonly forcedAtDrainDeadline = true;
   private readonly upstream: Socket;
   private connected = false;
 
@@ -59,7 +61,7 @@ export class TcpProxyConnection implements DownstreamConnection {
 
   onTick(): void {}
 
-  /** TCP has no in-band way to ask for a close: connections stay until the deadline's closeAll. */
+  /** Nothing to say in-band: the connection goes on until the drain deadline (see forcedAtDrainDeadline). */
   drain(): void {}
 
   closeIfIdle(): boolean {

@@ -1,0 +1,28 @@
+/**
+ * The admin endpoint: a small HTTP server on the epoch's main thread, with Envoy's paths
+ * (`/ready`, `/stats`, `/server_info`). It is not hot: it never runs on a worker, and it only
+ * reads what the epoch exposes through `AdminFacts`.
+ */
+import type { StatsRegion } from '../shm/index.js';
+
+/** What the admin endpoint reports about its epoch. */
+export interface AdminFacts {
+  readonly epoch: number;
+  readonly workers: number;
+  /** The config's content hash (`configHash`). */
+  readonly configHash: string;
+  /** Wall-clock ms when the epoch process started. */
+  readonly startedAt: number;
+  /** The stats region, as this process mapped it. */
+  readonly stats: StatsRegion;
+  /** True once a drain of any kind began: `/ready` answers 503 from then on. */
+  draining(): boolean;
+}
+
+/** The endpoint's lifecycle, as the epoch drives it. */
+export interface AdminEndpoint {
+  /** Serves on an inherited listening socket; Node owns the fd from then on. */
+  listen(fd: number): Promise<void>;
+  /** Stops accepting and closes idle connections; answers in flight finish. Idempotent. */
+  close(): void;
+}

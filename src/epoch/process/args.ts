@@ -1,0 +1,36 @@
+/** The epoch's command line: `--socket PATH --stats PATH --epoch N --base-id B`, all required. */
+import { parseArgs } from 'node:util';
+import { ProxyctlError } from '../../errors.js';
+import type { EpochArgs } from './types.js';
+
+function usage(message: string): ProxyctlError {
+  return new ProxyctlError('PROXYCTL_ERR_USAGE', `${message} (usage: epoch.js --socket PATH --stats PATH --epoch N --base-id B)`);
+}
+
+function required(values: Record<string, string | undefined>, name: string): string {
+  const v = values[name];
+  if (v === undefined || v === '') throw usage(`--${name} is required`);
+  return v;
+}
+
+function whole(values: Record<string, string | undefined>, name: string): number {
+  const v = required(values, name);
+  if (!/^\d{1,9}$/.test(v)) throw usage(`--${name} must be a whole number, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+/** Throws PROXYCTL_ERR_USAGE for an unknown flag, a missing one, or a bad number. */
+export function parseEpochArgs(argv: string[]): EpochArgs {
+  let values: Record<string, string | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { socket: { type: 'string' }, stats: { type: 'string' }, epoch: { type: 'string' }, 'base-id': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err: unknown) {
+    throw usage(err instanceof Error ? err.message : String(err));
+  }
+  return { socket: required(values, 'socket'), stats: required(values, 'stats'), epoch: whole(values, 'epoch'), baseId: whole(values, 'base-id') };
+}

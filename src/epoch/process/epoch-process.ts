@@ -1,0 +1,247 @@
+/**
+ * One epoch process, main thread: the boot to ready, the supervisor's requests, and the exit.
+ *
+ * Boot: hello → getConfig (parse) → getListenSockets → stats → workers prepared → admin
+ * → ready. Workers accept only after the supervisor acknowledged ready: until then the
+ * supervisor's copies keep the sockets listening and connections wait in the backlog, so a
+ * crash anywhere before ready cannot reset an accepted connection.
+ *
+ *   booting ──ready acknowledged, workers accept──▶ serving ──drain…──▶ exiting (process.exit)
+ *      └────────────── failure (exit 1/70/75/78), terminate, lost supervisor ───▶ exiting
+ *
+ * Draining is the DrainManager's (src/drain); this class gives it the workers and the exit.
+ */
+import { closeSync } from 'node:fs';
+import { AdminServer } from '../../admin/server.js';
+import { parseConfig } from '../../config/index.js';
+import type { ProxyConfig } from '../../config/types.js';
+import { DrainManager } from '../../drain/drain-manager.js';
+import type { DrainTarget } from '../../drain/types.js';
+import type { ProxyctlError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { StatsRegion } from '../../shm/index.js';
+import { PROTOCOL_VERSION, connectRpc, type EpochStep, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
+import { planSockets } from './socket-plan.js';
+import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
+import type { EpochArgs } from './types.js';
+import { WorkerPool } from './worker-pool.js';
+
+/** Exit codes the supervisor reports (see proxyctl(1)). */
+export const EpochExitCode = {
+  OK: 0,
+  FAILURE: 1,
+  /** A crash: a fault hook, an uncaught error, a worker that died. */
+  CRASH: 70,
+  /** The supervisor refused our hello (PROXYCTL_ERR_HOT_RESTART_VERSION). */
+  VERSION: 75,
+  /** The config is invalid. */
+  CONFIG: 78,
+} as const;
+
+/** The supervisor answers ready at once; this only bounds a supervisor that hangs. */
+const READY_ACK_TIMEOUT_MS = 30_000;
+/** How long workers get to shut down cleanly before they are terminated. */
+const WORKER_SHUTDOWN_MS = 1_000;
+/** Whatever happens during the exit, the process is gone this long after it began. */
+const EXIT_BACKSTOP_MS = 3_000;
+
+/** `serving` starts when the workers are told to accept (after the supervisor acknowledged ready). */
+type EpochPhase = 'booting' | 'serving' | 'exiting';
+
+export class EpochProcess {
+  readonly startedAt = Date.now();
+  #phase: EpochPhase = 'booting';
+  readonly #steps: EpochStep[] = [];
+  readonly #drain: DrainManager;
+  #conn: RpcConnection | null = null;
+  #config: ProxyConfig | null = null;
+  #stats: StatsRegion | null = null;
+  #pool: WorkerPool | null = null;
+  #admin: AdminServer | null = null;
+
+  constructor(
+    private readonly args: EpochArgs,
+    private readonly log: Logger,
+  ) {
+    // Requests may arrive before the workers exist (terminate during boot): delegate late.
+    const target: DrainTarget = {
+      drain: (req) => this.#pool?.drain(req),
+      hurry: (graceMs) => this.#pool?.hurry(graceMs),
+      closeAll: async (reason) => (this.#pool === null ? 0 : this.#pool.closeAll(reason)),
+      whenIdle: () => (this.#pool === null ? Promise.resolve() : this.#pool.whenIdle()),
+    };
+    this.#drain = new DrainManager(target, { closeAdmin: () => this.#admin?.close(), exit: (code, reason) => void this.exit(code, reason) }, log);
+  }
+
+  /** Boots to serving. Rejects on failure; the caller maps the error to an exit code. */
+  async run(): Promise<void> {
+    const fault = readTestFault(process.env, this.log);
+    const conn = await this.#hello(fault);
+    this.#step('hello');
+
+    const configReply = await conn.request({ type: 'getConfig' });
+    const loaded = parseConfig(configReply.body.text, configReply.body.source);
+    const override = configReply.body.workersOverride;
+    const config: ProxyConfig = override === null ? loaded.config : { ...loaded.config, workers: override };
+    this.#config = config;
+    this.#step('config_loaded');
+
+    const socketsReply = await conn.request({ type: 'getListenSockets' });
+    this.#step('sockets_received');
+    const plan = planSockets(socketsReply.body.sockets, socketsReply.fds, config.listeners.map((l) => l.name), config.workers);
+    for (const s of plan.unused) {
+      this.log.warn('closing a socket nobody here uses', { kind: s.kind, name: s.name });
+      closeSync(s.fd);
+    }
+    if (plan.missing.length > 0) throw new Error(`no listening socket handed over for listener(s) ${plan.missing.join(', ')}`);
+
+    if (fault === 'crash-before-ready') this.#crashNow(fault);
+    if (fault === 'hang-before-ready') {
+      this.log.warn('test fault: never sending ready');
+      return;
+    }
+
+    const stats = StatsRegion.open(this.args.stats, { epoch: this.args.epoch });
+    this.#stats = stats;
+    stats.gauge('server.hot_restart_generation', 'max').set(this.args.epoch);
+
+    this.#pool = await WorkerPool.start({
+      epoch: this.args.epoch,
+      statsPath: this.args.stats,
+      config,
+      sockets: plan.perWorker,
+      log: this.log,
+      onCrash: (index, reason) => this.#workerCrashed(index, reason),
+    });
+    this.#step('workers_ready');
+
+    if (plan.admin !== null) {
+      const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, startedAt: this.startedAt, stats, draining: () => this.#drain.draining }, this.log);
+      this.#admin = admin;
+      await admin.listen(plan.admin);
+      this.#step('admin_ready');
+    }
+    if (this.#stopped()) return;
+
+    const sockets = plan.perWorker.reduce((n, list) => n + list.length, 0);
+    await conn.request({ type: 'ready', workers: config.workers, sockets, steps: this.#steps }, { timeoutMs: READY_ACK_TIMEOUT_MS });
+    if (this.#stopped()) return;
+    // From here workers may accept: losing the supervisor, or a signal, now means a drain.
+    this.#phase = 'serving';
+    await this.#pool.listen();
+    if (this.#stopped()) return;
+    this.log.info('serving', { workers: config.workers, sockets, admin: plan.admin !== null, configHash: loaded.hash });
+    if (fault === 'crash-after-ready') setTimeout(() => this.#crashNow(fault), CRASH_AFTER_READY_MS);
+  }
+
+  /**
+   * Shuts down and exits the process with `code`: admin closed, workers ended (connections
+   * still open are destroyed), RPC closed. Runs once; a backstop ends the process regardless.
+   */
+  async exit(code: number, reason: string): Promise<void> {
+    if (this.#phase === 'exiting') return;
+    this.#phase = 'exiting';
+    this.log.info('exiting', { code, reason });
+    setTimeout(() => process.exit(code), EXIT_BACKSTOP_MS).unref();
+    this.#admin?.close();
+    await this.#pool?.shutdown(WORKER_SHUTDOWN_MS);
+    this.#conn?.close();
+    process.exit(code);
+  }
+
+  /** SIGTERM / SIGINT: drain and exit like a stop (a second one terminates). */
+  onSignal(signal: NodeJS.Signals): void {
+    if (this.#phase === 'exiting') return;
+    if (this.#phase === 'booting' || this.#config === null) {
+      this.log.info('signal during boot: exiting', { signal });
+      void this.exit(EpochExitCode.OK, signal);
+    } else if (this.#drain.exitMode) {
+      this.log.warn('second signal: terminating', { signal });
+      this.#drain.terminate();
+    } else {
+      this.log.info('signal: draining, then exiting', { signal });
+      this.#drain.drain({ ...this.#config.drain, exit: true });
+    }
+  }
+
+  // ---- boot steps -----------------------------------------------------------------------
+
+  async #hello(fault: TestFault | null): Promise<RpcConnection> {
+    const hello = fault === 'incompatible-version' ? { role: 'epoch' as const, epoch: this.args.epoch, protocolVersion: PROTOCOL_VERSION + INCOMPATIBLE_VERSION_OFFSET } : { role: 'epoch' as const, epoch: this.args.epoch };
+    const conn = await connectRpc(this.args.socket, hello, { handlers: this.#handlers });
+    this.#conn = conn;
+    conn.onClose(this.#onRpcClosed);
+    return conn;
+  }
+
+  #step(event: string): void {
+    this.#steps.push({ event, at: Date.now() });
+  }
+
+  /** The boot must not go on: a drain or terminate came first, or we are on the way out. */
+  #stopped(): boolean {
+    return this.#phase === 'exiting' || this.#drain.draining;
+  }
+
+  #crashNow(fault: TestFault): never {
+    this.log.error('test fault: crashing', { fault });
+    process.exit(EpochExitCode.CRASH);
+  }
+
+  #workerCrashed(index: number, reason: string): void {
+    if (this.#phase === 'exiting') return;
+    this.log.error('worker crashed: exiting so the supervisor starts a new epoch', { worker: index, reason });
+    process.exit(EpochExitCode.CRASH);
+  }
+
+  readonly #onRpcClosed = (reason: ProxyctlError): void => {
+    if (this.#phase === 'exiting') return;
+    if (this.#phase === 'booting' || this.#config === null) {
+      this.log.error('lost the supervisor during boot', { code: reason.code });
+      void this.exit(EpochExitCode.FAILURE, 'supervisor gone');
+      return;
+    }
+    // Stop accepting at once, so a new supervisor can take the ports; drain like a stop.
+    this.log.warn('lost the supervisor: draining, then exiting', { code: reason.code });
+    this.#drain.drain({ ...this.#config.drain, exit: true });
+  };
+
+  // ---- RPC handlers (supervisor → epoch) ------------------------------------------------
+
+  /**
+   * Open downstream connections: asked of the workers (they own them); if one does not answer
+   * in time, this epoch's lane of the listeners' active-connection gauges stands in.
+   */
+  async #connections(): Promise<number> {
+    if (this.#pool === null) return 0;
+    const counted = await this.#pool.connections();
+    if (counted !== null) return counted;
+    let sum = 0n;
+    if (this.#stats !== null && this.#config !== null) {
+      for (const l of this.#config.listeners) sum += this.#stats.gauge(`listener.${l.name}.downstream_cx_active`).laneValue();
+    }
+    return sum > 0n ? Number(sum) : 0;
+  }
+
+  readonly #handlers: RpcHandlers = {
+    drain: async (req) => {
+      const connections = await this.#connections();
+      this.#drain.drain(req);
+      return { body: { type: 'drain', connections } };
+    },
+    hurry: async (req) => {
+      const connections = await this.#connections();
+      this.#drain.hurry(req.graceMs);
+      return { body: { type: 'hurry', connections } };
+    },
+    terminate: async () => {
+      const connections = await this.#connections();
+      // After the reply is written (it is, synchronously, once this handler's promise settles).
+      setImmediate(() => this.#drain.terminate());
+      return { body: { type: 'terminate', connections } };
+    },
+    epochStatus: async () => ({
+      body: { type: 'epochStatus', connections: await this.#connections(), workers: this.#pool?.size ?? 0, draining: this.#drain.draining },
+    }),
+  };
+}

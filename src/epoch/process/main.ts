@@ -1,0 +1,56 @@
+/**
+ * Entry of an epoch process (bin/epoch.js). The supervisor spawns it as
+ *
+ *   node bin/epoch.js --socket <hot-restart.sock> --stats <stats region> --epoch N --base-id B
+ *
+ * with stdout and stderr piped into its log. Exit codes: 0 normal end; 1 any other failure;
+ * 2 bad arguments; 70 a crash (fault hook, uncaught error, dead worker); 75 hello refused for
+ * version; 78 invalid config (every issue logged as `file:line:col: path: message`).
+ */
+import { formatIssue } from '../../config/index.js';
+import type { ConfigIssue } from '../../config/types.js';
+import { isProxyctlError } from '../../errors.js';
+import { createLogger, type Logger } from '../../log.js';
+import { parseEpochArgs } from './args.js';
+import { EpochExitCode, EpochProcess } from './epoch-process.js';
+import type { EpochArgs } from './types.js';
+
+/** Logs why the boot failed and says which exit code that is. */
+function exitCodeFor(err: unknown, log: Logger): number {
+  if (isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID')) {
+    const issues = Array.isArray(err.details.errors) ? (err.details.errors as ConfigIssue[]) : [];
+    log.error('the config is invalid', { issues: issues.length });
+    for (const issue of issues) log.error(formatIssue(issue));
+    return EpochExitCode.CONFIG;
+  }
+  if (isProxyctlError(err, 'PROXYCTL_ERR_HOT_RESTART_VERSION')) {
+    log.error('the supervisor refused our hello: incompatible hot-restart versions', { error: err.message });
+    return EpochExitCode.VERSION;
+  }
+  log.error('boot failed', { code: isProxyctlError(err) ? err.code : undefined, error: err });
+  return EpochExitCode.FAILURE;
+}
+
+function start(): void {
+  let args: EpochArgs;
+  try {
+    args = parseEpochArgs(process.argv.slice(2));
+  } catch (err: unknown) {
+    process.stderr.write(`proxyctl epoch: ${isProxyctlError(err) ? `${err.code}: ` : ''}${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  }
+  process.title = `proxyctl-epoch-${args.epoch}`;
+  const log = createLogger(`epoch ${args.epoch}`, process.stderr);
+  const crash = (err: unknown): void => {
+    log.error('crashed', { error: err, stack: err instanceof Error ? err.stack : undefined });
+    process.exit(EpochExitCode.CRASH);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+  const epoch = new EpochProcess(args, log);
+  process.on('SIGTERM', () => epoch.onSignal('SIGTERM'));
+  process.on('SIGINT', () => epoch.onSignal('SIGINT'));
+  epoch.run().catch((err: unknown) => void epoch.exit(exitCodeFor(err, log), 'boot failed'));
+}
+
+start();

@@ -1,0 +1,122 @@
+/**
+ * The epoch process: one generation of the proxy. Its main thread boots (hello, config,
+ * sockets, workers, admin, ready), answers the supervisor's RPC and owns the drain; its worker
+ * threads own connections end to end. This file holds the contracts between those pieces:
+ * the command line, what each worker is started with, and the messages between the main
+ * thread and a worker (discriminated on `type`, like the RPC vocabulary).
+ */
+import type { ProxyConfig } from '../../config/types.js';
+import type { DrainRequest } from '../../proxy/types.js';
+
+/** The command line the supervisor spawns an epoch with (see bin/epoch.js). */
+export interface EpochArgs {
+  /** The supervisor's hot-restart RPC socket. */
+  readonly socket: string;
+  /** The stats region file. */
+  readonly stats: string;
+  readonly epoch: number;
+  readonly baseId: number;
+}
+
+/** One listening socket given to a worker: a received fd, owned by that worker once posted. */
+export interface WorkerSocket {
+  readonly listener: string;
+  readonly slot: number;
+  readonly fd: number;
+}
+
+/** `workerData` of a worker thread. */
+export interface WorkerInit {
+  readonly epoch: number;
+  /** 0-based index; also what the worker's log lines are named after. */
+  readonly index: number;
+  readonly statsPath: string;
+  /** The config the main thread parsed (structured-cloned; plain data). */
+  readonly config: ProxyConfig;
+  readonly sockets: readonly WorkerSocket[];
+}
+
+// ---- main thread → worker ------------------------------------------------------------------
+
+/** Start accepting: listen on every assigned fd and add it to the plane. Sent after the supervisor acknowledged ready. */
+export interface ListenCommand {
+  type: 'listen';
+}
+
+/** Stop accepting and drain (`DataPlane.startDrain`); the worker reports `idle` once it has no connection left. */
+export interface DrainCommand {
+  type: 'drain';
+  request: DrainRequest;
+}
+
+/** Stop accepting and hurry (`DataPlane.hurry`); reports `idle` like `drain`. */
+export interface HurryCommand {
+  type: 'hurry';
+  graceMs: number;
+}
+
+/** Destroy every connection now (counted as forced); answered with `closed`. */
+export interface CloseAllCommand {
+  type: 'closeAll';
+  id: number;
+  reason: string;
+}
+
+/** How many connections are open; answered with `count`. */
+export interface CountCommand {
+  type: 'count';
+  id: number;
+}
+
+/** Shut the plane down and end the thread. */
+export interface ShutdownCommand {
+  type: 'shutdown';
+}
+
+export type WorkerCommand = ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ShutdownCommand;
+
+// ---- worker → main thread ------------------------------------------------------------------
+
+/** The plane is configured and a (not yet listening) server exists per assigned fd. */
+export interface PreparedEvent {
+  type: 'prepared';
+}
+
+/** Preparing failed (stats region, config snapshot): the epoch cannot start. */
+export interface PrepareFailedEvent {
+  type: 'prepareFailed';
+  code: string | null;
+  message: string;
+}
+
+/** Every assigned fd is listening and accepting. */
+export interface ListeningEvent {
+  type: 'listening';
+}
+
+/** An assigned fd could not be listened on: the epoch exits and the supervisor starts another. */
+export interface ListenFailedEvent {
+  type: 'listenFailed';
+  listener: string;
+  slot: number;
+  message: string;
+}
+
+/** After `drain` or `hurry`: no connection is left (final: the worker no longer accepts). */
+export interface IdleEvent {
+  type: 'idle';
+}
+
+export interface CountEvent {
+  type: 'count';
+  id: number;
+  connections: number;
+}
+
+export interface ClosedEvent {
+  type: 'closed';
+  id: number;
+  count: number;
+}
+
+export type WorkerEvent = PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;

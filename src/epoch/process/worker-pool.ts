@@ -1,0 +1,240 @@
+/**
+ * The epoch's worker threads, seen from the main thread: start them with their sockets, tell
+ * them to accept, drain, hurry or close, ask them for counts, and notice when one dies. A
+ * worker that dies while the pool is not shutting down is a crash: the pool reports it and the
+ * epoch exits (the supervisor starts a new one); it never limps on with fewer workers.
+ */
+import type { Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { ProxyConfig } from '../../config/types.js';
+import type { Logger } from '../../log.js';
+import type { DrainRequest } from '../../proxy/types.js';
+import type { DrainTarget } from '../../drain/types.js';
+import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
+
+export interface WorkerPoolOptions {
+  readonly epoch: number;
+  readonly statsPath: string;
+  readonly config: ProxyConfig;
+  /** `sockets[w]`: what worker w accepts on (see socket-plan.ts). Its length is the worker count. */
+  readonly sockets: readonly (readonly WorkerSocket[])[];
+  readonly log: Logger;
+  /** A worker died or failed outside a shutdown. Called at most once. */
+  readonly onCrash: (index: number, reason: string) => void;
+}
+
+/** How long a worker may take to answer a count or a closeAll before it is left out. */
+const ASK_TIMEOUT_MS = 1_000;
+/** After a worker exits, how long its last log lines get to come through its stderr. */
+const STDIO_FLUSH_MS = 200;
+
+function ended(stream: Readable): Promise<void> {
+  if (stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+  });
+}
+
+interface Asked {
+  readonly resolve: (value: number | null) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface PoolWorker {
+  readonly index: number;
+  readonly thread: Worker;
+  readonly exited: Promise<void>;
+  listening: boolean;
+  idle: boolean;
+}
+
+function onAskTimeout(pool: WorkerPool, id: number): void {
+  pool.answer(id, null);
+}
+
+export class WorkerPool implements DrainTarget {
+  readonly #workers: PoolWorker[] = [];
+  readonly #asked = new Map<number, Asked>();
+  #nextId = 1;
+  #shuttingDown = false;
+  #crashed = false;
+  #prepared = 0;
+  #onPrepared: ((err: Error | null) => void) | null = null;
+  #onListening: ((err: Error | null) => void) | null = null;
+  #idleWaiters: Array<() => void> = [];
+
+  private constructor(private readonly opts: WorkerPoolOptions) {}
+
+  /** Starts every worker and resolves once each has prepared its plane and servers; rejects if one could not. */
+  static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
+    const pool = new WorkerPool(opts);
+    const prepared = new Promise<void>((resolve, reject) => (pool.#onPrepared = (err) => (err === null ? resolve() : reject(err))));
+    opts.sockets.forEach((sockets, index) => pool.#spawn(index, sockets));
+    try {
+      await prepared;
+    } catch (err: unknown) {
+      await pool.shutdown(ASK_TIMEOUT_MS);
+      throw err;
+    }
+    return pool;
+  }
+
+  get size(): number {
+    return this.#workers.length;
+  }
+
+  /** Tells every worker to accept; resolves once all listen, rejects on the first socket that cannot. */
+  listen(): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => (this.#onListening = (err) => (err === null ? resolve() : reject(err))));
+    this.#broadcast({ type: 'listen' });
+    return done;
+  }
+
+  // ---- DrainTarget ------------------------------------------------------------------------
+
+  drain(req: DrainRequest): void {
+    this.#broadcast({ type: 'drain', request: req });
+  }
+
+  hurry(graceMs: number): void {
+    this.#broadcast({ type: 'hurry', graceMs });
+  }
+
+  async closeAll(reason: string): Promise<number> {
+    const counts = await Promise.all(this.#workers.map((w) => this.#ask(w, (id) => ({ type: 'closeAll', id, reason }))));
+    return counts.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+  }
+
+  whenIdle(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+      this.#checkIdle();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  /** Open connections over all workers, or null if some worker did not answer in time. */
+  async connections(): Promise<number | null> {
+    const counts = await Promise.all(this.#workers.map((w) => this.#ask(w, (id) => ({ type: 'count', id }))));
+    let sum = 0;
+    for (const n of counts) {
+      if (n === null) return null;
+      sum += n;
+    }
+    return sum;
+  }
+
+  /** Ends every worker: a clean shutdown first, `terminate()` for one that takes longer than `timeoutMs`. */
+  async shutdown(timeoutMs: number): Promise<void> {
+    this.#shuttingDown = true;
+    this.#broadcast({ type: 'shutdown' });
+    await Promise.all(
+      this.#workers.map(async (w) => {
+        const timer = setTimeout(() => void w.thread.terminate(), timeoutMs);
+        await w.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  /** A worker's answer to request `id` (or null: it timed out). */
+  answer(id: number, value: number | null): void {
+    const asked = this.#asked.get(id);
+    if (asked === undefined) return;
+    this.#asked.delete(id);
+    clearTimeout(asked.timer);
+    asked.resolve(value);
+  }
+
+  #spawn(index: number, sockets: readonly WorkerSocket[]): void {
+    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath, config: this.opts.config, sockets };
+    const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+    // Not events.once: it would reject on 'error', which is reported through #crash instead.
+    // A worker's stderr reaches ours through a stream; its last lines may still be on the way
+    // at 'exit', and the process exits right after the pool.
+    const exited = new Promise<void>((resolve) =>
+      thread.once('exit', () => {
+        const timer = setTimeout(resolve, STDIO_FLUSH_MS);
+        void Promise.all([ended(thread.stdout), ended(thread.stderr)]).then(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+    );
+    const worker: PoolWorker = { index, thread, exited, listening: false, idle: false };
+    this.#workers.push(worker);
+    thread.on('message', (event: WorkerEvent) => this.#onEvent(worker, event));
+    thread.on('error', (err: Error) => this.#crash(worker, `uncaught ${err.name}: ${err.message}`));
+    thread.on('exit', (code: number) => {
+      if (!this.#shuttingDown) this.#crash(worker, `exited with code ${code}`);
+    });
+  }
+
+  #onEvent(w: PoolWorker, event: WorkerEvent): void {
+    switch (event.type) {
+      case 'prepared':
+        if (++this.#prepared === this.opts.sockets.length) this.#settlePrepared(null);
+        return;
+      case 'prepareFailed':
+        // The thread ends now, and the pool is abandoned: neither is a crash.
+        this.#shuttingDown = true;
+        this.opts.log.error('worker could not start', { worker: w.index, code: event.code ?? undefined, error: event.message });
+        this.#settlePrepared(new Error(`worker ${w.index} could not start: ${event.message}`));
+        return;
+      case 'listening':
+        w.listening = true;
+        if (this.#workers.every((x) => x.listening)) this.#settleListening(null);
+        return;
+      case 'listenFailed':
+        this.#settleListening(new Error(`worker ${w.index} cannot listen on ${event.listener} slot ${event.slot}: ${event.message}`));
+        return;
+      case 'idle':
+        w.idle = true;
+        this.#checkIdle();
+        return;
+      case 'count':
+        this.answer(event.id, event.connections);
+        return;
+      case 'closed':
+        this.answer(event.id, event.count);
+        return;
+    }
+  }
+
+  #ask(w: PoolWorker, make: (id: number) => WorkerCommand): Promise<number | null> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#asked.set(id, { resolve, timer: setTimeout(onAskTimeout, ASK_TIMEOUT_MS, this, id) });
+      w.thread.postMessage(make(id));
+    });
+  }
+
+  #broadcast(cmd: WorkerCommand): void {
+    for (const w of this.#workers) w.thread.postMessage(cmd);
+  }
+
+  #checkIdle(): void {
+    if (!this.#workers.every((w) => w.idle)) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  #settlePrepared(err: Error | null): void {
+    const settle = this.#onPrepared;
+    this.#onPrepared = null;
+    settle?.(err);
+  }
+
+  #settleListening(err: Error | null): void {
+    const settle = this.#onListening;
+    this.#onListening = null;
+    settle?.(err);
+  }
+
+  #crash(w: PoolWorker, reason: string): void {
+    if (this.#crashed) return;
+    this.#crashed = true;
+    this.opts.onCrash(w.index, reason);
+  }
+}

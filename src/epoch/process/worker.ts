@@ -1,0 +1,123 @@
+/**
+ * Worker thread entry: one data plane, the listening sockets the main thread assigned to it,
+ * and nothing shared with other workers except the stats region (its own mapping). It
+ * prepares at once, but accepts only when told `listen`: the main thread says so after the
+ * supervisor has acknowledged ready, so a crash before that can never reset a connection.
+ */
+import { createServer, type Server } from 'node:net';
+import { parentPort, workerData } from 'node:worker_threads';
+import { isProxyctlError } from '../../errors.js';
+import { createLogger, type Logger } from '../../log.js';
+import { DataPlane } from '../../proxy/index.js';
+import { StatsRegion } from '../../shm/index.js';
+import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
+
+interface Assigned {
+  readonly socket: WorkerSocket;
+  readonly server: Server;
+}
+
+/** Listens on an inherited fd; Node owns the fd from here on and closes it with the server. */
+function listenOnFd(server: Server, fd: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+class WorkerRuntime {
+  readonly #log: Logger;
+  readonly #plane: DataPlane;
+  readonly #assigned: Assigned[];
+  /** Set by drain/hurry/shutdown: a later `listen` must not start accepting. */
+  #stopped = false;
+  #idleWatched = false;
+
+  constructor(
+    init: WorkerInit,
+    private readonly post: (event: WorkerEvent) => void,
+  ) {
+    this.#log = createLogger(`epoch ${init.epoch} worker ${init.index}`, process.stderr);
+    const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch });
+    this.#plane = new DataPlane({ stats, log: this.#log });
+    this.#plane.applyConfig(init.config);
+    this.#assigned = init.sockets.map((socket) => ({ socket, server: createServer() }));
+  }
+
+  handle(cmd: WorkerCommand): void {
+    switch (cmd.type) {
+      case 'listen':
+        void this.#listen();
+        return;
+      case 'drain':
+        this.#stop();
+        this.#plane.startDrain(cmd.request);
+        this.#watchIdle();
+        return;
+      case 'hurry':
+        this.#stop();
+        this.#plane.hurry(cmd.graceMs);
+        this.#watchIdle();
+        return;
+      case 'closeAll':
+        this.post({ type: 'closed', id: cmd.id, count: this.#plane.closeAll(cmd.reason) });
+        return;
+      case 'count':
+        this.post({ type: 'count', id: cmd.id, connections: this.#plane.connections() });
+        return;
+      case 'shutdown':
+        this.#stop();
+        void this.#plane.shutdown().finally(() => parentPort?.close());
+        return;
+    }
+  }
+
+  async #listen(): Promise<void> {
+    for (const { socket, server } of this.#assigned) {
+      if (this.#stopped) return;
+      try {
+        await listenOnFd(server, socket.fd);
+      } catch (err: unknown) {
+        this.post({ type: 'listenFailed', listener: socket.listener, slot: socket.slot, message: err instanceof Error ? err.message : String(err) });
+        return;
+      }
+      // An accept error (EMFILE) is emitted here; without a listener it would end the thread.
+      server.on('error', (err: Error) => this.#log.error('listening socket error', { listener: socket.listener, slot: socket.slot, error: err }));
+      this.#plane.addListener(socket.listener, server);
+    }
+    if (!this.#stopped) this.post({ type: 'listening' });
+  }
+
+  #stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    // Closes the handles added so far; one still on its way in (#listen) is closed when added.
+    this.#plane.stopAccepting();
+  }
+
+  #watchIdle(): void {
+    if (this.#idleWatched) return;
+    this.#idleWatched = true;
+    void this.#plane.whenIdle().then(() => this.post({ type: 'idle' }));
+  }
+}
+
+function main(): void {
+  const port = parentPort;
+  if (port === null) throw new Error('epoch worker: must run as a worker thread');
+  const post = (event: WorkerEvent): void => port.postMessage(event);
+  let runtime: WorkerRuntime;
+  try {
+    runtime = new WorkerRuntime(workerData as WorkerInit, post);
+  } catch (err: unknown) {
+    post({ type: 'prepareFailed', code: isProxyctlError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) });
+    return;
+  }
+  port.on('message', (cmd: WorkerCommand) => runtime.handle(cmd));
+  post({ type: 'prepared' });
+}
+
+main();
