@@ -27,7 +27,7 @@
 #   --scenarios LIST      keepalive,close [RELOAD_SCENARIOS]
 #   --control S           also a run of S seconds without reloads per scenario (default 0: none)
 #   --conns N             wrk connections, default 50
-#   --drain-time D        proxyctl drainTime and parentShutdownTime, default 2 x --interval
+#   --drain-time D        proxyctl drainTime, default 2 x --interval (parentShutdownTime is 2 x that)
 #   --base-id B           proxyctl base id, default 7 [PROXYCTL_BASE_ID]
 #   --port-base P         ports P+1 (backend), P+11 proxyctl, P+12 nginx, P+13 haproxy; default 19000
 #   --out DIR             raw outputs (default: a new temp dir) [RELOAD_OUT]
@@ -86,6 +86,9 @@ done
 # 2 x the interval: an epoch drains while the next two reloads happen, so at most three epochs
 # (one serving, two draining) exist at once.
 [[ -n $DRAIN_TIME ]] || DRAIN_TIME="$(awk -v i="$INTERVAL" 'BEGIN { printf "%d", i * 2000 }')ms"
+# In-flight requests get as long again to finish: a parentShutdownTime equal to the drain time
+# would cut requests that started just before the drain deadline.
+PARENT_SHUTDOWN_TIME="$(( ${DRAIN_TIME%ms} * 2 ))ms"
 BACKEND_PORT=$((PORT_BASE + 1))
 declare -A PORT=([proxyctl]=$((PORT_BASE + 11)) [nginx]=$((PORT_BASE + 12)) [haproxy]=$((PORT_BASE + 13)))
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
@@ -202,7 +205,7 @@ cleanup() {
 # render TEMPLATE DEST: fills in the @VARS@ of a file in bench/conf
 render() {
   sed -e "s#@RUN_DIR@#$WORK#g" -e "s/@BACKEND_PORT@/$BACKEND_PORT/g" -e "s/@PROXY_PORT@/$PROXY_PORT/g" \
-      -e "s/@DRAIN_TIME@/$DRAIN_TIME/g" "$1" >"$2"
+      -e "s/@DRAIN_TIME@/$DRAIN_TIME/g" -e "s/@PARENT_SHUTDOWN_TIME@/$PARENT_SHUTDOWN_TIME/g" "$1" >"$2"
 }
 
 # start_nginx NAME TEMPLATE -> NGINX_PREFIX, NGINX_CONF, LAST_PGID (= the master's PID)
@@ -382,7 +385,7 @@ FAILED=0 TARGET_PGID="" NOTE=""
   echo "- load: \`wrk -t1 -c$CONNS\` (keepalive; close = \`-H 'Connection: close'\`), from ${LEAD} s before the first reload to ${TAIL} s after the last."
   echo "- under load: $RELOADS reloads per run, one started every $INTERVAL s (each run until ready; the next starts at once if a reload overran the interval)."
   echo "- idle: $READY_RELOADS reloads, $READY_INTERVAL s apart, no load."
-  echo "- proxyctl: drainTime = parentShutdownTime = $DRAIN_TIME (2 × the interval unless --drain-time), so at most 3 epochs (1 serving + 2 draining) overlap under load."
+  echo "- proxyctl: drainTime = $DRAIN_TIME (2 × the interval unless --drain-time), parentShutdownTime = $PARENT_SHUTDOWN_TIME; at most 3 epochs (1 serving + 2 draining) are live, a 4th hurries the oldest."
   echo "- command: \`bench/reload.sh --targets $TARGETS --reloads $RELOADS --interval $INTERVAL --ready-reloads $READY_RELOADS --ready-interval $READY_INTERVAL --scenarios $SCENARIOS --control $CONTROL --drain-time $DRAIN_TIME\`"
 } >"$OUT/params.md"
 printf 'target\tscenario\twrk_file\treload_log\tserving_after\tnote\n' >"$OUT/runs.tsv"
