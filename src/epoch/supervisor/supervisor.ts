@@ -14,12 +14,13 @@ import type { Logger, LineSink } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
 import type { Counter, Gauge } from '../../shm/handles.js';
-import { createRpcServer, type DrainHostReply, type ListenSocketDescriptor, type ReloadReply, type RequestContext, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
+import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
 import { Timeline, awaitReady, spawnEpoch, type LaunchContext, type ReadyDeadlines } from './bring-up.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Epoch, Milestone } from './epoch.js';
 import { InstanceLock } from './instance-lock.js';
+import { supervisorHandlers } from './rpc-handlers.js';
 
 export interface SupervisorOptions {
   paths: BaseIdPaths;
@@ -110,27 +111,15 @@ export class Supervisor {
     this.#server = createRpcServer({
       path: opts.paths.hotRestartSocket,
       hello: { role: 'supervisor', epoch: -1 },
-      handlers: {
-        getConfig: (_req, ctx) => {
-          const epoch = this.#epochOf(ctx);
-          return { body: { type: 'getConfig', source: epoch.config.path, text: epoch.config.text, workersOverride: this.#opts.workersOverride } };
-        },
-        getListenSockets: (_req, ctx) => this.#handOver(this.#epochOf(ctx)),
-        ready: (req, ctx) => {
-          const epoch = this.#epochOf(ctx);
-          if (epoch.state !== 'starting') throw new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `epoch ${epoch.number} is ${epoch.state}, not starting`);
-          epoch.ready.resolve({ workers: req.workers, sockets: req.sockets, steps: req.steps });
-          return { body: { type: 'ready' } };
-        },
-        reload: (req, ctx) => (this.#requireCli(ctx), this.reload(req.configPath, req.testFault).then((body) => ({ body }))),
-        status: async (_req, ctx) => (this.#requireCli(ctx), { body: await this.status() }),
-        drainHost: async (_req, ctx) => (this.#requireCli(ctx), { body: await this.drainHost() }),
-        stop: (req, ctx) => {
-          this.#requireCli(ctx);
-          void this.stop(req.now);
-          return { body: { type: 'stop', pid: process.pid } };
-        },
-      },
+      handlers: supervisorHandlers({
+        workersOverride: opts.workersOverride,
+        keeper: this.#keeper,
+        epochOn: (conn) => this.#epochs.find((e) => e.conn === conn),
+        reload: (path, fault) => this.reload(path, fault),
+        status: () => this.status(),
+        drainHost: () => this.drainHost(),
+        stop: (now) => this.stop(now),
+      }),
     });
     this.#server.on('connection', this.#onConnection);
     this.#server.on('refused', (reason: ProxyctlError) => {
@@ -384,33 +373,6 @@ export class Supervisor {
     }
     epoch.attach(conn);
   };
-
-  #epochOf(ctx: RequestContext): Epoch {
-    const epoch = this.#epochs.find((e) => e.conn === ctx.connection);
-    if (epoch === undefined) throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only an epoch of this supervisor may ask that');
-    return epoch;
-  }
-
-  #requireCli(ctx: RequestContext): void {
-    if (ctx.connection.peer?.role !== 'cli') throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only the proxyctl command line may ask that');
-  }
-
-  /** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */
-  #handOver(epoch: Epoch): { body: { type: 'getListenSockets'; sockets: ListenSocketDescriptor[] }; fds: number[] } {
-    const sockets: ListenSocketDescriptor[] = [];
-    const fds: number[] = [];
-    const add = (kind: ListenSocketDescriptor['kind'], name: string, of: Bindable): void => {
-      for (const s of this.#keeper.socketsFor([of])) {
-        sockets.push({ kind, name, address: s.address, slot: s.slot, fdIndex: fds.length });
-        fds.push(s.fd);
-      }
-    };
-    const config = epoch.config.loaded.config;
-    for (const l of config.listeners) add('listener', l.name, l);
-    if (config.admin !== null) add('admin', 'admin', config.admin);
-    epoch.socketsSent.resolve(fds.length);
-    return { body: { type: 'getListenSockets', sockets }, fds };
-  }
 
   // ---- helpers -------------------------------------------------------------------------------
 

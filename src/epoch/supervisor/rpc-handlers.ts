@@ -1,0 +1,84 @@
+/**
+ * What the supervisor answers on the hot-restart socket, split by who may ask: epochs ask
+ * for their config, their sockets and to be declared ready; the command line asks for
+ * reloads, status, drain and stop. A peer asking the other side's questions is refused.
+ */
+import { ProxyctlError } from '../../errors.js';
+import type { DrainHostReply, ListenSocketDescriptor, ReloadReply, RequestContext, RpcConnection, RpcHandlers, StatusReply } from '../../uds-rpc/index.js';
+import type { Bindable, SocketKeeper } from '../socket-keeper.js';
+import type { Epoch } from './epoch.js';
+
+/** The supervisor as its handlers see it. */
+export interface SupervisorControl {
+  readonly workersOverride: number | null;
+  readonly keeper: SocketKeeper;
+  /** The epoch on the other end of `conn`, if it is one of ours. */
+  epochOn(conn: RpcConnection): Epoch | undefined;
+  reload(configPath: string | null, fault: string | null): Promise<ReloadReply>;
+  status(): Promise<StatusReply>;
+  drainHost(): Promise<DrainHostReply>;
+  stop(now: boolean): Promise<void>;
+}
+
+export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
+  const epochOf = (ctx: RequestContext): Epoch => {
+    const epoch = sup.epochOn(ctx.connection);
+    if (epoch === undefined) throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only an epoch of this supervisor may ask that');
+    return epoch;
+  };
+  const requireCli = (ctx: RequestContext): void => {
+    if (ctx.connection.peer?.role !== 'cli') throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only the proxyctl command line may ask that');
+  };
+  return {
+    getConfig: (_req, ctx) => {
+      const { config } = epochOf(ctx);
+      return { body: { type: 'getConfig', source: config.path, text: config.text, workersOverride: sup.workersOverride } };
+    },
+    getListenSockets: (_req, ctx) => {
+      const epoch = epochOf(ctx);
+      const reply = handOver(sup.keeper, epoch);
+      epoch.socketsSent.resolve(reply.fds.length);
+      return reply;
+    },
+    ready: (req, ctx) => {
+      const epoch = epochOf(ctx);
+      if (epoch.state !== 'starting') throw new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `epoch ${epoch.number} is ${epoch.state}, not starting`);
+      epoch.ready.resolve({ workers: req.workers, sockets: req.sockets, steps: req.steps });
+      return { body: { type: 'ready' } };
+    },
+    reload: async (req, ctx) => {
+      requireCli(ctx);
+      return { body: await sup.reload(req.configPath, req.testFault) };
+    },
+    status: async (_req, ctx) => {
+      requireCli(ctx);
+      return { body: await sup.status() };
+    },
+    drainHost: async (_req, ctx) => {
+      requireCli(ctx);
+      return { body: await sup.drainHost() };
+    },
+    stop: (req, ctx) => {
+      requireCli(ctx);
+      // Answered at once; the caller watches the supervisor's pid to see the end.
+      void sup.stop(req.now);
+      return { body: { type: 'stop', pid: process.pid } };
+    },
+  };
+}
+
+/** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */
+function handOver(keeper: SocketKeeper, epoch: Epoch): { body: { type: 'getListenSockets'; sockets: ListenSocketDescriptor[] }; fds: number[] } {
+  const sockets: ListenSocketDescriptor[] = [];
+  const fds: number[] = [];
+  const add = (kind: ListenSocketDescriptor['kind'], name: string, of: Bindable): void => {
+    for (const s of keeper.socketsFor([of])) {
+      sockets.push({ kind, name, address: s.address, slot: s.slot, fdIndex: fds.length });
+      fds.push(s.fd);
+    }
+  };
+  const config = epoch.config.loaded.config;
+  for (const l of config.listeners) add('listener', l.name, l);
+  if (config.admin !== null) add('admin', 'admin', config.admin);
+  return { body: { type: 'getListenSockets', sockets }, fds };
+}
