@@ -151,7 +151,8 @@ test('hurry: idle connections close now, the rest after the grace, then exit 0',
   assert.equal(sup.counter('listener.web.downstream_cx_drain_forced'), 1);
 });
 
-test('the supervisor goes away: the epoch stops accepting, drains with its config, and exits 0', async (t) => {
+/** A serving epoch (immediate drain, 300 ms drain time) with one idle keep-alive connection. */
+async function servingWithIdleClient(t: TestContext) {
   const [web] = (await freePorts(1)) as [number];
   const sup = await FakeSupervisor.start(t, { configText: testConfig({ web }, { drain: '{ strategy: immediate, drainTime: 300ms, parentShutdownTime: 600ms }' }) });
   const epoch = sup.spawnEpoch(1);
@@ -159,6 +160,11 @@ test('the supervisor goes away: the epoch stops accepting, drains with its confi
   const c = await RawClient.open(t, web);
   c.get('/');
   await c.response();
+  return { web, sup, epoch, c };
+}
+
+test('the supervisor goes away: the epoch stops accepting, drains with its config, and exits 0', async (t) => {
+  const { web, sup, epoch, c } = await servingWithIdleClient(t);
   const start = Date.now();
   sup.server.close();
   await delay(50);
@@ -173,13 +179,7 @@ test('the supervisor goes away: the epoch stops accepting, drains with its confi
 });
 
 test('SIGTERM (the supervisor could not reach it): drain with the config, exit 0', async (t) => {
-  const [web] = (await freePorts(1)) as [number];
-  const sup = await FakeSupervisor.start(t, { configText: testConfig({ web }, { drain: '{ strategy: immediate, drainTime: 300ms, parentShutdownTime: 600ms }' }) });
-  const epoch = sup.spawnEpoch(1);
-  await sup.ready();
-  const c = await RawClient.open(t, web);
-  c.get('/');
-  await c.response();
+  const { epoch, c } = await servingWithIdleClient(t);
   const start = Date.now();
   epoch.child.kill('SIGTERM');
   const closedMs = await closedAfter(c, start);

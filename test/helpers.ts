@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
 
 /** A private temporary directory (0700) removed when the test ends. */
@@ -51,5 +52,17 @@ export function waitForOutput(child: ChildProcess, text: string): Promise<void> 
     };
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`child exited ${code} before printing ${text}`)));
+  });
+}
+
+/** A loopback port nobody listens on right now (bound once, then closed). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
   });
 }

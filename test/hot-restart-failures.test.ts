@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { processIsAlive } from '../src/shm/locks.js';
 import { HttpLoad } from './fixtures/load.js';
 import { RawClient, delay } from './fixtures/proxy-util.js';
@@ -92,18 +92,23 @@ test('SIGKILL of the active epoch: connections opened in the gap wait and are se
   assert.ok(after.epoch > before.epoch);
 });
 
+/** `n` keep-alive connections that each had one answer and now sit idle. */
+function idleClients(t: TestContext, port: number, n: number): Promise<RawClient[]> {
+  return Promise.all(
+    Array.from({ length: n }, async () => {
+      const c = await RawClient.open(t, port);
+      c.get('/');
+      await c.response();
+      return c;
+    }),
+  );
+}
+
 test('SIGKILL of the old epoch during its drain: the new epoch is unaffected and the active-connection gauge is right', async (t) => {
   const port = await freePort();
   const inst = await startProxyctl(t, configYaml({ port, drainTime: '20s', parentShutdownTime: '30s' }));
   // Two idle keep-alive connections keep epoch 0 draining.
-  const held = await Promise.all([0, 1].map(async () => {
-    const c = new RawClient(port);
-    t.after(() => c.socket.destroy());
-    await once(c.socket, 'connect');
-    c.get('/');
-    await c.response();
-    return c;
-  }));
+  const held = await idleClients(t, port, 2);
   const old = await activeEpoch(inst);
   const r = await inst.cli(['reload', '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -115,14 +120,7 @@ test('SIGKILL of the old epoch during its drain: the new epoch is unaffected and
   const result = await load.stop();
   assert.deepEqual(result.failures, []);
   // Three idle connections now, all on the new epoch; the dead epoch's lane was cleared.
-  const open = await Promise.all([0, 1, 2].map(async () => {
-    const c = new RawClient(port);
-    t.after(() => c.socket.destroy());
-    await once(c.socket, 'connect');
-    c.get('/');
-    await c.response();
-    return c;
-  }));
+  const open = await idleClients(t, port, 3);
   await eventually(() => readStat(inst, 'listener.web.downstream_cx_active') === BigInt(open.length), 5_000, `downstream_cx_active == ${open.length}`);
   assert.equal((await activeEpoch(inst)).pid, r.json.pid);
 });
