@@ -6,7 +6,8 @@ import { USocket } from 'usocket';
 import { ProxyctlError, errnoCode, isProxyctlError } from '../errors.js';
 import { UsocketRpcConnection } from './connection.js';
 import { HandlerRouter } from './dispatch.js';
-import { describeIncompatibility, helloMessage, isJsonObject } from './messages.js';
+import { isJsonObject } from './messages.js';
+import { describeIncompatibility, helloMessage } from './versions.js';
 import { checkPeerCredentials, ourUid } from './peercred.js';
 import type { ConnectOptions, HelloFacts, RpcConnection } from './types.js';
 

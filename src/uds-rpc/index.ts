@@ -14,11 +14,8 @@ export type {
   RpcServerOptions,
 } from './types.js';
 export { DEFAULT_REQUEST_TIMEOUT_MS } from './types.js';
+export { HOT_RESTART_COMPATIBILITY, PROTOCOL_VERSION, STATS_LAYOUT_VERSION, describeIncompatibility } from './versions.js';
 export {
-  HOT_RESTART_COMPATIBILITY,
-  PROTOCOL_VERSION,
-  STATS_LAYOUT_VERSION,
-  describeIncompatibility,
   type ConfigReply,
   type DrainEpochRequest,
   type DrainHostReply,

@@ -6,24 +6,9 @@
  * and one to `METHODS` below. The compiler then asks for nothing else; handlers are optional
  * per side, and a side without a handler answers "unrecognized".
  */
-import { ProxyctlError } from '../errors.js';
-import { STATS_LAYOUT_VERSION } from '../shm/layout.js';
-import type { HelloFacts } from './types.js';
+import { bool, int, invalid, isJsonObject, noFds, object, objects, oneOf, plain, str, strOrNull, validateEmpty, type JsonObject, type Validator } from './json-fields.js';
 
-/** Raise this whenever a message, a field or a framing rule changes meaning. */
-export const PROTOCOL_VERSION = 1;
-
-export { STATS_LAYOUT_VERSION };
-
-/**
- * Two processes may hand sockets and share a stats region only if this string is equal on
- * both sides. It is what `proxyctl version` prints and what logs quote on a refusal.
- */
-export const HOT_RESTART_COMPATIBILITY = compatibilityString({ protocolVersion: PROTOCOL_VERSION, statsLayoutVersion: STATS_LAYOUT_VERSION });
-
-export function compatibilityString(versions: VersionFacts): string {
-  return `proxyctl-hot-restart.protocol-${versions.protocolVersion}.stats-${versions.statsLayoutVersion}`;
-}
+export { isJsonObject, type JsonObject };
 
 export type PeerRole = 'supervisor' | 'epoch' | 'cli';
 const ROLES: readonly PeerRole[] = ['supervisor', 'epoch', 'cli'];
@@ -252,66 +237,6 @@ export type ReplyPayload<Body extends object = object> =
   /** Envoy's didnt_recognize_your_last_message: this side has no handler for `type`. */
   | { status: 'unrecognized'; type: string };
 
-export type JsonObject = Record<string, unknown>;
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Narrows one decoded JSON payload; throws PROXYCTL_ERR_RPC_PROTOCOL. `fdCount` is how many fds came with it. */
-type Validator<T> = (value: JsonObject, fdCount: number) => T;
-
-function invalid(what: string): ProxyctlError {
-  return new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', `malformed message: ${what}`, { reason: 'malformed-message' });
-}
-
-function int(obj: JsonObject, key: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const v = obj[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw invalid(`${key} must be an integer from ${min} to ${max}`);
-  }
-  return v;
-}
-
-function str(obj: JsonObject, key: string): string {
-  const v = obj[key];
-  if (typeof v !== 'string') throw invalid(`${key} must be a string`);
-  return v;
-}
-
-function strOrNull(obj: JsonObject, key: string): string | null {
-  return obj[key] === null ? null : str(obj, key);
-}
-
-function bool(obj: JsonObject, key: string): boolean {
-  const v = obj[key];
-  if (typeof v !== 'boolean') throw invalid(`${key} must be a boolean`);
-  return v;
-}
-
-function oneOf<T extends string>(obj: JsonObject, key: string, values: readonly T[]): T {
-  const v = obj[key];
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw invalid(`${key} must be one of ${values.join(', ')}`);
-  return v as T;
-}
-
-function objects(obj: JsonObject, key: string): JsonObject[] {
-  const list = obj[key];
-  if (!Array.isArray(list) || !list.every(isJsonObject)) throw invalid(`${key} must be an array of objects`);
-  return list;
-}
-
-function object(obj: JsonObject, key: string): JsonObject {
-  const v = obj[key];
-  if (!isJsonObject(v)) throw invalid(`${key} must be an object`);
-  return v;
-}
-
-/** For messages that never carry fds: ones that arrive anyway would otherwise leak. */
-function noFds(fdCount: number): void {
-  if (fdCount !== 0) throw invalid(`${fdCount} unexpected fd(s)`);
-}
-
 function validateHello(obj: JsonObject, fdCount: number): HelloMessage {
   noFds(fdCount);
   const role = obj.role;
@@ -339,22 +264,6 @@ function validateListenSockets(obj: JsonObject, fdCount: number): ListenSocketsR
   // Every fd must be claimed by a descriptor, or nobody would close it.
   if (used.size !== fdCount) throw invalid(`${fdCount - used.size} fd(s) without a descriptor`);
   return { type: 'getListenSockets', sockets };
-}
-
-/** A message that is its type and nothing else (requests with no fields, plain acks). */
-function validateEmpty<K extends RequestType>(type: K): Validator<{ type: K }> {
-  return (_obj, fdCount) => {
-    noFds(fdCount);
-    return { type };
-  };
-}
-
-/** Wraps a validator of a message that never carries fds. */
-function plain<T>(validate: (obj: JsonObject) => T): Validator<T> {
-  return (obj, fdCount) => {
-    noFds(fdCount);
-    return validate(obj);
-  };
 }
 
 const validateConfigReply = plain((o): ConfigReply => ({
@@ -466,38 +375,4 @@ export function validateReplyPayload(value: unknown): ReplyPayload<JsonObject> {
     default:
       throw invalid('unknown reply status');
   }
-}
-
-/** The version facts two peers must agree on. */
-export interface VersionFacts {
-  protocolVersion: number;
-  statsLayoutVersion: number;
-}
-
-export function ourVersions(): VersionFacts {
-  return { protocolVersion: PROTOCOL_VERSION, statsLayoutVersion: STATS_LAYOUT_VERSION };
-}
-
-/**
- * Says what differs between two peers, ours first ("protocol 2 vs 1"), or null when they
- * are compatible. Versions must be equal: neither side knows what a newer number means.
- */
-export function describeIncompatibility(ours: VersionFacts, theirs: VersionFacts): string | null {
-  const diffs: string[] = [];
-  if (ours.protocolVersion !== theirs.protocolVersion) diffs.push(`protocol ${ours.protocolVersion} vs ${theirs.protocolVersion}`);
-  if (ours.statsLayoutVersion !== theirs.statsLayoutVersion) diffs.push(`stats layout ${ours.statsLayoutVersion} vs ${theirs.statsLayoutVersion}`);
-  return diffs.length === 0 ? null : diffs.join(', ');
-}
-
-/** Our hello: the given facts plus this build's versions (unless a test overrides them). */
-export function helloMessage(facts: HelloFacts): HelloMessage {
-  const versions = ourVersions();
-  return {
-    type: 'hello',
-    protocolVersion: facts.protocolVersion ?? versions.protocolVersion,
-    statsLayoutVersion: facts.statsLayoutVersion ?? versions.statsLayoutVersion,
-    role: facts.role,
-    epoch: facts.epoch,
-    pid: facts.pid ?? process.pid,
-  };
 }

@@ -12,7 +12,8 @@ import { ensurePrivateDir } from '../runtime-dir.js';
 import { closeFds } from './framing.js';
 import { UsocketRpcConnection } from './connection.js';
 import { errorReply, routeToHandlers, type IncomingRequest, type OutgoingReply, type RequestRouter } from './dispatch.js';
-import { METHODS, compatibilityString, describeIncompatibility, helloMessage, type HelloMessage } from './messages.js';
+import { METHODS, type HelloMessage } from './messages.js';
+import { compatibilityString, describeIncompatibility, helloMessage } from './versions.js';
 import { checkPeerCredentials, ourUid } from './peercred.js';
 import type { RpcConnection, RpcHandlers, RpcServer, RpcServerOptions } from './types.js';
 
