@@ -13,12 +13,12 @@ import { ProxyctlError, isProxyctlError } from '../../errors.js';
 import type { Logger, LineSink } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
-import type { Counter, Gauge } from '../../shm/handles.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
 import { Timeline, awaitReady, spawnEpoch, type LaunchContext, type ReadyDeadlines } from './bring-up.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Epoch, Milestone } from './epoch.js';
+import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
 import { supervisorHandlers } from './rpc-handlers.js';
 
@@ -43,10 +43,6 @@ export interface SupervisorOptions {
 export const MAX_LIVE_EPOCHS = 3;
 /** How long a hurried epoch's busy connections get to take their `Connection: close`. */
 export const HURRY_GRACE_MS = 1_000;
-/** Gauge lanes are `epoch % 4` (see shm/layout.ts); two live epochs must never share one. */
-const GAUGE_LANES = 4;
-/** Exited epochs kept in `status` for the operator to see what happened. */
-const KEEP_EXITED = 4;
 const RESPAWN_FIRST_BACKOFF_MS = 100;
 const RESPAWN_MAX_BACKOFF_MS = 10_000;
 /** An active epoch that lived this long resets the backoff: it was not a crash loop. */
@@ -63,14 +59,6 @@ interface ReloadBatch {
   fault: string | null;
 }
 
-interface SupervisorStats {
-  reloadSuccess: Counter;
-  reloadFailure: Counter;
-  respawns: Counter;
-  unexpectedExits: Counter;
-  liveEpochs: Gauge;
-}
-
 export class Supervisor {
   readonly startedAt = Date.now();
   /** Resolves once `stop` has finished: every epoch gone, files removed, claim released. */
@@ -82,12 +70,11 @@ export class Supervisor {
   readonly #stats: SupervisorStats;
   readonly #keeper = new SocketKeeper();
   readonly #server: RpcServer;
-  readonly #epochs: Epoch[] = [];
+  readonly #epochs = new EpochTable();
   /** Refusals the RPC server recorded, by pid, so a refused epoch's start fails with the reason. */
   readonly #refusals = new Map<number, ProxyctlError>();
   #current: ConfigVersion;
   #active: Epoch | null = null;
-  #nextNumber = 0;
   #chain: Promise<unknown> = Promise.resolve();
   #queued: ReloadBatch | null = null;
   #busy = 0;
@@ -101,20 +88,14 @@ export class Supervisor {
     this.#current = config;
     this.#lock = lock;
     this.#region = region;
-    this.#stats = {
-      reloadSuccess: region.counter('supervisor.reload_success'),
-      reloadFailure: region.counter('supervisor.reload_failure'),
-      respawns: region.counter('supervisor.epoch_respawn'),
-      unexpectedExits: region.counter('supervisor.epoch_unexpected_exit'),
-      liveEpochs: region.gauge('supervisor.live_epochs'),
-    };
+    this.#stats = supervisorStats(region);
     this.#server = createRpcServer({
       path: opts.paths.hotRestartSocket,
       hello: { role: 'supervisor', epoch: -1 },
       handlers: supervisorHandlers({
         workersOverride: opts.workersOverride,
         keeper: this.#keeper,
-        epochOn: (conn) => this.#epochs.find((e) => e.conn === conn),
+        epochOn: (conn) => this.#epochs.on(conn),
         reload: (path, fault) => this.reload(path, fault),
         status: () => this.status(),
         drainHost: () => this.drainHost(),
@@ -209,7 +190,7 @@ export class Supervisor {
   async status(): Promise<StatusReply> {
     const now = Date.now();
     const epochs = await Promise.all(
-      this.#epochs.map(async (e) => ({
+      this.#epochs.all.map(async (e) => ({
         epoch: e.number,
         pid: e.pid,
         state: e.state,
@@ -233,7 +214,7 @@ export class Supervisor {
   async stop(now: boolean): Promise<void> {
     if (this.#stopping) {
       // An impatient second request (Ctrl-C twice, `stop --now` after `stop`) skips what is left of the drain.
-      if (now) for (const e of this.#live()) void e.terminate();
+      if (now) for (const e of this.#epochs.live()) void e.terminate();
       return this.stopped.promise;
     }
     this.#stopping = true;
@@ -241,7 +222,7 @@ export class Supervisor {
     const queued = this.#queued;
     this.#queued = null;
     for (const w of queued?.waiters ?? []) w.reject(stoppingError());
-    for (const e of this.#epochs) if (e.state === 'starting') e.kill('SIGKILL');
+    for (const e of this.#epochs.all) if (e.state === 'starting') e.kill('SIGKILL');
     await this.#chain;
     await this.#shutdown(now);
   }
@@ -273,9 +254,9 @@ export class Supervisor {
       const listeners = config.loaded.config.listeners;
       await this.#keeper.ensure(listeners, this.#workersFor(config));
       await this.#keeper.ensure(this.#adminBindables(config), 1);
-      const epoch = spawnEpoch(this.#launchContext(), { number: this.#allocateNumber(), config, fault, onExit: this.#onExit });
-      this.#epochs.push(epoch);
-      this.#stats.liveEpochs.set(this.#live().length);
+      const epoch = spawnEpoch(this.#launchContext(), { number: this.#epochs.allocateNumber(), config, fault, onExit: this.#onExit });
+      this.#epochs.add(epoch);
+      this.#stats.liveEpochs.set(this.#epochs.live().length);
       this.#log.info(`epoch ${epoch.number} spawned`, { pid: epoch.pid, config: config.path, hash: config.loaded.hash });
       const facts = await awaitReady(epoch, this.#opts.deadlines, timeline, () => this.#refusals.get(epoch.pid) ?? null);
       epoch.workers = facts.workers;
@@ -284,7 +265,7 @@ export class Supervisor {
       this.#current = config;
       this.#log.info(`epoch ${epoch.number} ready`, { pid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt });
       // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
-      const leaving = this.#live().filter((e) => e !== epoch && !e.exiting);
+      const leaving = this.#epochs.live().filter((e) => e !== epoch && !e.exiting);
       await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
       for (const old of leaving) timeline.add('old_epoch_draining', `epoch ${old.number} (${config.loaded.config.drain.strategy}, ${config.loaded.config.drain.drainTimeMs} ms)`);
       this.#stats.reloadSuccess.inc();
@@ -302,7 +283,7 @@ export class Supervisor {
   /** Keeps live epochs at MAX_LIVE_EPOCHS including the one about to start. */
   async #makeRoom(timeline: Timeline): Promise<void> {
     for (;;) {
-      const live = this.#live();
+      const live = this.#epochs.live();
       if (live.length < MAX_LIVE_EPOCHS) return;
       const oldest = live.find((e) => e !== this.#active) ?? live[0]!;
       this.#log.info(`epoch ${oldest.number} hurried: a new epoch needs its place`, { pid: oldest.pid, graceMs: HURRY_GRACE_MS });
@@ -312,24 +293,14 @@ export class Supervisor {
     }
   }
 
-  /** The next epoch number whose gauge lane no live epoch uses (numbers only go up; one may be skipped). */
-  #allocateNumber(): number {
-    const lanes = new Set(this.#live().map((e) => e.number % GAUGE_LANES));
-    let n = this.#nextNumber;
-    while (lanes.has(n % GAUGE_LANES)) n++;
-    this.#nextNumber = n + 1;
-    return n;
-  }
-
   /** Runs synchronously the moment an epoch's process is gone, before anything else can observe it. */
   readonly #onExit = (epoch: Epoch): void => {
     this.#region.clearLane(epoch.number);
-    this.#stats.liveEpochs.set(this.#live().length);
+    this.#stats.liveEpochs.set(this.#epochs.live().length);
     this.#refusals.delete(epoch.pid);
     this.#keeper.release(this.#bindablesInUse());
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
-    const exited = this.#epochs.filter((e) => !e.live);
-    for (const old of exited.slice(0, Math.max(0, exited.length - KEEP_EXITED))) this.#epochs.splice(this.#epochs.indexOf(old), 1);
+    this.#epochs.trimExited();
     if (epoch !== this.#active || epoch.exiting || this.#stopping) {
       this.#log.info(`epoch ${epoch.number} exited`, { pid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
       return;
@@ -356,7 +327,7 @@ export class Supervisor {
   }
 
   #hostDrained(): boolean {
-    return this.#live().some((e) => e.hostDrained);
+    return this.#epochs.live().some((e) => e.hostDrained);
   }
 
   // ---- RPC ---------------------------------------------------------------------------------
@@ -365,7 +336,7 @@ export class Supervisor {
     const peer = conn.peer;
     if (peer === null || peer.role !== 'epoch') return;
     const pid = conn.peerCredentials?.pid ?? peer.pid;
-    const epoch = this.#epochs.find((e) => e.number === peer.epoch && e.state === 'starting' && e.conn === null);
+    const epoch = this.#epochs.awaitingHello(peer.epoch);
     if (epoch === undefined || epoch.pid !== pid) {
       this.#log.warn('an epoch we did not start connected; closing it', { epoch: peer.epoch, pid });
       conn.close();
@@ -379,10 +350,6 @@ export class Supervisor {
   #launchContext(): LaunchContext {
     const { paths, baseId, epochEntry, log, logSink } = this.#opts;
     return { entry: epochEntry, socket: paths.hotRestartSocket, stats: paths.stats, baseId, log, logSink };
-  }
-
-  #live(): Epoch[] {
-    return this.#epochs.filter((e) => e.live);
   }
 
   #workersFor(config: ConfigVersion): number {
@@ -399,7 +366,7 @@ export class Supervisor {
    * While the host is drained its listeners stay closed; admin sockets always stay.
    */
   #bindablesInUse(): (readonly Bindable[])[] {
-    const configs = this.#live().filter((e) => !e.hostDrained).map((e) => e.config);
+    const configs = this.#epochs.live().filter((e) => !e.hostDrained).map((e) => e.config);
     if (!this.#hostDrained()) configs.push(this.#current);
     return [...configs.map((c) => c.loaded.config.listeners), ...configs.map((c) => this.#adminBindables(c)), this.#adminBindables()];
   }
@@ -409,7 +376,7 @@ export class Supervisor {
     if (this.#respawnTimer !== null) clearTimeout(this.#respawnTimer);
     this.#keeper.closeAll();
     const drain = this.#current.loaded.config.drain;
-    const live = this.#live();
+    const live = this.#epochs.live();
     await Promise.all(live.map((e) => (now ? e.terminate() : e.drain({ ...drain, exit: true }))));
     await Promise.all(live.map((e) => e.exitWithin(now ? 5_000 : drain.parentShutdownTimeMs + 5_000)));
     this.#server.close();

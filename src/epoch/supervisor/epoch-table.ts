@@ -1,0 +1,71 @@
+import type { Counter, Gauge } from '../../shm/handles.js';
+import type { StatsStore } from '../../shm/types.js';
+import type { RpcConnection } from '../../uds-rpc/index.js';
+import type { Epoch } from './epoch.js';
+
+/** Gauge lanes are `epoch % 4` (see shm/layout.ts); two live epochs must never share one. */
+const GAUGE_LANES = 4;
+/** Exited epochs kept for `status`, so the operator sees what happened. */
+const KEEP_EXITED = 4;
+
+/** The supervisor's epochs, live and recently exited, in spawn order, and their numbering. */
+export class EpochTable {
+  readonly #epochs: Epoch[] = [];
+  #next = 0;
+
+  get all(): readonly Epoch[] {
+    return this.#epochs;
+  }
+
+  live(): Epoch[] {
+    return this.#epochs.filter((e) => e.live);
+  }
+
+  add(epoch: Epoch): void {
+    this.#epochs.push(epoch);
+  }
+
+  /** The next epoch number whose gauge lane no live epoch uses (numbers only go up; one may be skipped). */
+  allocateNumber(): number {
+    const lanes = new Set(this.live().map((e) => e.number % GAUGE_LANES));
+    let n = this.#next;
+    while (lanes.has(n % GAUGE_LANES)) n++;
+    this.#next = n + 1;
+    return n;
+  }
+
+  /** The epoch on the other end of `conn`, if it is one of ours. */
+  on(conn: RpcConnection): Epoch | undefined {
+    return this.#epochs.find((e) => e.conn === conn);
+  }
+
+  /** The starting epoch `number` that has not connected yet. */
+  awaitingHello(number: number): Epoch | undefined {
+    return this.#epochs.find((e) => e.number === number && e.state === 'starting' && e.conn === null);
+  }
+
+  /** Forgets the oldest exited epochs beyond the few kept for `status`. */
+  trimExited(): void {
+    const exited = this.#epochs.filter((e) => !e.live);
+    for (const old of exited.slice(0, Math.max(0, exited.length - KEEP_EXITED))) this.#epochs.splice(this.#epochs.indexOf(old), 1);
+  }
+}
+
+/** What the supervisor counts about its epochs, in its own lane of the stats region. */
+export interface SupervisorStats {
+  reloadSuccess: Counter;
+  reloadFailure: Counter;
+  respawns: Counter;
+  unexpectedExits: Counter;
+  liveEpochs: Gauge;
+}
+
+export function supervisorStats(region: StatsStore): SupervisorStats {
+  return {
+    reloadSuccess: region.counter('supervisor.reload_success'),
+    reloadFailure: region.counter('supervisor.reload_failure'),
+    respawns: region.counter('supervisor.epoch_respawn'),
+    unexpectedExits: region.counter('supervisor.epoch_unexpected_exit'),
+    liveEpochs: region.gauge('supervisor.live_epochs'),
+  };
+}
