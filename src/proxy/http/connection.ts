@@ -224,6 +224,9 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     const h = this.req;
     const ctx = this.ctx;
     this.http = (ctx.listener as HttpListenerSnapshot).http;
+    // Counted when the head is decoded, as Envoy does: a client that has its response has
+    // always been counted, even if this epoch is gone before the exchange is wrapped up.
+    this.http.rqTotal.inc();
     this.startedAt = performance.now();
     this.wantClose = h.connClose || this.clientEnded || (h.version === 10 && !h.connKeepAlive);
     this.http10KeepAlive = h.version === 10 && !this.wantClose;
@@ -492,6 +495,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   /** Malformed request: answer and close; the rest of the stream cannot be trusted. */
   private reject(reply: DirectResponseSnapshot): void {
     this.http = (this.ctx.listener as HttpListenerSnapshot).http;
+    this.http.rqTotal.inc();
     this.http.rqProtocolError.inc();
     this.startedAt = performance.now();
     this.wantClose = true;
@@ -504,10 +508,9 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     this.endExchange();
   }
 
-  /** The response is fully written (to the socket's buffer): count it, then next or close. */
+  /** The response is fully written (to the socket's buffer): count its class, then next or close. */
   private endExchange(): void {
     const http = this.http;
-    http.rqTotal.inc();
     (http.rqByClass[(this.status / 100) | 0] as { inc(): void }).inc();
     http.rqTime.record((performance.now() - this.startedAt) * 1000);
     const up = this.upstream;
