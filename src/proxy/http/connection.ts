@@ -206,6 +206,8 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
       }
       this.readingHead = false;
       if (end === MALFORMED) {
+        // A head that does not parse is still a request (a body that fails was counted already).
+        (this.ctx.listener as HttpListenerSnapshot).http.rqTotal.inc();
         this.reject(this.req.error === 431 ? REPLY_431 : REPLY_400);
         return;
       }
@@ -495,7 +497,6 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   /** Malformed request: answer and close; the rest of the stream cannot be trusted. */
   private reject(reply: DirectResponseSnapshot): void {
     this.http = (this.ctx.listener as HttpListenerSnapshot).http;
-    this.http.rqTotal.inc();
     this.http.rqProtocolError.inc();
     this.startedAt = performance.now();
     this.wantClose = true;
