@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     listeners: [{ name: 'bench', protocol: 'http', address: { host: '127.0.0.1', port: 0 }, routes: [{ match: { prefix: '/' }, cluster: 'backend' }] }],
     clusters: [{ name: 'backend', endpoints: [{ host: '127.0.0.1', port: backendPort }] }],
     drain: { strategy: 'immediate', drainTimeMs: 0, parentShutdownTimeMs: 0 },
+    standby: false,
   };
   const plane = new DataPlane({ stats });
   plane.applySnapshot(buildSnapshot(config, stats));
