@@ -19,10 +19,11 @@ test('20 reloads under keep-alive and connection-per-request load: no failure, r
     const r = await inst.cli(['reload', '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.json.ok, true);
-    assert.deepEqual(
-      r.json.timeline.map((e: { event: string }) => e.event).filter((e: string) => e !== 'hurried'),
-      ['spawned', 'hello', 'sockets_received', 'workers_ready', 'ready', 'old_epoch_draining'],
-    );
+    // Back to back, a reload may find the standby warm, still loading (it waits for it), or
+    // not yet spawned (a fresh epoch): all three must lose nothing.
+    const events = r.json.timeline.map((e: { event: string }) => e.event).filter((e: string) => e !== 'hurried');
+    const start = events[0] === 'standby_taken' ? ['standby_taken'] : ['spawned', 'hello'];
+    assert.deepEqual(events, [...start, 'sockets_received', 'workers_ready', 'ready', 'old_epoch_draining']);
     const total = readStat(inst, 'http.web.downstream_rq_total');
     assert.ok(total >= last, `rq_total went back from ${last} to ${total}`);
     last = total;

@@ -71,6 +71,7 @@ export const configFileSchema = z.strictObject({
   listeners: z.array(listener).min(1, { error: 'at least one listener is required' }),
   clusters: z.array(cluster).default([]),
   drain: drain.optional(),
+  standby: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
@@ -91,6 +92,7 @@ export function normalize(file: ConfigFile, cpus: number): ProxyConfig {
       drainTimeMs: file.drain?.drainTime ?? DRAIN_DEFAULTS.drainTimeMs,
       parentShutdownTimeMs: file.drain?.parentShutdownTime ?? DRAIN_DEFAULTS.parentShutdownTimeMs,
     },
+    standby: file.standby ?? true,
   };
 }
 

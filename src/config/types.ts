@@ -23,6 +23,11 @@ export interface ProxyConfig {
   /** Possibly empty (a config that only sends direct responses needs none). Names are unique. */
   readonly clusters: readonly ClusterConfig[];
   readonly drain: DrainConfig;
+  /**
+   * Keep a warm standby epoch (code loaded, workers started, no config) for the next reload,
+   * so a reload starts no process. Default true. Read by the supervisor from the current config.
+   */
+  readonly standby: boolean;
 }
 
 export interface AdminConfig {

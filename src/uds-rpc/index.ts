@@ -16,6 +16,7 @@ export type {
 export { DEFAULT_REQUEST_TIMEOUT_MS } from './types.js';
 export { HOT_RESTART_COMPATIBILITY, PROTOCOL_VERSION, STATS_LAYOUT_VERSION, describeIncompatibility } from './versions.js';
 export {
+  type ActivateRequest,
   type ConfigReply,
   type DrainEpochRequest,
   type DrainHostReply,
@@ -35,6 +36,8 @@ export {
   type ReadyRequest,
   type ReloadReply,
   type ReloadRequest,
+  type StandbyReadyRequest,
+  type StandbySummary,
   type StatusReply,
   type StopReply,
   type TerminateRequest,

@@ -85,7 +85,25 @@ export interface AckReply<K extends string> {
   type: K;
 }
 
+/**
+ * A standby epoch (spawned with `--standby`) has loaded its code, started its worker threads
+ * and mapped the stats region. It holds no config and no socket, and waits for `activate`.
+ */
+export interface StandbyReadyRequest {
+  type: 'standbyReady';
+  workers: number;
+  steps: EpochStep[];
+}
+
 // ---- supervisor → epoch ------------------------------------------------------------------
+
+/**
+ * A reload takes this standby (the supervisor has given its threads back normal CPU
+ * priority): boot on as a cold epoch does (getConfig, getListenSockets, ready). Answered at once.
+ */
+export interface ActivateRequest {
+  type: 'activate';
+}
 
 /**
  * Stop accepting and drain. `exit`: leave once no connection is left, or at
@@ -136,6 +154,8 @@ export interface ReloadRequest {
   configPath: string | null;
   /** PROXYCTL_TEST_FAULT for the new epoch only (a test hook; see proxyctl(1)). */
   testFault: string | null;
+  /** `reload --cold`: discard the warm standby and spawn a fresh epoch. Absent means false. */
+  cold?: boolean;
 }
 
 /** One step of a reload, in ms since the supervisor took the request. */
@@ -171,10 +191,20 @@ export interface StatusRequest {
   type: 'status';
 }
 
+/** The warm standby epoch: `loading` until it said standbyReady, then `warm`. */
+export interface StandbySummary {
+  epoch: number;
+  pid: number;
+  uptimeMs: number;
+  state: 'loading' | 'warm';
+}
+
 export interface StatusReply {
   type: 'status';
   supervisor: { pid: number; baseId: number; uptimeMs: number; configPath: string; reloading: boolean };
   epochs: EpochSummary[];
+  /** Null when there is none (disabled, being replaced); absent from an older supervisor. */
+  standby?: StandbySummary | null;
 }
 
 /** `proxyctl drain`: take this host out of rotation, stay up. */
@@ -211,6 +241,8 @@ export interface RpcMethods {
   ping: { request: PingRequest; reply: PingReply };
   getConfig: { request: GetConfigRequest; reply: ConfigReply };
   ready: { request: ReadyRequest; reply: AckReply<'ready'> };
+  standbyReady: { request: StandbyReadyRequest; reply: AckReply<'standbyReady'> };
+  activate: { request: ActivateRequest; reply: AckReply<'activate'> };
   drain: { request: DrainEpochRequest; reply: DrainReply };
   hurry: { request: HurryRequest; reply: DrainReply };
   terminate: { request: TerminateRequest; reply: DrainReply };
@@ -299,7 +331,26 @@ const validateEpochStatus = plain((o): EpochStatusReply => ({
   draining: bool(o, 'draining'),
 }));
 
-const validateReload = plain((o): ReloadRequest => ({ type: 'reload', configPath: strOrNull(o, 'configPath'), testFault: strOrNull(o, 'testFault') }));
+const validateReload = plain((o): ReloadRequest => ({
+  type: 'reload',
+  configPath: strOrNull(o, 'configPath'),
+  testFault: strOrNull(o, 'testFault'),
+  cold: o.cold === undefined ? false : bool(o, 'cold'),
+}));
+
+const validateStandbyReady = plain((o): StandbyReadyRequest => ({
+  type: 'standbyReady',
+  workers: int(o, 'workers', 1),
+  steps: objects(o, 'steps').map((s) => ({ event: str(s, 'event'), at: int(s, 'at', 0) })),
+}));
+
+const STANDBY_STATES: readonly StandbySummary['state'][] = ['loading', 'warm'];
+
+function validateStandby(o: JsonObject): StandbySummary | null {
+  if (o.standby === undefined || o.standby === null) return null;
+  const s = object(o, 'standby');
+  return { epoch: int(s, 'epoch', 0), pid: int(s, 'pid', 0), uptimeMs: int(s, 'uptimeMs', 0), state: oneOf(s, 'state', STANDBY_STATES) };
+}
 
 const validateReloadReply = plain((o): ReloadReply => ({
   type: 'reload',
@@ -329,6 +380,7 @@ const validateStatusReply = plain((o): StatusReply => {
       connections: e.connections === null ? null : int(e, 'connections', 0),
       workers: int(e, 'workers', 0),
     })),
+    standby: validateStandby(o),
   };
 });
 
@@ -344,6 +396,8 @@ export const METHODS = {
   ping: { request: validateEmpty('ping'), reply: validatePingReply },
   getConfig: { request: validateEmpty('getConfig'), reply: validateConfigReply },
   ready: { request: validateReady, reply: validateEmpty('ready') },
+  standbyReady: { request: validateStandbyReady, reply: validateEmpty('standbyReady') },
+  activate: { request: validateEmpty('activate'), reply: validateEmpty('activate') },
   drain: { request: validateDrain, reply: validateDrainReply('drain') },
   hurry: { request: plain((o): HurryRequest => ({ type: 'hurry', graceMs: int(o, 'graceMs', 0) })), reply: validateDrainReply('hurry') },
   terminate: { request: validateEmpty('terminate'), reply: validateDrainReply('terminate') },

@@ -7,7 +7,7 @@ import type { HelloMessage } from './messages.js';
 import type { HelloFacts } from './types.js';
 
 /** Raise this whenever a message, a field or a framing rule changes meaning. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 export { STATS_LAYOUT_VERSION };
 

@@ -1,10 +1,10 @@
-/** The epoch's command line: `--socket PATH --stats PATH --epoch N --base-id B`, all required. */
+/** The epoch's command line: `--socket PATH --stats PATH --epoch N --base-id B --workers N`, all required, and `--standby`. */
 import { parseArgs } from 'node:util';
 import { ProxyctlError } from '../../errors.js';
 import type { EpochArgs } from './types.js';
 
 function usage(message: string): ProxyctlError {
-  return new ProxyctlError('PROXYCTL_ERR_USAGE', `${message} (usage: epoch.js --socket PATH --stats PATH --epoch N --base-id B)`);
+  return new ProxyctlError('PROXYCTL_ERR_USAGE', `${message} (usage: epoch.js --socket PATH --stats PATH --epoch N --base-id B --workers N [--standby])`);
 }
 
 function required(values: Record<string, string | undefined>, name: string): string {
@@ -21,16 +21,19 @@ function whole(values: Record<string, string | undefined>, name: string): number
 
 /** Throws PROXYCTL_ERR_USAGE for an unknown flag, a missing one, or a bad number. */
 export function parseEpochArgs(argv: string[]): EpochArgs {
-  let values: Record<string, string | undefined>;
+  let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { socket: { type: 'string' }, stats: { type: 'string' }, epoch: { type: 'string' }, 'base-id': { type: 'string' } },
+      options: { socket: { type: 'string' }, stats: { type: 'string' }, epoch: { type: 'string' }, 'base-id': { type: 'string' }, workers: { type: 'string' }, standby: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
     }));
   } catch (err: unknown) {
     throw usage(err instanceof Error ? err.message : String(err));
   }
-  return { socket: required(values, 'socket'), stats: required(values, 'stats'), epoch: whole(values, 'epoch'), baseId: whole(values, 'base-id') };
+  const strings = values as Record<string, string | undefined>;
+  const workersHint = whole(strings, 'workers');
+  if (workersHint < 1 || workersHint > 64) throw usage(`--workers must be from 1 to 64, got ${workersHint}`);
+  return { socket: required(strings, 'socket'), stats: required(strings, 'stats'), epoch: whole(strings, 'epoch'), baseId: whole(strings, 'base-id'), standby: values.standby === true, workersHint };
 }

@@ -16,6 +16,13 @@ export interface EpochArgs {
   readonly stats: string;
   readonly epoch: number;
   readonly baseId: number;
+  /**
+   * `--standby`: boot as the warm standby. Load the code, start the workers, map the stats
+   * region, say standbyReady, then wait for `activate` before asking for a config.
+   */
+  readonly standby: boolean;
+  /** `--workers N`: threads to start before the config is known (it may then add or end some). */
+  readonly workersHint: number;
 }
 
 /** One listening socket given to a worker: a received fd, owned by that worker once posted. */
@@ -25,18 +32,27 @@ export interface WorkerSocket {
   readonly fd: number;
 }
 
-/** `workerData` of a worker thread. */
+/**
+ * `workerData` of a worker thread. A worker starts with no config: it loads its code and maps
+ * the stats region (`loaded`), then waits for `configure`. So a standby epoch's threads are
+ * warm before any reload, and a cold epoch starts them while it fetches and parses its config.
+ */
 export interface WorkerInit {
   readonly epoch: number;
   /** 0-based index; also what the worker's log lines are named after. */
   readonly index: number;
   readonly statsPath: string;
-  /** The config the main thread parsed (structured-cloned; plain data). */
-  readonly config: ProxyConfig;
-  readonly sockets: readonly WorkerSocket[];
 }
 
 // ---- main thread → worker ------------------------------------------------------------------
+
+/** Build the data plane for `config` and a (not yet listening) server per socket; answered with `prepared`. */
+export interface ConfigureCommand {
+  type: 'configure';
+  /** The config the main thread parsed (structured-cloned; plain data). */
+  config: ProxyConfig;
+  sockets: readonly WorkerSocket[];
+}
 
 /** Start accepting: listen on every assigned fd and add it to the plane. Sent after the supervisor acknowledged ready. */
 export interface ListenCommand {
@@ -73,16 +89,21 @@ export interface ShutdownCommand {
   type: 'shutdown';
 }
 
-export type WorkerCommand = ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ShutdownCommand;
+export type WorkerCommand = ConfigureCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ShutdownCommand;
 
 // ---- worker → main thread ------------------------------------------------------------------
+
+/** The thread's code is loaded and the stats region mapped; it waits for `configure`. */
+export interface LoadedEvent {
+  type: 'loaded';
+}
 
 /** The plane is configured and a (not yet listening) server exists per assigned fd. */
 export interface PreparedEvent {
   type: 'prepared';
 }
 
-/** Preparing failed (stats region, config snapshot): the epoch cannot start. */
+/** Loading or preparing failed (stats region, config snapshot): the epoch cannot start. */
 export interface PrepareFailedEvent {
   type: 'prepareFailed';
   code: string | null;
@@ -119,4 +140,4 @@ export interface ClosedEvent {
   count: number;
 }
 
-export type WorkerEvent = PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;
+export type WorkerEvent = LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;

@@ -1,6 +1,7 @@
 /**
- * The epoch's worker threads, seen from the main thread: start them with their sockets, tell
- * them to accept, drain, hurry or close, ask them for counts, and notice when one dies. A
+ * The epoch's worker threads, seen from the main thread: start them (code loaded, no config),
+ * configure them with the config and their sockets, tell them to accept, drain, hurry or
+ * close, ask them for counts, and notice when one dies. A
  * worker that dies while the pool is not shutting down is a crash: the pool reports it and the
  * epoch exits (the supervisor starts a new one); it never limps on with fewer workers.
  */
@@ -15,9 +16,8 @@ import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './typ
 export interface WorkerPoolOptions {
   readonly epoch: number;
   readonly statsPath: string;
-  readonly config: ProxyConfig;
-  /** `sockets[w]`: what worker w accepts on (see socket-plan.ts). Its length is the worker count. */
-  readonly sockets: readonly (readonly WorkerSocket[])[];
+  /** Threads to start now; `configure` adds or ends some if the config wants another count. */
+  readonly workers: number;
   readonly log: Logger;
   /** A worker died or failed outside a shutdown. Called at most once. */
   readonly onCrash: (index: number, reason: string) => void;
@@ -45,8 +45,12 @@ interface PoolWorker {
   readonly index: number;
   readonly thread: Worker;
   readonly exited: Promise<void>;
+  loaded: boolean;
+  prepared: boolean;
   listening: boolean;
   idle: boolean;
+  /** Ended on purpose (the config wants fewer threads): its exit is not a crash. */
+  retired: boolean;
 }
 
 function onAskTimeout(pool: WorkerPool, id: number): void {
@@ -59,20 +63,18 @@ export class WorkerPool implements DrainTarget {
   #nextId = 1;
   #shuttingDown = false;
   #crashed = false;
-  #prepared = 0;
+  #onLoaded: ((err: Error | null) => void) | null = null;
   #onPrepared: ((err: Error | null) => void) | null = null;
   #onListening: ((err: Error | null) => void) | null = null;
   #idleWaiters: Array<() => void> = [];
 
   private constructor(private readonly opts: WorkerPoolOptions) {}
 
-  /** Starts every worker and resolves once each has prepared its plane and servers; rejects if one could not. */
+  /** Starts `opts.workers` threads and resolves once each has loaded its code; rejects if one could not. */
   static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
     const pool = new WorkerPool(opts);
-    const prepared = new Promise<void>((resolve, reject) => (pool.#onPrepared = (err) => (err === null ? resolve() : reject(err))));
-    opts.sockets.forEach((sockets, index) => pool.#spawn(index, sockets));
     try {
-      await prepared;
+      await pool.#grow(opts.workers);
     } catch (err: unknown) {
       await pool.shutdown(ASK_TIMEOUT_MS);
       throw err;
@@ -82,6 +84,43 @@ export class WorkerPool implements DrainTarget {
 
   get size(): number {
     return this.#workers.length;
+  }
+
+  /**
+   * Gives every worker its plane's config and its sockets (`sockets[w]` for worker w, see
+   * socket-plan.ts; its length is the worker count), first starting or ending threads so the
+   * count matches. Resolves once each has prepared; rejects (and shuts the pool down) if one could not.
+   */
+  async configure(config: ProxyConfig, sockets: readonly (readonly WorkerSocket[])[]): Promise<void> {
+    try {
+      if (sockets.length > this.#workers.length) await this.#grow(sockets.length);
+      for (const extra of this.#workers.splice(sockets.length)) {
+        extra.retired = true;
+        extra.thread.postMessage({ type: 'shutdown' } satisfies WorkerCommand);
+      }
+      const prepared = this.#until('prepared');
+      this.#workers.forEach((w, i) => w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [] } satisfies WorkerCommand));
+      await prepared;
+    } catch (err: unknown) {
+      await this.shutdown(ASK_TIMEOUT_MS);
+      throw err;
+    }
+  }
+
+  /** Starts threads until there are `count`, and waits until every one has loaded. */
+  async #grow(count: number): Promise<void> {
+    const loaded = this.#until('loaded');
+    while (this.#workers.length < count) this.#spawn(this.#workers.length);
+    await loaded;
+  }
+
+  /** Settles once every worker has reached `stage`, or with the first failure. */
+  #until(stage: 'loaded' | 'prepared'): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err: Error | null): void => (err === null ? resolve() : reject(err));
+      if (stage === 'loaded') this.#onLoaded = settle;
+      else this.#onPrepared = settle;
+    });
   }
 
   /** Tells every worker to accept; resolves once all listen, rejects on the first socket that cannot. */
@@ -148,8 +187,8 @@ export class WorkerPool implements DrainTarget {
     asked.resolve(value);
   }
 
-  #spawn(index: number, sockets: readonly WorkerSocket[]): void {
-    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath, config: this.opts.config, sockets };
+  #spawn(index: number): void {
+    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath };
     const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     // Not events.once: it would reject on 'error', which is reported through #crash instead.
     // A worker's stderr reaches ours through a stream; its last lines may still be on the way
@@ -163,26 +202,34 @@ export class WorkerPool implements DrainTarget {
         });
       }),
     );
-    const worker: PoolWorker = { index, thread, exited, listening: false, idle: false };
+    const worker: PoolWorker = { index, thread, exited, loaded: false, prepared: false, listening: false, idle: false, retired: false };
     this.#workers.push(worker);
     thread.on('message', (event: WorkerEvent) => this.#onEvent(worker, event));
     thread.on('error', (err: Error) => this.#crash(worker, `uncaught ${err.name}: ${err.message}`));
     thread.on('exit', (code: number) => {
-      if (!this.#shuttingDown) this.#crash(worker, `exited with code ${code}`);
+      if (!this.#shuttingDown && !worker.retired) this.#crash(worker, `exited with code ${code}`);
     });
   }
 
   #onEvent(w: PoolWorker, event: WorkerEvent): void {
     switch (event.type) {
-      case 'prepared':
-        if (++this.#prepared === this.opts.sockets.length) this.#settlePrepared(null);
+      case 'loaded':
+        w.loaded = true;
+        if (this.#workers.every((x) => x.loaded)) this.#settle('loaded', null);
         return;
-      case 'prepareFailed':
-        // The thread ends now, and the pool is abandoned: neither is a crash.
+      case 'prepared':
+        w.prepared = true;
+        if (this.#workers.every((x) => x.prepared)) this.#settle('prepared', null);
+        return;
+      case 'prepareFailed': {
+        // The pool is abandoned (the epoch cannot start): the threads' ends are not crashes.
         this.#shuttingDown = true;
         this.opts.log.error('worker could not start', { worker: w.index, code: event.code ?? undefined, error: event.message });
-        this.#settlePrepared(new Error(`worker ${w.index} could not start: ${event.message}`));
+        const err = new Error(`worker ${w.index} could not start: ${event.message}`);
+        this.#settle('loaded', err);
+        this.#settle('prepared', err);
         return;
+      }
       case 'listening':
         w.listening = true;
         if (this.#workers.every((x) => x.listening)) this.#settleListening(null);
@@ -220,9 +267,10 @@ export class WorkerPool implements DrainTarget {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #settlePrepared(err: Error | null): void {
-    const settle = this.#onPrepared;
-    this.#onPrepared = null;
+  #settle(stage: 'loaded' | 'prepared', err: Error | null): void {
+    const settle = stage === 'loaded' ? this.#onLoaded : this.#onPrepared;
+    if (stage === 'loaded') this.#onLoaded = null;
+    else this.#onPrepared = null;
     settle?.(err);
   }
 

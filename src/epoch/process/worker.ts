@@ -1,8 +1,9 @@
 /**
  * Worker thread entry: one data plane, the listening sockets the main thread assigned to it,
- * and nothing shared with other workers except the stats region (its own mapping). It
- * prepares at once, but accepts only when told `listen`: the main thread says so after the
- * supervisor has acknowledged ready, so a crash before that can never reset a connection.
+ * and nothing shared with other workers except the stats region (its own mapping). It loads
+ * and maps the region at once (`loaded`), builds its plane when told `configure` (`prepared`),
+ * and accepts only when told `listen`: the main thread says so after the supervisor has
+ * acknowledged ready, so a crash before that can never reset a connection.
  */
 import { createServer, type Server } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -10,7 +11,7 @@ import { isProxyctlError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { DataPlane } from '../../proxy/index.js';
 import { StatsRegion } from '../../shm/index.js';
-import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
+import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
 interface Assigned {
   readonly socket: WorkerSocket;
@@ -31,7 +32,7 @@ function listenOnFd(server: Server, fd: number): Promise<void> {
 class WorkerRuntime {
   readonly #log: Logger;
   readonly #plane: DataPlane;
-  readonly #assigned: Assigned[];
+  #assigned: Assigned[] = [];
   /** Set by drain/hurry/shutdown: a later `listen` must not start accepting. */
   #stopped = false;
   #idleWatched = false;
@@ -43,12 +44,13 @@ class WorkerRuntime {
     this.#log = createLogger(`epoch ${init.epoch} worker ${init.index}`, process.stderr);
     const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch });
     this.#plane = new DataPlane({ stats, log: this.#log });
-    this.#plane.applyConfig(init.config);
-    this.#assigned = init.sockets.map((socket) => ({ socket, server: createServer() }));
   }
 
   handle(cmd: WorkerCommand): void {
     switch (cmd.type) {
+      case 'configure':
+        this.#configure(cmd);
+        return;
       case 'listen':
         void this.#listen();
         return;
@@ -73,6 +75,17 @@ class WorkerRuntime {
         void this.#plane.shutdown().finally(() => parentPort?.close());
         return;
     }
+  }
+
+  #configure(cmd: ConfigureCommand): void {
+    try {
+      this.#plane.applyConfig(cmd.config);
+      this.#assigned = cmd.sockets.map((socket) => ({ socket, server: createServer() }));
+    } catch (err: unknown) {
+      this.post(prepareFailed(err));
+      return;
+    }
+    this.post({ type: 'prepared' });
   }
 
   async #listen(): Promise<void> {
@@ -105,6 +118,10 @@ class WorkerRuntime {
   }
 }
 
+function prepareFailed(err: unknown): WorkerEvent {
+  return { type: 'prepareFailed', code: isProxyctlError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) };
+}
+
 function main(): void {
   const port = parentPort;
   if (port === null) throw new Error('epoch worker: must run as a worker thread');
@@ -113,11 +130,11 @@ function main(): void {
   try {
     runtime = new WorkerRuntime(workerData as WorkerInit, post);
   } catch (err: unknown) {
-    post({ type: 'prepareFailed', code: isProxyctlError(err) ? err.code : null, message: err instanceof Error ? err.message : String(err) });
+    post(prepareFailed(err));
     return;
   }
   port.on('message', (cmd: WorkerCommand) => runtime.handle(cmd));
-  post({ type: 'prepared' });
+  post({ type: 'loaded' });
 }
 
 main();

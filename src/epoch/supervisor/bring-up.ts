@@ -22,10 +22,18 @@ export interface LaunchContext {
 
 export interface EpochPlan {
   number: number;
+  /** The config it will run; a standby's is replaced when a reload takes it. */
   config: ConfigVersion;
   /** PROXYCTL_TEST_FAULT for this epoch only, or null. */
   fault: string | null;
   onExit: (epoch: Epoch) => void;
+  /** Worker threads to start before the config is known. */
+  workers: number;
+  /** Spawn it as the warm standby (`--standby`). */
+  standby: boolean;
+  /** Run it this much nicer than the supervisor (0: not at all); see priority.ts. */
+  niceIncrement: number;
+  fingerprint: string;
 }
 
 export interface ReadyDeadlines {
@@ -49,7 +57,11 @@ export class Timeline {
 }
 
 export function spawnEpoch(ctx: LaunchContext, plan: EpochPlan): Epoch {
-  const child = execa(process.execPath, [ctx.entry, '--socket', ctx.socket, '--stats', ctx.stats, '--epoch', String(plan.number), '--base-id', String(ctx.baseId)], {
+  const args = [ctx.entry, '--socket', ctx.socket, '--stats', ctx.stats, '--epoch', String(plan.number), '--base-id', String(ctx.baseId), '--workers', String(plan.workers)];
+  if (plan.standby) args.push('--standby');
+  // nice(1) execs node, so the pid is the epoch's, and every thread it starts inherits the nice value.
+  const [file, argv] = plan.niceIncrement > 0 ? ['nice', ['-n', String(plan.niceIncrement), process.execPath, ...args]] : [process.execPath, args];
+  const child = execa(file, argv, {
     stdin: 'ignore',
     stdout: 'pipe',
     stderr: 'pipe',
@@ -59,24 +71,29 @@ export function spawnEpoch(ctx: LaunchContext, plan: EpochPlan): Epoch {
     // The fault hook reaches only the epoch it was asked for; an undefined value removes an inherited one.
     env: { PROXYCTL_TEST_FAULT: plan.fault ?? undefined },
   });
-  return new Epoch(plan.number, plan.config, child, ctx.log, ctx.logSink, plan.onExit);
+  return new Epoch(plan.number, plan.config, plan.fingerprint, plan.standby, child, ctx.log, ctx.logSink, plan.onExit);
 }
 
-type StepName = 'hello' | 'sockets' | 'ready';
+type StepName = 'hello' | 'warm' | 'sockets' | 'ready';
 
 /**
- * Waits for `epoch` to say ready, recording each step. On failure the epoch is killed (and
- * reaped) before this throws PROXYCTL_ERR_READY_TIMEOUT, PROXYCTL_ERR_EPOCH_FAILED or the
- * refusal the RPC server recorded for it (`refusal()`, e.g. PROXYCTL_ERR_HOT_RESTART_VERSION).
+ * Waits for `epoch` to say ready, recording each step. A fresh epoch's deadlines count from
+ * its spawn; a standby's (`since`: when the reload took it) from then, and its hello is long
+ * done. On failure the epoch is killed (and reaped) before this throws
+ * PROXYCTL_ERR_READY_TIMEOUT, PROXYCTL_ERR_EPOCH_FAILED or the refusal the RPC server recorded
+ * for it (`refusal()`, e.g. PROXYCTL_ERR_HOT_RESTART_VERSION).
  */
-export async function awaitReady(epoch: Epoch, deadlines: ReadyDeadlines, timeline: Timeline, refusal: () => ProxyctlError | null): Promise<ReadyFacts> {
-  timeline.add('spawned', `epoch ${epoch.number} pid ${epoch.pid}`, epoch.spawnedAt);
+export async function awaitReady(epoch: Epoch, deadlines: ReadyDeadlines, timeline: Timeline, refusal: () => ProxyctlError | null, since: number | null = null): Promise<ReadyFacts> {
+  const from = since ?? epoch.spawnedAt;
+  if (since === null) timeline.add('spawned', `epoch ${epoch.number} pid ${epoch.pid}`, epoch.spawnedAt);
   try {
-    await step(epoch, 'hello', epoch.hello.promise, epoch.spawnedAt + deadlines.helloMs, refusal);
-    timeline.add('hello');
-    const sockets = await step(epoch, 'sockets', epoch.socketsSent.promise, epoch.spawnedAt + deadlines.readyMs, refusal);
+    if (since === null) {
+      await step(epoch, 'hello', epoch.hello.promise, from, deadlines.helloMs, refusal);
+      timeline.add('hello');
+    }
+    const sockets = await step(epoch, 'sockets', epoch.socketsSent.promise, from, deadlines.readyMs, refusal);
     timeline.add('sockets_received', `${sockets} sockets`);
-    const facts = await step(epoch, 'ready', epoch.ready.promise, epoch.spawnedAt + deadlines.readyMs, refusal);
+    const facts = await step(epoch, 'ready', epoch.ready.promise, from, deadlines.readyMs, refusal);
     const workersReady = facts.steps.find((s) => s.event === 'workers_ready');
     timeline.add('workers_ready', `${facts.workers} workers`, workersReady?.at);
     timeline.add('ready');
@@ -88,13 +105,13 @@ export async function awaitReady(epoch: Epoch, deadlines: ReadyDeadlines, timeli
   }
 }
 
-async function step<T>(epoch: Epoch, name: StepName, milestone: Promise<T>, deadline: number, refusal: () => ProxyctlError | null): Promise<T> {
+/** Waits for one milestone until `ms` after `from` (wall ms), or until the process is gone. */
+export async function step<T>(epoch: Epoch, name: StepName, milestone: Promise<T>, from: number, ms: number, refusal: () => ProxyctlError | null): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      const ms = deadline - epoch.spawnedAt;
-      reject(new ProxyctlError('PROXYCTL_ERR_READY_TIMEOUT', `epoch ${epoch.number} (pid ${epoch.pid}) reached no ${name} within ${ms} ms of its start; it was killed`, { epoch: epoch.number, pid: epoch.pid, step: name, deadlineMs: ms }));
-    }, Math.max(0, deadline - Date.now()));
+      reject(new ProxyctlError('PROXYCTL_ERR_READY_TIMEOUT', `epoch ${epoch.number} (pid ${epoch.pid}) reached no ${name} within ${ms} ms; it was killed`, { epoch: epoch.number, pid: epoch.pid, step: name, deadlineMs: ms }));
+    }, Math.max(0, from + ms - Date.now()));
   });
   const died = epoch.exited.promise.then((exit) => Promise.reject(refusal() ?? exitError(epoch, name, exit)));
   try {

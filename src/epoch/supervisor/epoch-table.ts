@@ -17,8 +17,9 @@ export class EpochTable {
     return this.#epochs;
   }
 
+  /** Live epochs that serve or drain: the standby is not one of them. */
   live(): Epoch[] {
-    return this.#epochs.filter((e) => e.live);
+    return this.#epochs.filter((e) => e.live && !e.standby);
   }
 
   add(epoch: Epoch): void {
@@ -27,7 +28,8 @@ export class EpochTable {
 
   /** The next epoch number whose gauge lane no live epoch uses (numbers only go up; one may be skipped). */
   allocateNumber(): number {
-    const lanes = new Set(this.live().map((e) => e.number % GAUGE_LANES));
+    // The standby holds a lane too: it will write to it once a reload takes it.
+    const lanes = new Set(this.#epochs.filter((e) => e.live).map((e) => e.number % GAUGE_LANES));
     let n = this.#next;
     while (lanes.has(n % GAUGE_LANES)) n++;
     this.#next = n + 1;

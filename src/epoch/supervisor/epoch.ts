@@ -5,10 +5,14 @@
  *
  *   starting ──ready──▶ active ──drain──▶ draining ──exit──▶ exited
  *       └──────────────── exit / killed at a deadline ────────▶ exited
+ *
+ * A standby stays `starting` (with `standby` set) until a reload takes it: `warm` resolves
+ * when it has loaded, `activate` lets it boot on.
  */
 import { createInterface } from 'node:readline';
 import type { ResultPromise } from 'execa';
 import type { Logger, LineSink } from '../../log.js';
+import { Milestone } from '../milestone.js';
 import type { ConfigVersion } from './config-version.js';
 import type { DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
 
@@ -18,30 +22,15 @@ export interface EpochExit {
   signal: string | null;
 }
 
-/** A one-shot signal with a value: resolved at most once, awaited any number of times. */
-export class Milestone<T> {
-  readonly promise: Promise<T>;
-  #resolve!: (value: T) => void;
-  #done = false;
-
-  constructor() {
-    this.promise = new Promise((resolve) => (this.#resolve = resolve));
-  }
-
-  get done(): boolean {
-    return this.#done;
-  }
-
-  resolve(value: T): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#resolve(value);
-  }
-}
-
 export interface ReadyFacts {
   workers: number;
   sockets: number;
+  steps: EpochStep[];
+}
+
+/** What a standby says once it is warm. */
+export interface StandbyFacts {
+  workers: number;
   steps: EpochStep[];
 }
 
@@ -63,12 +52,19 @@ export class Epoch {
   readonly socketsSent = new Milestone<number>();
   readonly ready = new Milestone<ReadyFacts>();
   readonly exited = new Milestone<EpochExit>();
+  /** A standby: code loaded, workers started, waiting for `activate`. */
+  readonly warm = new Milestone<StandbyFacts>();
   readonly pid: number;
+  /** Spawned as the standby and not yet taken by a reload. */
+  standby: boolean;
 
   constructor(
     readonly number: number,
-    /** The config this epoch runs (its listeners' sockets stay bound while it lives). */
-    readonly config: ConfigVersion,
+    /** The config this epoch runs (its listeners' sockets stay bound while it lives); a standby gets it when taken. */
+    public config: ConfigVersion,
+    /** codeFingerprint() of the installed package when this epoch was spawned. */
+    readonly fingerprint: string,
+    standby: boolean,
     private readonly child: ResultPromise,
     private readonly log: Logger,
     logSink: LineSink,
@@ -76,6 +72,7 @@ export class Epoch {
     private readonly onExit: (epoch: Epoch) => void,
   ) {
     this.pid = child.pid ?? 0;
+    this.standby = standby;
     // Epoch lines already carry a timestamp and "epoch N"; they are passed on unchanged, so the
     // supervisor's log (and its reopen on SIGUSR1) covers every process.
     for (const stream of [child.stdout, child.stderr]) {
@@ -113,6 +110,13 @@ export class Epoch {
     this.state = 'draining';
     this.exiting = true;
     await this.#control({ type: 'hurry', graceMs });
+  }
+
+  /** Lets a warm standby boot on (it asks for its config next). Throws if it does not answer. */
+  async activate(): Promise<void> {
+    if (this.conn === null || this.conn.closed) throw new Error(`standby epoch ${this.number} is not connected`);
+    this.standby = false;
+    await this.conn.request({ type: 'activate' }, { timeoutMs: CONTROL_TIMEOUT_MS });
   }
 
   /** Close everything now and exit. */

@@ -1,6 +1,6 @@
 /**
  * What the supervisor answers on the hot-restart socket, split by who may ask: epochs ask
- * for their config, their sockets and to be declared ready; the command line asks for
+ * for their config, their sockets and to be declared ready (a standby: declared warm); the command line asks for
  * reloads, status, drain and stop. A peer asking the other side's questions is refused.
  */
 import { ProxyctlError } from '../../errors.js';
@@ -14,7 +14,7 @@ export interface SupervisorControl {
   readonly keeper: SocketKeeper;
   /** The epoch on the other end of `conn`, if it is one of ours. */
   epochOn(conn: RpcConnection): Epoch | undefined;
-  reload(configPath: string | null, fault: string | null): Promise<ReloadReply>;
+  reload(configPath: string | null, fault: string | null, cold: boolean): Promise<ReloadReply>;
   status(): Promise<StatusReply>;
   drainHost(): Promise<DrainHostReply>;
   stop(now: boolean): Promise<void>;
@@ -46,9 +46,15 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
       epoch.ready.resolve({ workers: req.workers, sockets: req.sockets, steps: req.steps });
       return { body: { type: 'ready' } };
     },
+    standbyReady: (req, ctx) => {
+      const epoch = epochOf(ctx);
+      if (!epoch.standby) throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', `epoch ${epoch.number} is not a standby`);
+      epoch.warm.resolve({ workers: req.workers, steps: req.steps });
+      return { body: { type: 'standbyReady' } };
+    },
     reload: async (req, ctx) => {
       requireCli(ctx);
-      return { body: await sup.reload(req.configPath, req.testFault) };
+      return { body: await sup.reload(req.configPath, req.testFault, req.cold === true) };
     },
     status: async (_req, ctx) => {
       requireCli(ctx);

@@ -9,18 +9,23 @@
  * (coalescing): N requests during a reload cost one more epoch, not N.
  */
 import { unlinkSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ProxyctlError, isProxyctlError } from '../../errors.js';
 import type { Logger, LineSink } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
-import { Timeline, awaitReady, spawnEpoch, type LaunchContext, type ReadyDeadlines } from './bring-up.js';
+import { Timeline, awaitReady, spawnEpoch, step, type LaunchContext, type ReadyDeadlines } from './bring-up.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
-import { Epoch, Milestone } from './epoch.js';
+import { Milestone } from '../milestone.js';
+import { Epoch } from './epoch.js';
+import { codeFingerprint } from './code-fingerprint.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
+import { STANDBY_NICE_INCREMENT, canRestorePriority, ownPriority, setProcessPriority } from './priority.js';
 import { supervisorHandlers } from './rpc-handlers.js';
+import { StandbySlot } from './standby.js';
 
 export interface SupervisorOptions {
   paths: BaseIdPaths;
@@ -37,6 +42,11 @@ export interface SupervisorOptions {
   epochEntry: string;
   /** PROXYCTL_TEST_FAULT for epoch 0 only (test hook). */
   firstEpochFault: string | null;
+}
+
+/** The root of the installed package that `epochEntry` belongs to (bin/epoch.js → ..). */
+function packageRootOf(entry: string): string {
+  return dirname(dirname(entry));
 }
 
 /** One active epoch and two draining ones; a reload that would need a fourth hurries the oldest. */
@@ -57,6 +67,7 @@ interface ReloadBatch {
   waiters: ReloadWaiter[];
   config: ConfigVersion;
   fault: string | null;
+  cold: boolean;
 }
 
 export class Supervisor {
@@ -81,6 +92,9 @@ export class Supervisor {
   #stopping = false;
   #respawnTimer: NodeJS.Timeout | null = null;
   #respawnFailures = 0;
+  readonly #standby: StandbySlot;
+  /** Standbys start niced only if a reload can give them their priority back (priority.ts). */
+  readonly #standbyNice = canRestorePriority() ? STANDBY_NICE_INCREMENT : 0;
 
   private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
     this.#opts = opts;
@@ -89,6 +103,12 @@ export class Supervisor {
     this.#lock = lock;
     this.#region = region;
     this.#stats = supervisorStats(region);
+    this.#standby = new StandbySlot({
+      spawn: () => this.#spawn(this.#current, null, true),
+      fingerprint: () => codeFingerprint(packageRootOf(opts.epochEntry)),
+      wanted: () => this.#current.loaded.config.standby && !this.#stopping,
+      log: opts.log,
+    });
     this.#server = createRpcServer({
       path: opts.paths.hotRestartSocket,
       hello: { role: 'supervisor', epoch: -1 },
@@ -96,7 +116,7 @@ export class Supervisor {
         workersOverride: opts.workersOverride,
         keeper: this.#keeper,
         epochOn: (conn) => this.#epochs.on(conn),
-        reload: (path, fault) => this.reload(path, fault),
+        reload: (path, fault, cold) => this.reload(path, fault, cold),
         status: () => this.status(),
         drainHost: () => this.drainHost(),
         stop: (now) => this.stop(now),
@@ -127,7 +147,7 @@ export class Supervisor {
       const region = StatsRegion.create(opts.paths.stats);
       sup = new Supervisor(opts, config, lock, region);
       await sup.#server.listen();
-      const first = sup.#bringUp(config, opts.firstEpochFault, new Timeline());
+      const first = sup.#bringUp(config, opts.firstEpochFault, new Timeline(), true);
       sup.#chain = first.catch(() => {});
       await first;
       return sup;
@@ -147,7 +167,7 @@ export class Supervisor {
    * active one once the new one is ready. An invalid config is refused at once, before any
    * process is spawned.
    */
-  async reload(configPath: string | null, fault: string | null = null): Promise<ReloadReply> {
+  async reload(configPath: string | null, fault: string | null = null, cold = false): Promise<ReloadReply> {
     if (this.#stopping) throw stoppingError();
     const config = await readConfigVersion(configPath ?? this.#current.path);
     return new Promise<ReloadReply>((resolve, reject) => {
@@ -158,9 +178,10 @@ export class Supervisor {
         queued.waiters.push(waiter);
         queued.config = config;
         queued.fault = fault;
+        queued.cold ||= cold;
         return;
       }
-      const batch: ReloadBatch = { waiters: [waiter], config, fault };
+      const batch: ReloadBatch = { waiters: [waiter], config, fault, cold };
       this.#queued = batch;
       void this.#exclusive(() => {
         if (this.#queued === batch) this.#queued = null;
@@ -190,7 +211,7 @@ export class Supervisor {
   async status(): Promise<StatusReply> {
     const now = Date.now();
     const epochs = await Promise.all(
-      this.#epochs.all.map(async (e) => ({
+      this.#epochs.all.filter((e) => !e.standby).map(async (e) => ({
         epoch: e.number,
         pid: e.pid,
         state: e.state,
@@ -203,6 +224,7 @@ export class Supervisor {
       type: 'status',
       supervisor: { pid: process.pid, baseId: this.#opts.baseId, uptimeMs: now - this.startedAt, configPath: this.#current.path, reloading: this.#busy > 0 },
       epochs,
+      standby: this.#standby.summary(now),
     };
   }
 
@@ -222,6 +244,7 @@ export class Supervisor {
     const queued = this.#queued;
     this.#queued = null;
     for (const w of queued?.waiters ?? []) w.reject(stoppingError());
+    this.#standby.close();
     for (const e of this.#epochs.all) if (e.state === 'starting') e.kill('SIGKILL');
     await this.#chain;
     await this.#shutdown(now);
@@ -238,7 +261,7 @@ export class Supervisor {
   async #runBatch(batch: ReloadBatch): Promise<void> {
     try {
       if (this.#stopping) throw stoppingError();
-      const reply = await this.#bringUp(batch.config, batch.fault, new Timeline());
+      const reply = await this.#bringUp(batch.config, batch.fault, new Timeline(), batch.cold);
       reply.coalesced = batch.waiters.length > 1;
       for (const w of batch.waiters) w.resolve(reply);
     } catch (err: unknown) {
@@ -246,19 +269,27 @@ export class Supervisor {
     }
   }
 
-  /** Spawns the next epoch on `config` and makes it active once ready; the old one drains. */
-  async #bringUp(config: ConfigVersion, fault: string | null, timeline: Timeline): Promise<ReloadReply> {
+  /**
+   * Makes the next epoch active on `config` once it is ready: the warm standby if there is a
+   * usable one (`cold` forbids it), else a freshly spawned epoch. The old one then drains.
+   */
+  async #bringUp(config: ConfigVersion, fault: string | null, timeline: Timeline, cold: boolean): Promise<ReloadReply> {
     this.#busy++;
     try {
+      const taken = this.#standby.take(cold, fault);
+      if (taken.discarded !== null) timeline.add('standby_discarded', taken.discarded);
       await this.#makeRoom(timeline);
       const listeners = config.loaded.config.listeners;
       await this.#keeper.ensure(listeners, this.#workersFor(config));
       await this.#keeper.ensure(this.#adminBindables(config), 1);
-      const epoch = spawnEpoch(this.#launchContext(), { number: this.#epochs.allocateNumber(), config, fault, onExit: this.#onExit });
-      this.#epochs.add(epoch);
-      this.#stats.liveEpochs.set(this.#epochs.live().length);
-      this.#log.info(`epoch ${epoch.number} spawned`, { pid: epoch.pid, config: config.path, hash: config.loaded.hash });
-      const facts = await awaitReady(epoch, this.#opts.deadlines, timeline, () => this.#refusals.get(epoch.pid) ?? null);
+      const refusal = (e: Epoch) => () => this.#refusals.get(e.pid) ?? null;
+      let epoch = taken.epoch === null ? null : await this.#activate(taken.epoch, config, timeline, refusal(taken.epoch));
+      let since: number | null = epoch === null ? null : Date.now();
+      if (epoch === null) {
+        epoch = this.#spawn(config, fault, false);
+        since = null;
+      }
+      const facts = await awaitReady(epoch, this.#opts.deadlines, timeline, refusal(epoch), since);
       epoch.workers = facts.workers;
       epoch.state = 'active';
       this.#active = epoch;
@@ -277,6 +308,41 @@ export class Supervisor {
     } finally {
       this.#busy--;
       if (this.#active === null) this.#scheduleRespawn();
+      else this.#standby.replenish();
+    }
+  }
+
+  /** Spawns an epoch (a standby, or one for `config` now) into the table. */
+  #spawn(config: ConfigVersion, fault: string | null, standby: boolean): Epoch {
+    const fingerprint = codeFingerprint(packageRootOf(this.#opts.epochEntry));
+    const number = this.#epochs.allocateNumber();
+    const epoch = spawnEpoch(this.#launchContext(), { number, config, fault, onExit: this.#onExit, workers: this.#workersFor(config), standby, niceIncrement: standby ? this.#standbyNice : 0, fingerprint });
+    this.#epochs.add(epoch);
+    this.#stats.liveEpochs.set(this.#epochs.live().length);
+    this.#log.info(standby ? `standby epoch ${epoch.number} spawned` : `epoch ${epoch.number} spawned`, { pid: epoch.pid, config: standby ? undefined : config.path, hash: standby ? undefined : config.loaded.hash });
+    return epoch;
+  }
+
+  /**
+   * Turns the standby into the epoch for `config`: normal CPU priority, wait until it is warm
+   * if it is still loading, then `activate`. Null if it fails on the way (it is killed): the
+   * reload then spawns a fresh epoch, so a bad standby never fails a reload.
+   */
+  async #activate(epoch: Epoch, config: ConfigVersion, timeline: Timeline, refusal: () => ProxyctlError | null): Promise<Epoch | null> {
+    const wasWarm = epoch.warm.done;
+    epoch.config = config;
+    timeline.add('standby_taken', `epoch ${epoch.number} pid ${epoch.pid}${wasWarm ? '' : ' (still loading)'}`);
+    if (this.#standbyNice > 0) setProcessPriority(epoch.pid, ownPriority());
+    try {
+      if (!wasWarm) await step(epoch, 'warm', epoch.warm.promise, Date.now(), this.#opts.deadlines.readyMs, refusal);
+      await epoch.activate();
+      return epoch;
+    } catch (err: unknown) {
+      this.#log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { pid: epoch.pid, error: err });
+      timeline.add('standby_failed', isProxyctlError(err) ? err.code : String(err));
+      epoch.kill('SIGKILL');
+      await epoch.exited.promise;
+      return null;
     }
   }
 
@@ -296,6 +362,7 @@ export class Supervisor {
   /** Runs synchronously the moment an epoch's process is gone, before anything else can observe it. */
   readonly #onExit = (epoch: Epoch): void => {
     this.#region.clearLane(epoch.number);
+    this.#standby.onExit(epoch);
     this.#stats.liveEpochs.set(this.#epochs.live().length);
     this.#refusals.delete(epoch.pid);
     this.#keeper.release(this.#bindablesInUse());
@@ -321,7 +388,7 @@ export class Supervisor {
       void this.#exclusive(async () => {
         if (this.#stopping || this.#active !== null || this.#hostDrained()) return;
         this.#stats.respawns.inc();
-        await this.#bringUp(this.#current, null, new Timeline()).catch(() => {});
+        await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
     }, delay);
   }
