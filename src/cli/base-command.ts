@@ -1,6 +1,10 @@
-import { Command, Flags } from '@oclif/core';
-import { ProxyctlError, ExitCode } from '../errors.js';
-import { baseIdPaths, resolveRuntimeDir, type BaseIdPaths } from '../runtime-dir.js';
+import { Command } from '@oclif/core';
+import { ProxyctlError } from '../errors.js';
+import type { BaseIdPaths } from '../runtime-dir.js';
+import { BASE_FLAGS } from './flag-spec.js';
+import { oclifFlags } from './oclif-flags.js';
+import { errorJson, errorText, type CommandResult } from './output.js';
+import { commandPaths } from './paths.js';
 
 /**
  * What every proxyctl command shares: the base id and runtime dir flags, `--json`, and one
@@ -10,43 +14,35 @@ import { baseIdPaths, resolveRuntimeDir, type BaseIdPaths } from '../runtime-dir
 export abstract class ProxyctlCommand extends Command {
   static override enableJsonFlag = true;
 
-  static override baseFlags = {
-    'base-id': Flags.integer({
-      description: 'Which proxyctl instance on this host (several can run side by side).',
-      default: 0,
-      min: 0,
-      max: 65535,
-      helpGroup: 'GLOBAL',
-    }),
-    'runtime-dir': Flags.string({
-      description: 'Directory for sockets and the stats region. Default: $PROXYCTL_RUNTIME_DIR, then $XDG_RUNTIME_DIR/proxyctl, then /run/proxyctl (root) or /tmp/proxyctl-<uid>.',
-      helpGroup: 'GLOBAL',
-    }),
-  };
+  static override baseFlags = oclifFlags(BASE_FLAGS);
 
   /** The runtime files of the base id chosen by the flags. */
   protected paths(flags: { 'base-id': number; 'runtime-dir'?: string | undefined }): BaseIdPaths {
-    const runtimeDir = resolveRuntimeDir({ flag: flags['runtime-dir'], env: process.env, uid: process.getuid?.() ?? 0 });
-    return baseIdPaths(runtimeDir, flags['base-id']);
+    return commandPaths(flags);
+  }
+
+  /** Prints the human lines of `result` unless --json, and returns its JSON for oclif to print. */
+  protected finish<J>(result: CommandResult<J>): J {
+    if (!this.jsonEnabled()) for (const line of result.human) this.log(line);
+    return result.json;
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    if (err instanceof ProxyctlError) {
-      if (this.jsonEnabled()) {
-        this.logJson({ ok: false, error: err.toJSON() });
-      } else if (err.code === 'PROXYCTL_ERR_CONFIG_INVALID') {
-        // One `file:line:col: path: message` line per issue, the compiler-style form editors
-        // jump to, without the `proxyctl: CODE:` prefix a single message gets.
-        this.logToStderr(err.message);
-      } else {
-        this.logToStderr(`proxyctl: ${err.code}: ${err.message}`);
-      }
-      return this.exit(err.exitCode);
-    }
-    // oclif's own parse errors (unknown flag, bad value) are usage errors: exit 2.
-    if (err.oclif?.exit !== undefined && err.oclif.exit !== 0 && err.name !== 'ExitError') {
-      err.oclif.exit = ExitCode.USAGE;
-    }
-    return super.catch(err);
+    const ours = err instanceof ProxyctlError ? err : usageError(err);
+    if (ours === null) return super.catch(err);
+    if (this.jsonEnabled()) this.logJson(errorJson(ours));
+    else this.logToStderr(errorText(ours));
+    return this.exit(ours.exitCode);
   }
+}
+
+/**
+ * oclif's own parse errors (unknown flag, bad value, missing argument) as PROXYCTL_ERR_USAGE,
+ * so they print like every other failure (`proxyctl: CODE: message`, or `{ok:false, error}`
+ * with --json) and exit 2. Null for anything else.
+ */
+function usageError(err: Error & { oclif?: { exit?: number }; flags?: unknown }): ProxyctlError | null {
+  if (err.oclif?.exit === undefined || err.oclif.exit === 0 || err.name === 'ExitError') return null;
+  const flags = Array.isArray(err.flags) && err.flags.every((f) => typeof f === 'string') ? { flags: err.flags } : {};
+  return new ProxyctlError('PROXYCTL_ERR_USAGE', err.message, flags, { cause: err });
 }

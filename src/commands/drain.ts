@@ -1,11 +1,7 @@
 import { ProxyctlCommand } from '../cli/base-command.js';
-import { askSupervisor } from '../control/client.js';
-
-interface DrainJson {
-  ok: true;
-  epoch: number;
-  connections: number;
-}
+import { runDrain, type DrainJson } from '../cli/control-commands.js';
+import { COMMAND_FLAGS } from '../cli/flag-spec.js';
+import { oclifFlags } from '../cli/oclif-flags.js';
 
 export default class Drain extends ProxyctlCommand {
   static override summary = 'Take this host out of rotation: stop accepting, fail /ready, drain, stay up.';
@@ -13,10 +9,10 @@ export default class Drain extends ProxyctlCommand {
     'The listening sockets are closed, so new connections are refused and a load balancer fails over at once; the admin endpoint stays up and /ready answers 503. Open connections drain as in a reload (HTTP: Connection: close on the next response). The epoch stays up: `proxyctl stop` ends it, `proxyctl reload` puts the host back in rotation.';
   static override examples = ['<%= config.bin %> drain && sleep 30 && <%= config.bin %> stop'];
 
+  static override flags = oclifFlags(COMMAND_FLAGS.drain);
+
   async run(): Promise<DrainJson> {
     const { flags } = await this.parse(Drain);
-    const reply = await askSupervisor(this.paths(flags), flags['base-id'], { type: 'drainHost' }, 10_000);
-    if (!this.jsonEnabled()) this.log(`epoch ${reply.epoch} is out of rotation; ${reply.connections} connection(s) draining`);
-    return { ok: true, epoch: reply.epoch, connections: reply.connections };
+    return this.finish(await runDrain(flags));
   }
 }

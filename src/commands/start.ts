@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { ProxyctlCommand } from '../cli/base-command.js';
+import { COMMAND_FLAGS } from '../cli/flag-spec.js';
+import { oclifFlags } from '../cli/oclif-flags.js';
 import { parseDuration } from '../config/duration.js';
 import { ProxyctlError, isProxyctlError, type ErrorCode } from '../errors.js';
 import { LogFile, createLogger, type LineSink } from '../log.js';
@@ -29,13 +30,7 @@ export default class Start extends ProxyctlCommand {
     'Runs in the foreground (for systemd Type=simple, or a terminal) and logs to stderr; SIGHUP reloads, SIGTERM and SIGINT stop gracefully (a second SIGINT stops now), SIGUSR1 reopens the log file. With --daemon it returns once epoch 0 is ready and the supervisor runs on in the background, logging to --log-file.';
   static override examples = ['<%= config.bin %> start', '<%= config.bin %> start --config /etc/proxyctl/proxyctl.yaml --daemon'];
 
-  static override flags = {
-    config: Flags.string({ description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' }),
-    daemon: Flags.boolean({ description: 'Return once epoch 0 is ready; the supervisor runs on in the background.', default: false }),
-    workers: Flags.integer({ description: 'Worker threads per epoch, overriding the config for every epoch of this supervisor.', min: 1, max: 64 }),
-    'log-file': Flags.string({ description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' }),
-    'ready-timeout': Flags.string({ description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' }),
-  };
+  static override flags = oclifFlags(COMMAND_FLAGS.start);
 
   async run(): Promise<StartJson> {
     const { flags } = await this.parse(Start);

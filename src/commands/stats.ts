@@ -1,10 +1,7 @@
-import { Flags } from '@oclif/core';
 import { ProxyctlCommand } from '../cli/base-command.js';
-import { ProxyctlError, isProxyctlError, errnoCode } from '../errors.js';
-import { StatsRegion, readSnapshot, snapshotToJson } from '../shm/index.js';
-import { formatSnapshot } from '../cli/render-stats.js';
-
-type StatsJson = ReturnType<typeof snapshotToJson>;
+import { COMMAND_FLAGS } from '../cli/flag-spec.js';
+import { oclifFlags } from '../cli/oclif-flags.js';
+import { runStats, type StatsJson } from '../cli/stats-command.js';
 
 export default class Stats extends ProxyctlCommand {
   static override summary = 'Print the counters, gauges and histograms of the shared stats region.';
@@ -12,30 +9,10 @@ export default class Stats extends ProxyctlCommand {
     'Reads the stats region directly (read-only mapping), so it works while a reload is in progress and needs no running admin endpoint.';
   static override examples = ['<%= config.bin %> stats', '<%= config.bin %> stats --filter "^http\\." --json'];
 
-  static override flags = {
-    filter: Flags.string({ description: 'Only stats whose name matches this regular expression.' }),
-  };
+  static override flags = oclifFlags(COMMAND_FLAGS.stats);
 
   async run(): Promise<StatsJson> {
     const { flags } = await this.parse(Stats);
-    let filter: RegExp | undefined;
-    try {
-      filter = flags.filter === undefined ? undefined : new RegExp(flags.filter);
-    } catch {
-      throw new ProxyctlError('PROXYCTL_ERR_USAGE', `--filter is not a valid regular expression: ${flags.filter}`, { flag: 'filter' });
-    }
-    const { stats } = this.paths(flags);
-    let region: StatsRegion;
-    try {
-      region = StatsRegion.open(stats, { readOnly: true });
-    } catch (err: unknown) {
-      if (isProxyctlError(err, 'PROXYCTL_ERR_SHM_IO') && err.details.errno === 'ENOENT') {
-        throw new ProxyctlError('PROXYCTL_ERR_NOT_RUNNING', `no stats region at ${stats}: is proxyctl running with base id ${flags['base-id']}?`, { path: stats, errno: errnoCode(err.cause) });
-      }
-      throw err;
-    }
-    const snapshot = readSnapshot(region, filter);
-    if (!this.jsonEnabled()) this.log(formatSnapshot(snapshot));
-    return snapshotToJson(snapshot);
+    return this.finish(runStats(flags));
   }
 }

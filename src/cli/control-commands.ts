@@ -1,0 +1,93 @@
+/**
+ * The bodies of `status`, `reload`, `drain`, `stop` and `stats`, without oclif: each takes its
+ * parsed flags and returns its `--json` document and its human lines, or throws a
+ * ProxyctlError. The oclif command classes and the fast path (src/cli/fast-path.ts) both run
+ * these, so a command behaves the same whichever way it was started. Nothing here may import
+ * oclif, the config schema or the supervisor.
+ */
+import { resolve } from 'node:path';
+import { parseDuration } from '../config/duration.js';
+import { askSupervisor, connectSupervisor, request } from '../control/client.js';
+import { ProxyctlError } from '../errors.js';
+import { processIsAlive } from '../shm/locks.js';
+import type { ReloadRequest, TimelineEvent } from '../uds-rpc/index.js';
+import type { CommandFlags } from './flag-spec.js';
+import type { CommandResult } from './output.js';
+import { commandPaths } from './paths.js';
+import { formatReload, formatStatus, type StandbyStatus, type StatusWithStandby } from './render-control.js';
+
+export interface StatusJson extends Omit<StatusWithStandby, 'standby'> {
+  /** The warm standby epoch, or null (none, or a supervisor that predates standbys). */
+  standby: StandbyStatus | null;
+}
+
+export interface ReloadJson {
+  ok: true;
+  epoch: number;
+  pid: number;
+  configPath: string;
+  coalesced: boolean;
+  timeline: TimelineEvent[];
+}
+
+export interface DrainJson {
+  ok: true;
+  epoch: number;
+  connections: number;
+}
+
+export interface StopJson {
+  ok: true;
+  pid: number;
+}
+
+/** The supervisor enforces the real reload deadlines (ready timeout, hurry); this only guards against a hung supervisor. */
+const RELOAD_TIMEOUT_MS = 5 * 60_000;
+
+export async function runStatus(flags: CommandFlags<'status'>): Promise<CommandResult<StatusJson>> {
+  const reply: StatusWithStandby = await askSupervisor(commandPaths(flags), flags['base-id'], { type: 'status' }, 10_000);
+  const json: StatusJson = { supervisor: reply.supervisor, epochs: reply.epochs, standby: reply.standby ?? null };
+  return { json, human: formatStatus(json) };
+}
+
+export async function runReload(flags: CommandFlags<'reload'>): Promise<CommandResult<ReloadJson>> {
+  // `cold` only when asked for: a supervisor that predates standbys then sees the request it knows.
+  const message: ReloadRequest & { cold?: boolean } = {
+    type: 'reload',
+    configPath: flags.config === undefined ? null : resolve(flags.config),
+    testFault: process.env.PROXYCTL_TEST_FAULT ?? null,
+    ...(flags.cold ? { cold: true } : {}),
+  };
+  const reply = await askSupervisor(commandPaths(flags), flags['base-id'], message, RELOAD_TIMEOUT_MS);
+  return {
+    json: { ok: true, epoch: reply.epoch, pid: reply.pid, configPath: reply.configPath, coalesced: reply.coalesced, timeline: reply.timeline },
+    human: formatReload(reply),
+  };
+}
+
+export async function runDrain(flags: CommandFlags<'drain'>): Promise<CommandResult<DrainJson>> {
+  const reply = await askSupervisor(commandPaths(flags), flags['base-id'], { type: 'drainHost' }, 10_000);
+  return {
+    json: { ok: true, epoch: reply.epoch, connections: reply.connections },
+    human: [`epoch ${reply.epoch} is out of rotation; ${reply.connections} connection(s) draining`],
+  };
+}
+
+export async function runStop(flags: CommandFlags<'stop'>): Promise<CommandResult<StopJson>> {
+  const timeout = parseDuration(flags.timeout);
+  if (!timeout.ok) throw new ProxyctlError('PROXYCTL_ERR_USAGE', `--timeout: ${timeout.message}`, { flag: 'timeout' });
+  const deadline = Date.now() + timeout.ms;
+  const conn = await connectSupervisor(commandPaths(flags), flags['base-id']);
+  let pid: number;
+  try {
+    ({ pid } = await request(conn, { type: 'stop', now: flags.now }, 10_000));
+  } finally {
+    conn.close();
+  }
+  // The supervisor's pid stays ours to watch: nothing else can take it while it lives.
+  while (processIsAlive(pid)) {
+    if (Date.now() >= deadline) throw new ProxyctlError('PROXYCTL_ERR_STOP_TIMEOUT', `supervisor pid ${pid} still runs after ${flags.timeout}`, { pid });
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { json: { ok: true, pid }, human: [`proxyctl: stopped (supervisor pid ${pid})`] };
+}

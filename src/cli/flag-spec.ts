@@ -1,0 +1,93 @@
+/**
+ * Every flag of every proxyctl command, as plain data. This is the one place a flag is
+ * defined: the oclif command classes build their `Flags.*` from it (src/cli/oclif-flags.ts),
+ * and the fast path for the control commands (src/cli/fast-path.ts) parses argv with it, so
+ * the two cannot drift. This module imports nothing, so the fast path can read it without
+ * loading oclif. `--json` is not here: oclif adds it through `enableJsonFlag`.
+ */
+
+interface CommonSpec {
+  description: string;
+  /** oclif's help section; the shared flags are listed under GLOBAL. */
+  helpGroup?: 'GLOBAL';
+}
+
+export interface BooleanFlagSpec extends CommonSpec {
+  kind: 'boolean';
+  default: boolean;
+}
+
+export interface IntegerFlagSpec extends CommonSpec {
+  kind: 'integer';
+  default?: number;
+  min: number;
+  max: number;
+}
+
+export interface StringFlagSpec extends CommonSpec {
+  kind: 'string';
+  default?: string;
+}
+
+export type FlagSpec = BooleanFlagSpec | IntegerFlagSpec | StringFlagSpec;
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
+/** The parsed value of one flag: what `this.parse` (oclif) and the fast path both return. */
+export type FlagValue<S extends FlagSpec> = S extends BooleanFlagSpec
+  ? boolean
+  : S extends IntegerFlagSpec
+    ? S extends { default: number }
+      ? number
+      : number | undefined
+    : S extends { default: string }
+      ? string
+      : string | undefined;
+
+export type FlagValues<T extends FlagSpecs> = { [K in keyof T]: FlagValue<T[K]> };
+
+/** The flags every command takes (oclif `baseFlags`), besides `--json`. */
+export const BASE_FLAGS = {
+  'base-id': {
+    kind: 'integer',
+    description: 'Which proxyctl instance on this host (several can run side by side).',
+    default: 0,
+    min: 0,
+    max: 65535,
+    helpGroup: 'GLOBAL',
+  },
+  'runtime-dir': {
+    kind: 'string',
+    description: 'Directory for sockets and the stats region. Default: $PROXYCTL_RUNTIME_DIR, then $XDG_RUNTIME_DIR/proxyctl, then /run/proxyctl (root) or /tmp/proxyctl-<uid>.',
+    helpGroup: 'GLOBAL',
+  },
+} as const satisfies FlagSpecs;
+
+/** Each command's own flags (oclif `flags`). */
+export const COMMAND_FLAGS = {
+  start: {
+    config: { kind: 'string', description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' },
+    daemon: { kind: 'boolean', description: 'Return once epoch 0 is ready; the supervisor runs on in the background.', default: false },
+    workers: { kind: 'integer', description: 'Worker threads per epoch, overriding the config for every epoch of this supervisor.', min: 1, max: 64 },
+    'log-file': { kind: 'string', description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' },
+    'ready-timeout': { kind: 'string', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
+  },
+  reload: {
+    config: { kind: 'string', description: 'Switch to this config file (default: re-read the current one).' },
+    cold: { kind: 'boolean', description: 'Skip the warm standby and start a fresh epoch, as after a code change.', default: false },
+  },
+  drain: {},
+  stop: {
+    now: { kind: 'boolean', description: 'Skip the drain: close every connection now.', default: false },
+    timeout: { kind: 'string', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },
+  },
+  status: {},
+  stats: {
+    filter: { kind: 'string', description: 'Only stats whose name matches this regular expression.' },
+  },
+  validate: {},
+} as const satisfies Record<string, FlagSpecs>;
+
+export type CommandId = keyof typeof COMMAND_FLAGS;
+
+/** What a command's `run` gets: its own flags and the base flags, parsed. */
+export type CommandFlags<C extends CommandId> = FlagValues<(typeof COMMAND_FLAGS)[C]> & FlagValues<typeof BASE_FLAGS>;
