@@ -25,7 +25,7 @@ interface StandbyView {
 
 async function standby(inst: Instance): Promise<StandbyView | null> {
   const r = await inst.cli(['status', '--json']);
-  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
   return r.json.standby as StandbyView | null;
 }
 
