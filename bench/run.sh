@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# npm run bench: builds, installs the load tools and peers the benchmarks compare against
-# (Debian packages wrk, nginx and haproxy) when they are missing, then runs every benchmark in
-# turn. The last step, bench/reload.sh (reload under load: proxyctl vs nginx vs HAProxy), takes
-# its settings from env vars (RELOADS, RELOAD_INTERVAL, RELOAD_OUT, ...; see its header);
-# BENCH_RELOAD=0 skips it.
+# npm run bench [-- product.sh options]: builds, installs the load tools and peers when they
+# are missing (Debian packages wrk, nginx, haproxy, time), then runs
+#   1. the counter-increment micro-benchmark (dist/bench/counter-increment.js);
+#   2. bench/product.sh, the product as deployed: `proxyctl start --config FILE` against nginx,
+#      HAProxy and an undici proxy (throughput, reload, memory; it also prints the in-process
+#      DataPlane line). Arguments go to it, e.g. `npm run bench -- --quick`. About 10 minutes.
+#   3. with BENCH_RELOAD=1 only: bench/reload.sh, the reload storm against nginx and HAProxy
+#      (several minutes more; its settings come from env vars, see its header). It is off by
+#      default since the product benchmark already measures reloads and the whole run would
+#      take well over 12 minutes with it.
+# nginx stream joins the L4 targets when the Debian module is installed
+# (apt-get install libnginx-mod-stream; adds about a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v nginx >/dev/null || missing+=(nginx)
 command -v haproxy >/dev/null || missing+=(haproxy)
+[[ -x /usr/bin/time ]] || missing+=(time)
 if ((${#missing[@]})); then
   if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -20,7 +28,7 @@ if ((${#missing[@]})); then
 fi
 npm run build
 node dist/bench/counter-increment.js
-node dist/bench/proxy-http.js "$@"
-if [[ ${BENCH_RELOAD:-1} != 0 ]]; then
+bash bench/product.sh "$@"
+if [[ ${BENCH_RELOAD:-0} != 0 ]]; then
   bash bench/reload.sh
 fi
