@@ -265,7 +265,9 @@ if (mem !== null) {
     const connKb = withConns ? num(f[4]) : null;
     const bpc = idleKb !== null && connKb !== null && conns > 0 ? ((connKb - idleKb) * 1024) / conns : null;
     perConn.set(key, bpc);
-    say(`| ${label} | ${mib(idleKb)} | ${withConns ? mib(connKb) : '—'} | ${withConns ? fmt(bpc) : '—'} | ${withConns && f[1] === 'epoch' ? (f[5] ?? 'n/a') : '—'} |`);
+    // Only the epoch / worker holds the connections; the supervisor's and master's RSS is shown for what it is.
+    const holder = f[1] === 'epoch';
+    say(`| ${label} | ${mib(idleKb)} | ${withConns ? mib(connKb) : '—'} | ${withConns && holder ? fmt(bpc) : '—'} | ${withConns && holder ? (f[5] ?? 'n/a') : '—'} |`);
   };
   rowOf('proxyctl/supervisor', 'proxyctl supervisor', true);
   rowOf('proxyctl/epoch', 'proxyctl epoch (1 worker thread; holds the connections)', true);
