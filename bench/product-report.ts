@@ -125,10 +125,6 @@ if (rows.length > 0) {
       `≈1000 one backend connection per request (expected for L4 and direct with \`Connection: close\`). Highest hypervisor steal in a run: ${fmt(steal.length > 0 ? Math.max(...steal) : null, 1)} %.`,
   );
   say();
-  say('### Ratios (median req/s of this run)');
-  say();
-  say('| ratio | keep-alive | close |');
-  say('|---|---:|---:|');
   const pairs: Array<[string, string]> = [
     ['proxyctl-l7', 'nginx'],
     ['proxyctl-l7', 'undici'],
@@ -136,11 +132,17 @@ if (rows.length > 0) {
     ['proxyctl-l4', 'haproxy-tcp'],
     ['proxyctl-l4', 'nginx-stream'],
   ];
-  for (const [a, b] of pairs) {
-    if (!targets.includes(a) || !targets.includes(b)) continue;
+  const present = pairs.filter(([a, b]) => targets.includes(a) && targets.includes(b));
+  if (present.length > 0) {
+    say('### Ratios (median req/s of this run)');
+    say();
+    say('| ratio | keep-alive | close |');
+    say('|---|---:|---:|');
+  }
+  for (const [a, b] of present) {
     say(`| ${a} / ${b} | ${ratio(medRps.get(`keepalive/${a}`) ?? null, medRps.get(`keepalive/${b}`) ?? null)} | ${ratio(medRps.get(`close/${a}`) ?? null, medRps.get(`close/${b}`) ?? null)} |`);
   }
-  say();
+  if (present.length > 0) say();
 }
 
 const dp = read('dataplane.txt');

@@ -36,7 +36,7 @@
 #   --base-id B       proxyctl base ids B (l7), B+1 (l4), B+2 (memory); default 41
 #   --port-base P     ports P+1.. (see PORT below); default 19200
 #   --proxyctl-root D the built proxyctl tree to measure (default: this repository) [PROXYCTL_ROOT]
-# A default run takes about 10-11 minutes on the 2-core VM.
+# A default run takes about 8 minutes on the 2-core VM (about 9 with nginx-stream).
 #
 # Loopback only. Every wrk run is bounded (-d, inside `timeout`). Every process is started with
 # setsid (its PID is a new process group) and with a run tag in its environment; on exit, also
@@ -452,8 +452,8 @@ T_START=$(date +%s)
   echo "versions: node $(node -v), $(nginx -v 2>&1 | sed 's/.*: //'), HAProxy $(haproxy -v 2>/dev/null | head -1 | awk '{ print $3 }'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), undici $(node -p 'require("'"$ROOT"'/node_modules/undici/package.json").version'), proxyctl $PROXYCTL_ROOT$(git -C "$PROXYCTL_ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ at /')$(git -C "$PROXYCTL_ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted src changes, or not a git checkout)')"
   echo "command: bench/product.sh --duration $DURATION --reps $REPS --warmup $WARMUP --targets $TARGETS --scenarios $SCENARIOS$( ((QUICK)) && echo ' --quick')$( ((SKIP_RELOAD)) && echo ' --skip-reload')$( ((SKIP_MEMORY)) && echo ' --skip-memory')"
   echo "load: wrk -t1 -c$CONNS -d${DURATION}s --latency (close: -H 'Connection: close'); warm-up ${WARMUP}s per target and scenario; $REPS reps interleaved; medians"
-  echo "reload: $RELOADS idle reloads 1 s apart, $COLD_RELOADS cold, $CLI_COUNT x node -e 0 / status, ${LOAD_SECONDS}s with and without reloads"
-  echo "memory: $MEM_CONNS idle keep-alive connections; ulimit -n $(ulimit -n)"
+  (( SKIP_RELOAD )) || echo "reload: $RELOADS idle reloads 1 s apart, $COLD_RELOADS cold, $CLI_COUNT x node -e 0 / status, ${LOAD_SECONDS}s with and without reloads"
+  (( SKIP_MEMORY )) || echo "memory: $MEM_CONNS idle keep-alive connections; ulimit -n $(ulimit -n)"
 } >"$OUT/env.txt"
 printf 'scenario\trep\ttarget\tlayer\trps\tp50_ms\tp99_ms\tsocket_errors\tnon2xx\trequests\tproxy_cpu_pct\twrk_cpu_pct\tbackend_conns_per_1k\tbusy_pct\tsteal_pct\tnote\n' >"$OUT/results.tsv"
 : >"$OUT/raw/checks.tsv"
@@ -498,7 +498,11 @@ stop_group backend "$BACKEND_PGID"
 
 if (( ! SKIP_DATAPLANE )); then
   log "in-process DataPlane (dist/bench/proxy-http.js, keep-alive, $((QUICK ? 3 : 4)) s, 1 rep)"
-  timeout 120 node "$ROOT/dist/bench/proxy-http.js" --duration $((QUICK ? 3 : 4)) --reps 1 >"$OUT/dataplane.txt" 2>&1 || log "WARNING: proxy-http.js failed (see $OUT/dataplane.txt)"
+  # in a group of its own like everything else: it starts its own nginx pair as children
+  start_group dataplane "$OUT/dataplane.txt" timeout 120 node "$ROOT/dist/bench/proxy-http.js" --duration $((QUICK ? 3 : 4)) --reps 1
+  DP_PGID=$LAST_PGID
+  wait "$DP_PGID" || log "WARNING: proxy-http.js failed (see $OUT/dataplane.txt)"
+  stop_group dataplane "$DP_PGID"
 fi
 
 echo "elapsed: $(( $(date +%s) - T_START )) s" >>"$OUT/env.txt"

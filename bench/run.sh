@@ -4,7 +4,7 @@
 #   1. the counter-increment micro-benchmark (dist/bench/counter-increment.js);
 #   2. bench/product.sh, the product as deployed: `proxyctl start --config FILE` against nginx,
 #      HAProxy and an undici proxy (throughput, reload, memory; it also prints the in-process
-#      DataPlane line). Arguments go to it, e.g. `npm run bench -- --quick`. About 10 minutes.
+#      DataPlane line). Arguments go to it, e.g. `npm run bench -- --quick`. About 8 minutes.
 #   3. with BENCH_RELOAD=1 only: bench/reload.sh, the reload storm against nginx and HAProxy
 #      (several minutes more; its settings come from env vars, see its header). It is off by
 #      default since the product benchmark already measures reloads and the whole run would
