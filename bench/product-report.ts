@@ -204,6 +204,8 @@ if (idle.length + cold.length + cli.length + load.length > 0) {
   line('`node -e 0` wall time', nodeE0);
   line('`proxyctl status --json` wall time', nums(cli.filter((r) => r.kind === 'status' && r.rc === 0).map((r) => r.wallMs ?? null)));
   say();
+  const idleOk = ok(idle);
+  if (idleOk.length > 0) say(`Idle reloads that finished within their second: ${idleOk.filter((r) => r.withinInterval === true).length}/${idle.filter((r) => r.rc !== undefined).length}.`);
   const failed = [...idle, ...cold.filter((r) => r.unsupported !== true), ...load].filter((r) => r.rc !== undefined && r.rc !== 0);
   say(`Reloads that failed (non-zero exit): ${failed.length}${failed.length > 0 ? ` (first: rc ${failed[0]?.rc}, ${JSON.stringify(failed[0]?.stderr ?? '')})` : ''}.`);
   const standby = cli.find((r) => r.kind === 'status-reply')?.reply?.standby;
