@@ -117,3 +117,21 @@ test('closeAll destroys what remains and counts forced closes', async (t) => {
   assert.equal(h.counter('listener.web.downstream_cx_drain_forced'), 1);
   assert.equal(h.gauge('listener.web.downstream_cx_active'), 0);
 });
+
+test('closeAll twice before the sockets close counts each forced close once', async (t) => {
+  // The epoch's terminate runs closeAll('terminate') and then shutdown's closeAll at once; a
+  // destroyed connection stays in the set until its 'close' event, a loop turn later.
+  const h = await startPlane(t, makeConfig([httpListener('web', direct)]));
+  const a = await RawClient.open(t, h.ports.web as number);
+  const b = await RawClient.open(t, h.ports.web as number);
+  a.get('/');
+  b.get('/');
+  await a.response();
+  await b.response();
+  assert.equal(h.plane.closeAll('terminate'), 2);
+  assert.equal(h.plane.closeAll('shutdown'), 0);
+  await a.whenClosed();
+  await b.whenClosed();
+  assert.equal(h.counter('listener.web.downstream_cx_drain_forced'), 2);
+  assert.equal(h.gauge('listener.web.downstream_cx_active'), 0);
+});

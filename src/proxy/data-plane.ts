@@ -190,12 +190,19 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     return n;
   }
 
-  /** Destroys every remaining connection; each counts as `downstream_cx_drain_forced`. */
+  /**
+   * Destroys every remaining connection; each counts as `downstream_cx_drain_forced`, once.
+   * A connection already destroyed (by an earlier closeAll, the drain deadline or itself) stays
+   * in `conns` until its socket's 'close' event, which comes a loop turn later: it is skipped,
+   * not counted again. The epoch's terminate is closeAll('terminate') followed at once by
+   * shutdown's closeAll('shutdown'); counting those twice made test/epoch-boot.test.ts flaky.
+   */
   closeAll(reason: string): number {
     let n = 0;
     for (const l of this.listeners.values()) {
       const forced = l.listener.stats.cxDrainForced;
       for (const c of [...l.conns]) {
+        if (c.socket.destroyed) continue;
         forced.inc();
         c.destroy();
         n++;
@@ -261,7 +268,7 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     for (const l of this.listeners.values()) {
       for (const c of [...l.conns]) {
         if (c.closeIfIdle()) idle++;
-        else if (force && c.forcedAtDrainDeadline === true) {
+        else if (force && c.forcedAtDrainDeadline === true && !c.socket.destroyed) {
           l.listener.stats.cxDrainForced.inc();
           c.destroy();
           forced++;
