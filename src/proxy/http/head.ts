@@ -64,6 +64,10 @@ function eqLower(buf: Buffer, start: number, len: number, name: Uint8Array): boo
   return true;
 }
 
+const LINE_START = new Int32Array(MAX_HEADERS);
+const LINE_END = new Int32Array(MAX_HEADERS);
+const LINE_DROP = new Uint8Array(MAX_HEADERS);
+
 export class MessageHead {
   /** Status to answer when parsing fails (400 or 431 for requests, 502 for responses). */
   error = 0;
@@ -83,10 +87,18 @@ export class MessageHead {
   headEnd = 0;
   headStart = 0;
   count = 0;
-  /** Per header line: start offset, offset past its CRLF, and whether to drop it when forwarding. */
-  readonly lineStart = new Int32Array(MAX_HEADERS);
-  readonly lineEnd = new Int32Array(MAX_HEADERS);
-  readonly drop = new Uint8Array(MAX_HEADERS);
+  /**
+   * Per header line: start offset, offset past its CRLF, and whether to drop it when forwarding.
+   * One set per thread, shared by every head: a head's lines are read only in the same
+   * synchronous call that parsed it (parse → route → rewrite → write), so two heads never need
+   * them at once. Per-connection arrays (two heads, three typed arrays each, ~2.3 KiB plus six
+   * ArrayBuffers) took 3 % of the worker's self time at 3.1k new connections/s (L7
+   * `Connection: close`, wrk -c50; `<instance_members_initializer>` of this class) and most of
+   * an idle keep-alive connection's bytes.
+   */
+  readonly lineStart = LINE_START;
+  readonly lineEnd = LINE_END;
+  readonly drop = LINE_DROP;
   dropCount = 0;
   /** -1 when absent. */
   contentLength = -1;
