@@ -169,7 +169,7 @@ export class Supervisor {
    */
   async reload(configPath: string | null, fault: string | null = null, cold = false): Promise<ReloadReply> {
     if (this.#stopping) throw stoppingError();
-    const config = await readConfigVersion(configPath ?? this.#current.path);
+    const config = await readConfigVersion(configPath ?? this.#current.path, this.#current);
     return new Promise<ReloadReply>((resolve, reject) => {
       const waiter = { resolve, reject };
       const queued = this.#queued;
