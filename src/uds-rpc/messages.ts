@@ -99,10 +99,14 @@ export interface StandbyReadyRequest {
 
 /**
  * A reload takes this standby (the supervisor has given its threads back normal CPU
- * priority): boot on as a cold epoch does (getConfig, getListenSockets, ready). Answered at once.
+ * priority). The request carries what a cold epoch asks for with getConfig and
+ * getListenSockets (the fds ride with it), so the standby goes straight on to ready: two
+ * round trips fewer, each a wake-up of two processes. Answered at once.
  */
 export interface ActivateRequest {
   type: 'activate';
+  config: Omit<ConfigReply, 'type'>;
+  sockets: ListenSocketDescriptor[];
 }
 
 /**
@@ -384,6 +388,11 @@ const validateStatusReply = plain((o): StatusReply => {
   };
 });
 
+function validateActivate(obj: JsonObject, fdCount: number): ActivateRequest {
+  const { source, text, workersOverride } = validateConfigReply(object(obj, 'config'), 0);
+  return { type: 'activate', config: { source, text, workersOverride }, sockets: validateListenSockets(obj, fdCount).sockets };
+}
+
 function validatePingReply(obj: JsonObject, fdCount: number): PingReply {
   noFds(fdCount);
   return { type: 'ping', pid: int(obj, 'pid', 0) };
@@ -397,7 +406,7 @@ export const METHODS = {
   getConfig: { request: validateEmpty('getConfig'), reply: validateConfigReply },
   ready: { request: validateReady, reply: validateEmpty('ready') },
   standbyReady: { request: validateStandbyReady, reply: validateEmpty('standbyReady') },
-  activate: { request: validateEmpty('activate'), reply: validateEmpty('activate') },
+  activate: { request: validateActivate, reply: validateEmpty('activate') },
   drain: { request: validateDrain, reply: validateDrainReply('drain') },
   hurry: { request: plain((o): HurryRequest => ({ type: 'hurry', graceMs: int(o, 'graceMs', 0) })), reply: validateDrainReply('hurry') },
   terminate: { request: validateEmpty('terminate'), reply: validateDrainReply('terminate') },

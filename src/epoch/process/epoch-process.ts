@@ -26,7 +26,7 @@ import type { Logger } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { StatsRegion } from '../../shm/index.js';
-import { PROTOCOL_VERSION, connectRpc, type EpochStep, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
+import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, type ListenSocketDescriptor, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
 import { planSockets } from './socket-plan.js';
 import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
 import type { EpochArgs } from './types.js';
@@ -51,6 +51,12 @@ const WORKER_SHUTDOWN_MS = 1_000;
 /** Whatever happens during the exit, the process is gone this long after it began. */
 const EXIT_BACKSTOP_MS = 3_000;
 
+/** What `activate` brings a standby: the answers a cold epoch gets from getConfig and getListenSockets. */
+interface Activation {
+  config: ActivateRequest['config'];
+  sockets: { body: { sockets: ListenSocketDescriptor[] }; fds: number[] };
+}
+
 /** `serving` starts when the workers are told to accept (after the supervisor acknowledged ready). */
 type EpochPhase = 'booting' | 'serving' | 'exiting';
 
@@ -64,8 +70,8 @@ export class EpochProcess {
   #stats: StatsRegion | null = null;
   #pool: WorkerPool | null = null;
   #admin: AdminServer | null = null;
-  /** A standby's go: resolved by the supervisor's `activate`. */
-  readonly #activated = new Milestone<void>();
+  /** A standby's go: resolved by the supervisor's `activate`, with its config and sockets. */
+  readonly #activated = new Milestone<Activation>();
 
   constructor(
     private readonly args: EpochArgs,
@@ -102,19 +108,19 @@ export class EpochProcess {
       await warmUpConfigParser(this.log);
       await conn.request({ type: 'standbyReady', workers: this.#pool.size, steps: this.#steps });
       this.log.info('standby: warm, waiting for a reload', { workers: this.#pool.size });
-      await this.#activated.promise;
-      if (this.#stopped()) return;
-      this.#step('activated');
     }
+    const activation = this.args.standby ? await this.#activated.promise : null;
+    if (this.#stopped()) return;
+    if (activation !== null) this.#step('activated');
 
-    const configReply = await conn.request({ type: 'getConfig' });
-    const loaded = parseConfig(configReply.body.text, configReply.body.source);
-    const override = configReply.body.workersOverride;
+    const given = activation?.config ?? (await conn.request({ type: 'getConfig' })).body;
+    const loaded = parseConfig(given.text, given.source);
+    const override = given.workersOverride;
     const config: ProxyConfig = override === null ? loaded.config : { ...loaded.config, workers: override };
     this.#config = config;
     this.#step('config_loaded');
 
-    const socketsReply = await conn.request({ type: 'getListenSockets' });
+    const socketsReply = activation?.sockets ?? (await conn.request({ type: 'getListenSockets' }));
     this.#step('sockets_received');
     const plan = planSockets(socketsReply.body.sockets, socketsReply.fds, config.listeners.map((l) => l.name), config.workers);
     for (const s of plan.unused) {
@@ -262,9 +268,12 @@ export class EpochProcess {
       setImmediate(() => this.#drain.terminate());
       return { body: { type: 'terminate', connections } };
     },
-    activate: () => {
-      if (!this.args.standby) throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'this epoch is not a standby');
-      this.#activated.resolve();
+    activate: (req, ctx) => {
+      if (!this.args.standby || this.#activated.done) {
+        for (const fd of ctx.fds) closeSync(fd);
+        throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'this epoch is not a waiting standby');
+      }
+      this.#activated.resolve({ config: req.config, sockets: { body: { sockets: req.sockets }, fds: ctx.fds } });
       return { body: { type: 'activate' } };
     },
     epochStatus: async () => ({

@@ -14,7 +14,7 @@ import type { ResultPromise } from 'execa';
 import type { Logger, LineSink } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import type { ConfigVersion } from './config-version.js';
-import type { DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
+import type { ActivateRequest, DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
 
 /** How an epoch process ended. */
 export interface EpochExit {
@@ -112,11 +112,13 @@ export class Epoch {
     await this.#control({ type: 'hurry', graceMs });
   }
 
-  /** Lets a warm standby boot on (it asks for its config next). Throws if it does not answer. */
-  async activate(): Promise<void> {
+  /** Lets a warm standby boot on with its config and sockets (see ActivateRequest). Throws if it does not take them. */
+  async activate(config: ActivateRequest['config'], sockets: { body: { sockets: ActivateRequest['sockets'] }; fds: number[] }): Promise<void> {
     if (this.conn === null || this.conn.closed) throw new Error(`standby epoch ${this.number} is not connected`);
     this.standby = false;
-    await this.conn.request({ type: 'activate' }, { timeoutMs: CONTROL_TIMEOUT_MS });
+    const sent = this.conn.request({ type: 'activate', config, sockets: sockets.body.sockets }, { timeoutMs: CONTROL_TIMEOUT_MS, fds: sockets.fds });
+    this.socketsSent.resolve(sockets.fds.length);
+    await sent;
   }
 
   /** Close everything now and exit. */

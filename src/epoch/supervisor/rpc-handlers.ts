@@ -4,7 +4,7 @@
  * reloads, status, drain and stop. A peer asking the other side's questions is refused.
  */
 import { ProxyctlError } from '../../errors.js';
-import type { DrainHostReply, ListenSocketDescriptor, ReloadReply, RequestContext, RpcConnection, RpcHandlers, StatusReply } from '../../uds-rpc/index.js';
+import type { ConfigReply, DrainHostReply, ListenSocketDescriptor, ReloadReply, RequestContext, RpcConnection, RpcHandlers, StatusReply } from '../../uds-rpc/index.js';
 import type { Bindable, SocketKeeper } from '../socket-keeper.js';
 import type { Epoch } from './epoch.js';
 
@@ -30,10 +30,7 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
     if (ctx.connection.peer?.role !== 'cli') throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only the proxyctl command line may ask that');
   };
   return {
-    getConfig: (_req, ctx) => {
-      const { config } = epochOf(ctx);
-      return { body: { type: 'getConfig', source: config.path, text: config.text, workersOverride: sup.workersOverride } };
-    },
+    getConfig: (_req, ctx) => ({ body: { type: 'getConfig', ...configFor(epochOf(ctx), sup.workersOverride) } }),
     getListenSockets: (_req, ctx) => {
       const epoch = epochOf(ctx);
       const reply = handOver(sup.keeper, epoch);
@@ -73,8 +70,13 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
   };
 }
 
+/** What an epoch gets to run: the config text (it parses it itself) and the worker override. */
+export function configFor(epoch: Epoch, workersOverride: number | null): Omit<ConfigReply, 'type'> {
+  return { source: epoch.config.path, text: epoch.config.text, workersOverride };
+}
+
 /** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */
-function handOver(keeper: SocketKeeper, epoch: Epoch): { body: { type: 'getListenSockets'; sockets: ListenSocketDescriptor[] }; fds: number[] } {
+export function handOver(keeper: SocketKeeper, epoch: Epoch): { body: { type: 'getListenSockets'; sockets: ListenSocketDescriptor[] }; fds: number[] } {
   const sockets: ListenSocketDescriptor[] = [];
   const fds: number[] = [];
   const add = (kind: ListenSocketDescriptor['kind'], name: string, of: Bindable): void => {

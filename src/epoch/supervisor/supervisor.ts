@@ -24,7 +24,7 @@ import { codeFingerprint } from './code-fingerprint.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
 import { STANDBY_NICE_INCREMENT, canRestorePriority, ownPriority, setProcessPriority } from './priority.js';
-import { supervisorHandlers } from './rpc-handlers.js';
+import { configFor, handOver, supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
 
 export interface SupervisorOptions {
@@ -335,7 +335,7 @@ export class Supervisor {
     if (this.#standbyNice > 0) setProcessPriority(epoch.pid, ownPriority());
     try {
       if (!wasWarm) await step(epoch, 'warm', epoch.warm.promise, Date.now(), this.#opts.deadlines.readyMs, refusal);
-      await epoch.activate();
+      await epoch.activate(configFor(epoch, this.#opts.workersOverride), handOver(this.#keeper, epoch));
       return epoch;
     } catch (err: unknown) {
       this.#log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { pid: epoch.pid, error: err });
