@@ -20,7 +20,7 @@ import { Timeline, awaitReady, spawnEpoch, step, type LaunchContext, type ReadyD
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
 import { Epoch } from './epoch.js';
-import { codeFingerprint } from './code-fingerprint.js';
+import { CodeWatch } from './code-fingerprint.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
 import { STANDBY_NICE_INCREMENT, canRestorePriority, ownPriority, setProcessPriority } from './priority.js';
@@ -93,6 +93,7 @@ export class Supervisor {
   #respawnTimer: NodeJS.Timeout | null = null;
   #respawnFailures = 0;
   readonly #standby: StandbySlot;
+  readonly #code: CodeWatch;
   /** Standbys start niced only if a reload can give them their priority back (priority.ts). */
   readonly #standbyNice = canRestorePriority() ? STANDBY_NICE_INCREMENT : 0;
 
@@ -103,9 +104,10 @@ export class Supervisor {
     this.#lock = lock;
     this.#region = region;
     this.#stats = supervisorStats(region);
+    this.#code = new CodeWatch(packageRootOf(opts.epochEntry));
     this.#standby = new StandbySlot({
       spawn: () => this.#spawn(this.#current, null, true),
-      fingerprint: () => codeFingerprint(packageRootOf(opts.epochEntry)),
+      fingerprint: () => this.#code.current(),
       wanted: () => this.#current.loaded.config.standby && !this.#stopping,
       log: opts.log,
     });
@@ -245,6 +247,7 @@ export class Supervisor {
     this.#queued = null;
     for (const w of queued?.waiters ?? []) w.reject(stoppingError());
     this.#standby.close();
+    this.#code.close();
     for (const e of this.#epochs.all) if (e.state === 'starting') e.kill('SIGKILL');
     await this.#chain;
     await this.#shutdown(now);
@@ -314,7 +317,7 @@ export class Supervisor {
 
   /** Spawns an epoch (a standby, or one for `config` now) into the table. */
   #spawn(config: ConfigVersion, fault: string | null, standby: boolean): Epoch {
-    const fingerprint = codeFingerprint(packageRootOf(this.#opts.epochEntry));
+    const fingerprint = this.#code.current();
     const number = this.#epochs.allocateNumber();
     const epoch = spawnEpoch(this.#launchContext(), { number, config, fault, onExit: this.#onExit, workers: this.#workersFor(config), standby, niceIncrement: standby ? this.#standbyNice : 0, fingerprint });
     this.#epochs.add(epoch);
