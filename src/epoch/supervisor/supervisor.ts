@@ -297,7 +297,9 @@ export class Supervisor {
       epoch.state = 'active';
       this.#active = epoch;
       this.#current = config;
-      this.#log.info(`epoch ${epoch.number} ready`, { pid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt });
+      // The epoch's own steps, in ms since the request, say where a slow reload spent its time.
+      const steps = facts.steps.filter((s) => s.at >= timeline.startedAt).map((s) => `${s.event}@${s.at - timeline.startedAt}`).join(' ');
+      this.#log.info(`epoch ${epoch.number} ready`, { pid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt, steps });
       // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
       const leaving = this.#epochs.live().filter((e) => e !== epoch && !e.exiting);
       await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
