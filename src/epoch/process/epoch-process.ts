@@ -47,7 +47,7 @@ export const EpochExitCode = {
 /** The supervisor answers ready at once; this only bounds a supervisor that hangs. */
 const READY_ACK_TIMEOUT_MS = 30_000;
 /** Parses of the bundled config a standby makes to warm the parser (see warmUpConfigParser). */
-const WARM_UP_PARSES = 40;
+const WARM_UP_PARSES = 5;
 /** How long workers get to shut down cleanly before they are terminated. */
 const WORKER_SHUTDOWN_MS = 1_000;
 /** Whatever happens during the exit, the process is gone this long after it began. */
@@ -293,11 +293,13 @@ export class EpochProcess {
 /**
  * The first parse in a process is slow: yaml and zod build their parsers then (zod compiles
  * each schema on first use). A standby parses the bundled config once, so the parse of the
- * real config on a reload is a warm one: 26 ms became 3 ms on the 2-core dev VM.
+ * real config on a reload is a warm one (26 ms cold, 1.7 ms warm on the 2-core dev VM).
  */
 async function warmUpConfigParser(log: Logger): Promise<void> {
   try {
-    // One parse left the real one at 3 to 4 ms; after a few dozen V8 has optimized the hot parts.
+    // Then a parse of another config, on the dev VM: after 1 warm-up 3.4 ms; after 5, 1.7 ms
+    // for 29 ms of CPU; after 10 or 20, 5 to 9 ms (V8 is busy optimizing just then); after
+    // 40, 1.0 ms for 151 ms of CPU, which a storm of reloads pays once per reload. Five it is.
     for (let i = 0; i < WARM_UP_PARSES; i++) await loadConfigFile(join(PACKAGE_ROOT, 'config/default.yaml'));
   } catch (err: unknown) {
     log.warn('could not warm up the config parser', { error: err });
