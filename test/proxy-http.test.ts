@@ -346,3 +346,21 @@ test('stats: responses counted equal responses received, across outcomes', async
   assert.equal(h.counter('listener.web.downstream_cx_total'), 3);
   assert.equal(h.gauge('listener.web.downstream_cx_active'), 0);
 });
+
+test('Connection: close: the response arrives whole and the proxy closes without waiting for the client FIN', async (t) => {
+  const be = await helloBackend(t);
+  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
+  const c = await RawClient.open(t, h.ports.web as number);
+  c.get('/x', 'Connection: close\r\n');
+  const r = await c.response();
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.connection, 'close');
+  assert.equal(r.body.toString(), 'hello /x\n');
+  await c.whenClosed(); // the client never ended its side
+  // A request pipelined behind the close is not answered, and the first response still is.
+  const p = await RawClient.open(t, h.ports.web as number);
+  p.send('GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n');
+  const first = await p.response();
+  assert.equal(first.body.toString(), 'hello /a\n');
+  await p.whenClosed();
+});

@@ -66,6 +66,8 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   /** A bodiless request sent on a reused upstream connection: resent once if that one was stale. */
   private retryable: Buffer | null = null;
   private wantClose = false;
+  /** The current request itself asked for the close (`Connection: close`, or HTTP/1.0 without keep-alive). */
+  private askedClose = false;
   private http10KeepAlive = false;
   private isHead = false;
   private clientEnded = false;
@@ -230,7 +232,8 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     // always been counted, even if this epoch is gone before the exchange is wrapped up.
     this.http.rqTotal.inc();
     this.startedAt = performance.now();
-    this.wantClose = h.connClose || this.clientEnded || (h.version === 10 && !h.connKeepAlive);
+    this.askedClose = h.connClose || (h.version === 10 && !h.connKeepAlive);
+    this.wantClose = this.askedClose || this.clientEnded;
     this.http10KeepAlive = h.version === 10 && !this.wantClose;
     this.isHead = h.isHead;
     this.closeAfter = false;
@@ -500,6 +503,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     this.http.rqProtocolError.inc();
     this.startedAt = performance.now();
     this.wantClose = true;
+    this.askedClose = false;
     this.isHead = false;
     this.http10KeepAlive = false;
     this.closeForDrain = false;
@@ -551,10 +555,23 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     }
   }
 
-  /** Ends our side once queued bytes are written; the peer gets LINGER_MS to close its side. */
+  /**
+   * Ends our side once queued bytes are written; the peer gets LINGER_MS to close its side.
+   * Except when the client asked for the close and there is nothing left to read or write: its
+   * request was read to the end, no byte came after it, and the response is all in the kernel.
+   * Then close(2) alone sends the response and our FIN, with no unread byte that would turn it
+   * into a reset, and waiting for the client's FIN would only cost a shutdown(2), one more read
+   * and its events. Measured at L7 with `Connection: close` (wrk -t1 -c50, nginx backend,
+   * interleaved, DataPlane alone): 3.8k-4.5k → 6.6k-7.4k req/s, 0.35-0.42× → 0.62× nginx.
+   */
   private gracefulClose(): void {
     if (this.phase === Phase.Closing || this.phase === Phase.Closed) return;
     if (this.closeForDrain) this.ctx.listener.stats.cxDrainClose.inc();
+    if (this.askedClose && this.reqDone && this.pending === null && this.paused === Paused.No && this.socket.writableLength === 0) {
+      this.phase = Phase.Closed;
+      this.socket.destroy();
+      return;
+    }
     this.phase = Phase.Closing;
     this.pending = null;
     this.deadline = this.ctx.clock.now + LINGER_MS;
