@@ -89,7 +89,12 @@ export interface ShutdownCommand {
   type: 'shutdown';
 }
 
-export type WorkerCommand = ConfigureCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ShutdownCommand;
+/** A standby's worker: run warm-up traffic through a throwaway plane (warm-up.ts); answered with `warmed`. */
+export interface WarmUpCommand {
+  type: 'warmUp';
+}
+
+export type WorkerCommand = WarmUpCommand | ConfigureCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ShutdownCommand;
 
 // ---- worker → main thread ------------------------------------------------------------------
 
@@ -140,4 +145,11 @@ export interface ClosedEvent {
   count: number;
 }
 
-export type WorkerEvent = LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;
+/** The warm-up is over (`ok` false: it failed or ran out of time; the worker is merely colder). */
+export interface WarmedEvent {
+  type: 'warmed';
+  ms: number;
+  ok: boolean;
+}
+
+export type WorkerEvent = WarmedEvent | LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;

@@ -41,12 +41,15 @@ interface Asked {
   readonly timer: NodeJS.Timeout;
 }
 
+/** Stages every worker reaches together: code loaded, warm-up done (standby), plane configured. */
+type Stage = 'loaded' | 'warmed' | 'prepared';
+
 interface PoolWorker {
   readonly index: number;
   readonly thread: Worker;
   readonly exited: Promise<void>;
-  loaded: boolean;
-  prepared: boolean;
+  /** The stages this worker has reached. */
+  readonly reached: Set<Stage>;
   listening: boolean;
   idle: boolean;
   /** Ended on purpose (the config wants fewer threads): its exit is not a crash. */
@@ -63,8 +66,8 @@ export class WorkerPool implements DrainTarget {
   #nextId = 1;
   #shuttingDown = false;
   #crashed = false;
-  #onLoaded: ((err: Error | null) => void) | null = null;
-  #onPrepared: ((err: Error | null) => void) | null = null;
+  /** Who waits for every worker to reach a stage (see #until). */
+  readonly #waiting = new Map<Stage, (err: Error | null) => void>();
   #onListening: ((err: Error | null) => void) | null = null;
   #idleWaiters: Array<() => void> = [];
 
@@ -107,6 +110,13 @@ export class WorkerPool implements DrainTarget {
     }
   }
 
+  /** A standby's workers run their warm-up traffic (warm-up.ts); resolves when all are done. */
+  warmUp(): Promise<void> {
+    const warmed = this.#until('warmed');
+    this.#broadcast({ type: 'warmUp' });
+    return warmed;
+  }
+
   /** Starts threads until there are `count`, and waits until every one has loaded. */
   async #grow(count: number): Promise<void> {
     const loaded = this.#until('loaded');
@@ -115,11 +125,9 @@ export class WorkerPool implements DrainTarget {
   }
 
   /** Settles once every worker has reached `stage`, or with the first failure. */
-  #until(stage: 'loaded' | 'prepared'): Promise<void> {
+  #until(stage: Stage): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const settle = (err: Error | null): void => (err === null ? resolve() : reject(err));
-      if (stage === 'loaded') this.#onLoaded = settle;
-      else this.#onPrepared = settle;
+      this.#waiting.set(stage, (err: Error | null): void => (err === null ? resolve() : reject(err)));
     });
   }
 
@@ -202,7 +210,7 @@ export class WorkerPool implements DrainTarget {
         });
       }),
     );
-    const worker: PoolWorker = { index, thread, exited, loaded: false, prepared: false, listening: false, idle: false, retired: false };
+    const worker: PoolWorker = { index, thread, exited, reached: new Set(), listening: false, idle: false, retired: false };
     this.#workers.push(worker);
     thread.on('message', (event: WorkerEvent) => this.#onEvent(worker, event));
     thread.on('error', (err: Error) => this.#crash(worker, `uncaught ${err.name}: ${err.message}`));
@@ -213,21 +221,20 @@ export class WorkerPool implements DrainTarget {
 
   #onEvent(w: PoolWorker, event: WorkerEvent): void {
     switch (event.type) {
-      case 'loaded':
-        w.loaded = true;
-        if (this.#workers.every((x) => x.loaded)) this.#settle('loaded', null);
+      case 'warmed':
+        if (!event.ok) this.opts.log.warn('worker warm-up did not finish; it starts colder', { worker: w.index, ms: event.ms });
+        this.#reach(w, 'warmed');
         return;
+      case 'loaded':
       case 'prepared':
-        w.prepared = true;
-        if (this.#workers.every((x) => x.prepared)) this.#settle('prepared', null);
+        this.#reach(w, event.type);
         return;
       case 'prepareFailed': {
         // The pool is abandoned (the epoch cannot start): the threads' ends are not crashes.
         this.#shuttingDown = true;
         this.opts.log.error('worker could not start', { worker: w.index, code: event.code ?? undefined, error: event.message });
         const err = new Error(`worker ${w.index} could not start: ${event.message}`);
-        this.#settle('loaded', err);
-        this.#settle('prepared', err);
+        for (const stage of [...this.#waiting.keys()]) this.#settle(stage, err);
         return;
       }
       case 'listening':
@@ -267,10 +274,14 @@ export class WorkerPool implements DrainTarget {
     for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
-  #settle(stage: 'loaded' | 'prepared', err: Error | null): void {
-    const settle = stage === 'loaded' ? this.#onLoaded : this.#onPrepared;
-    if (stage === 'loaded') this.#onLoaded = null;
-    else this.#onPrepared = null;
+  #reach(w: PoolWorker, stage: Stage): void {
+    w.reached.add(stage);
+    if (this.#workers.every((x) => x.reached.has(stage))) this.#settle(stage, null);
+  }
+
+  #settle(stage: Stage, err: Error | null): void {
+    const settle = this.#waiting.get(stage);
+    this.#waiting.delete(stage);
     settle?.(err);
   }
 

@@ -11,6 +11,7 @@ import { isProxyctlError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { DataPlane } from '../../proxy/index.js';
 import { StatsRegion } from '../../shm/index.js';
+import { warmUpDataPlane } from './warm-up.js';
 import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
 interface Assigned {
@@ -48,6 +49,9 @@ class WorkerRuntime {
 
   handle(cmd: WorkerCommand): void {
     switch (cmd.type) {
+      case 'warmUp':
+        void warmUpDataPlane().then((r) => this.post({ type: 'warmed', ms: r.ms, ok: r.ok }));
+        return;
       case 'configure':
         this.#configure(cmd);
         return;
