@@ -108,10 +108,10 @@ export class EpochProcess {
       this.#stats = StatsRegion.open(this.args.stats, { epoch: this.args.epoch });
       this.#step('workers_loaded');
       await warmUpConfigParser(this.log);
-      await this.#pool.warmUp();
-      this.#step('workers_warmed');
       await conn.request({ type: 'standbyReady', workers: this.#pool.size, steps: this.#steps });
       this.log.info('standby: warm, waiting for a reload', { workers: this.#pool.size });
+      // Best-effort, after standbyReady: a reload that comes first cuts it short (warm-up.ts).
+      void this.#pool.warmUp().catch(() => {});
     }
     const activation = this.args.standby ? await this.#activated.promise : null;
     if (this.#stopped()) return;

@@ -145,11 +145,11 @@ export interface ClosedEvent {
   count: number;
 }
 
-/** The warm-up is over (`ok` false: it failed or ran out of time; the worker is merely colder). */
+/** The warm-up is over: all sent, stopped by a reload, or failed or out of time (the worker is merely colder). */
 export interface WarmedEvent {
   type: 'warmed';
   ms: number;
-  ok: boolean;
+  outcome: 'done' | 'stopped' | 'failed';
 }
 
 export type WorkerEvent = WarmedEvent | LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;

@@ -222,7 +222,8 @@ export class WorkerPool implements DrainTarget {
   #onEvent(w: PoolWorker, event: WorkerEvent): void {
     switch (event.type) {
       case 'warmed':
-        if (!event.ok) this.opts.log.warn('worker warm-up did not finish; it starts colder', { worker: w.index, ms: event.ms });
+        if (event.outcome === 'failed') this.opts.log.warn('worker warm-up failed; it starts colder', { worker: w.index, ms: event.ms });
+        else this.opts.log.info(`worker warm-up ${event.outcome}`, { worker: w.index, ms: event.ms });
         this.#reach(w, 'warmed');
         return;
       case 'loaded':

@@ -11,7 +11,7 @@ import { isProxyctlError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { DataPlane } from '../../proxy/index.js';
 import { StatsRegion } from '../../shm/index.js';
-import { warmUpDataPlane } from './warm-up.js';
+import { stopWarmUp, warmUpDataPlane } from './warm-up.js';
 import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
 interface Assigned {
@@ -34,6 +34,8 @@ class WorkerRuntime {
   readonly #log: Logger;
   readonly #plane: DataPlane;
   #assigned: Assigned[] = [];
+  /** The standby's warm-up traffic while it runs (see warm-up.ts). */
+  #warming: Promise<void> | null = null;
   /** Set by drain/hurry/shutdown: a later `listen` must not start accepting. */
   #stopped = false;
   #idleWatched = false;
@@ -50,10 +52,18 @@ class WorkerRuntime {
   handle(cmd: WorkerCommand): void {
     switch (cmd.type) {
       case 'warmUp':
-        void warmUpDataPlane().then((r) => this.post({ type: 'warmed', ms: r.ms, ok: r.ok }));
+        this.#warming = warmUpDataPlane().then((r) => {
+          this.#warming = null;
+          this.post({ type: 'warmed', ms: r.ms, outcome: r.outcome });
+        });
         return;
       case 'configure':
-        this.#configure(cmd);
+        if (this.#warming === null) this.#configure(cmd);
+        else {
+          // A reload took the standby while it was warming up: stop, tidy up, then build.
+          stopWarmUp();
+          void this.#warming.then(() => this.#configure(cmd));
+        }
         return;
       case 'listen':
         void this.#listen();
