@@ -5,7 +5,8 @@
 import type { USocket, USocketWrite } from 'usocket';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { FrameDecoder, FrameKind, closeFds, encodeJsonFrame, type DecodedFrame } from './framing.js';
-import { METHODS, isJsonObject, validateReplyPayload, type HelloMessage, type ReplyOf, type RequestType, type RpcRequest } from './messages.js';
+import { isJsonObject, type HelloMessage, type ReplyOf, type RequestType, type RpcRequest } from './messages.js';
+import { METHODS, validateReplyPayload } from './validate.js';
 import { errorReply, type IncomingRequest, type OutgoingReply, type RequestRouter } from './dispatch.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type PeerCredentials, type RequestOptions, type RpcConnection, type RpcReceived } from './types.js';
 

@@ -5,7 +5,8 @@
  */
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { closeFds } from './framing.js';
-import { METHODS, isRequestType, type JsonObject, type ReplyPayload, type RpcRequest } from './messages.js';
+import type { JsonObject, ReplyPayload, RpcRequest } from './messages.js';
+import { METHODS, isRequestType } from './validate.js';
 import type { UsocketRpcConnection } from './connection.js';
 import type { RequestContext, RpcConnection, RpcHandlers, RpcResult } from './types.js';
 
