@@ -5,8 +5,8 @@
  * deadline, and a failed step kills only the epoch being started.
  *
  * Everything that changes which epoch is active (a reload, a respawn, `proxyctl drain`) runs
- * one at a time through `#exclusive`. Reload requests that arrive while one is queued join it
- * (coalescing): N requests during a reload cost one more epoch, not N.
+ * one at a time through `#exclusive`. Reload requests are coalesced (reload-queue.ts), and a
+ * reload takes the warm standby when it can (standby.ts).
  */
 import { unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -24,6 +24,7 @@ import { CodeWatch } from './code-fingerprint.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
 import { STANDBY_NICE_INCREMENT, canRestorePriority, ownPriority, setProcessPriority } from './priority.js';
+import { ReloadQueue } from './reload-queue.js';
 import { configFor, handOver, supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
 
@@ -58,18 +59,6 @@ const RESPAWN_MAX_BACKOFF_MS = 10_000;
 /** An active epoch that lived this long resets the backoff: it was not a crash loop. */
 const RESPAWN_STABLE_MS = 30_000;
 
-interface ReloadWaiter {
-  resolve(reply: ReloadReply): void;
-  reject(err: unknown): void;
-}
-
-interface ReloadBatch {
-  waiters: ReloadWaiter[];
-  config: ConfigVersion;
-  fault: string | null;
-  cold: boolean;
-}
-
 export class Supervisor {
   readonly startedAt = Date.now();
   /** Resolves once `stop` has finished: every epoch gone, files removed, claim released. */
@@ -87,7 +76,7 @@ export class Supervisor {
   #current: ConfigVersion;
   #active: Epoch | null = null;
   #chain: Promise<unknown> = Promise.resolve();
-  #queued: ReloadBatch | null = null;
+  readonly #reloads: ReloadQueue;
   #busy = 0;
   #stopping = false;
   #respawnTimer: NodeJS.Timeout | null = null;
@@ -104,6 +93,10 @@ export class Supervisor {
     this.#lock = lock;
     this.#region = region;
     this.#stats = supervisorStats(region);
+    this.#reloads = new ReloadQueue(
+      (fn) => void this.#exclusive(fn),
+      (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#bringUp(want.config, want.fault, new Timeline(), want.cold)),
+    );
     this.#code = new CodeWatch(packageRootOf(opts.epochEntry));
     this.#standby = new StandbySlot({
       spawn: () => this.#spawn(this.#current, null, true),
@@ -172,24 +165,7 @@ export class Supervisor {
   async reload(configPath: string | null, fault: string | null = null, cold = false): Promise<ReloadReply> {
     if (this.#stopping) throw stoppingError();
     const config = await readConfigVersion(configPath ?? this.#current.path, this.#current);
-    return new Promise<ReloadReply>((resolve, reject) => {
-      const waiter = { resolve, reject };
-      const queued = this.#queued;
-      if (queued !== null) {
-        // The queued reload has not started: it will read the newest request's file.
-        queued.waiters.push(waiter);
-        queued.config = config;
-        queued.fault = fault;
-        queued.cold ||= cold;
-        return;
-      }
-      const batch: ReloadBatch = { waiters: [waiter], config, fault, cold };
-      this.#queued = batch;
-      void this.#exclusive(() => {
-        if (this.#queued === batch) this.#queued = null;
-        return this.#runBatch(batch);
-      });
-    });
+    return this.#reloads.request({ config, fault, cold });
   }
 
   /** `proxyctl drain`: the active epoch leaves rotation and stays up; a reload brings the host back. */
@@ -243,9 +219,7 @@ export class Supervisor {
     }
     this.#stopping = true;
     this.#log.info(now ? 'stopping now' : 'stopping: draining every epoch');
-    const queued = this.#queued;
-    this.#queued = null;
-    for (const w of queued?.waiters ?? []) w.reject(stoppingError());
+    this.#reloads.rejectQueued(stoppingError());
     this.#standby.close();
     this.#code.close();
     for (const e of this.#epochs.all) if (e.state === 'starting') e.kill('SIGKILL');
@@ -259,17 +233,6 @@ export class Supervisor {
     const result = this.#chain.then(fn);
     this.#chain = result.catch(() => {});
     return result;
-  }
-
-  async #runBatch(batch: ReloadBatch): Promise<void> {
-    try {
-      if (this.#stopping) throw stoppingError();
-      const reply = await this.#bringUp(batch.config, batch.fault, new Timeline(), batch.cold);
-      reply.coalesced = batch.waiters.length > 1;
-      for (const w of batch.waiters) w.resolve(reply);
-    } catch (err: unknown) {
-      for (const w of batch.waiters) w.reject(err);
-    }
   }
 
   /**
