@@ -9,23 +9,21 @@
  * reload takes the warm standby when it can (standby.ts).
  */
 import { unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { ProxyctlError, isProxyctlError } from '../../errors.js';
 import type { Logger, LineSink } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
-import { Timeline, awaitReady, spawnEpoch, step, type LaunchContext, type ReadyDeadlines } from './bring-up.js';
+import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
 import { Epoch } from './epoch.js';
-import { CodeWatch } from './code-fingerprint.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
-import { STANDBY_NICE_INCREMENT, canRestorePriority, ownPriority, setProcessPriority } from './priority.js';
+import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
-import { configFor, handOver, supervisorHandlers } from './rpc-handlers.js';
+import { supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
 
 export interface SupervisorOptions {
@@ -43,11 +41,6 @@ export interface SupervisorOptions {
   epochEntry: string;
   /** PROXYCTL_TEST_FAULT for epoch 0 only (test hook). */
   firstEpochFault: string | null;
-}
-
-/** The root of the installed package that `epochEntry` belongs to (bin/epoch.js → ..). */
-function packageRootOf(entry: string): string {
-  return dirname(dirname(entry));
 }
 
 /** One active epoch and two draining ones; a reload that would need a fourth hurries the oldest. */
@@ -82,9 +75,7 @@ export class Supervisor {
   #respawnTimer: NodeJS.Timeout | null = null;
   #respawnFailures = 0;
   readonly #standby: StandbySlot;
-  readonly #code: CodeWatch;
-  /** Standbys start niced only if a reload can give them their priority back (priority.ts). */
-  readonly #standbyNice = canRestorePriority() ? STANDBY_NICE_INCREMENT : 0;
+  readonly #launcher: EpochLauncher;
 
   private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
     this.#opts = opts;
@@ -97,10 +88,23 @@ export class Supervisor {
       (fn) => void this.#exclusive(fn),
       (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#bringUp(want.config, want.fault, new Timeline(), want.cold)),
     );
-    this.#code = new CodeWatch(packageRootOf(opts.epochEntry));
+    this.#launcher = new EpochLauncher({
+      epochEntry: opts.epochEntry,
+      socket: opts.paths.hotRestartSocket,
+      stats: opts.paths.stats,
+      baseId: opts.baseId,
+      workersOverride: opts.workersOverride,
+      deadlines: opts.deadlines,
+      epochs: this.#epochs,
+      keeper: this.#keeper,
+      liveEpochs: this.#stats.liveEpochs,
+      onExit: this.#onExit,
+      log: opts.log,
+      logSink: opts.logSink,
+    });
     this.#standby = new StandbySlot({
-      spawn: () => this.#spawn(this.#current, null, true),
-      fingerprint: () => this.#code.current(),
+      spawn: () => this.#launcher.spawn(this.#current, null, true),
+      fingerprint: () => this.#launcher.fingerprint(),
       wanted: () => this.#current.loaded.config.standby && !this.#stopping,
       log: opts.log,
     });
@@ -221,7 +225,7 @@ export class Supervisor {
     this.#log.info(now ? 'stopping now' : 'stopping: draining every epoch');
     this.#reloads.rejectQueued(stoppingError());
     this.#standby.close();
-    this.#code.close();
+    this.#launcher.close();
     for (const e of this.#epochs.all) if (e.state === 'starting') e.kill('SIGKILL');
     await this.#chain;
     await this.#shutdown(now);
@@ -246,13 +250,13 @@ export class Supervisor {
       if (taken.discarded !== null) timeline.add('standby_discarded', taken.discarded);
       await this.#makeRoom(timeline);
       const listeners = config.loaded.config.listeners;
-      await this.#keeper.ensure(listeners, this.#workersFor(config));
+      await this.#keeper.ensure(listeners, this.#launcher.workersFor(config));
       await this.#keeper.ensure(this.#adminBindables(config), 1);
       const refusal = (e: Epoch) => () => this.#refusals.get(e.pid) ?? null;
-      let epoch = taken.epoch === null ? null : await this.#activate(taken.epoch, config, timeline, refusal(taken.epoch));
+      let epoch = taken.epoch === null ? null : await this.#launcher.takeStandby(taken.epoch, config, timeline, refusal(taken.epoch));
       let since: number | null = epoch === null ? null : Date.now();
       if (epoch === null) {
-        epoch = this.#spawn(config, fault, false);
+        epoch = this.#launcher.spawn(config, fault, false);
         since = null;
       }
       const facts = await awaitReady(epoch, this.#opts.deadlines, timeline, refusal(epoch), since);
@@ -277,40 +281,6 @@ export class Supervisor {
       this.#busy--;
       if (this.#active === null) this.#scheduleRespawn();
       else this.#standby.replenish();
-    }
-  }
-
-  /** Spawns an epoch (a standby, or one for `config` now) into the table. */
-  #spawn(config: ConfigVersion, fault: string | null, standby: boolean): Epoch {
-    const fingerprint = this.#code.current();
-    const number = this.#epochs.allocateNumber();
-    const epoch = spawnEpoch(this.#launchContext(), { number, config, fault, onExit: this.#onExit, workers: this.#workersFor(config), standby, niceIncrement: standby ? this.#standbyNice : 0, fingerprint });
-    this.#epochs.add(epoch);
-    this.#stats.liveEpochs.set(this.#epochs.live().length);
-    this.#log.info(standby ? `standby epoch ${epoch.number} spawned` : `epoch ${epoch.number} spawned`, { pid: epoch.pid, config: standby ? undefined : config.path, hash: standby ? undefined : config.loaded.hash });
-    return epoch;
-  }
-
-  /**
-   * Turns the standby into the epoch for `config`: normal CPU priority, wait until it is warm
-   * if it is still loading, then `activate`. Null if it fails on the way (it is killed): the
-   * reload then spawns a fresh epoch, so a bad standby never fails a reload.
-   */
-  async #activate(epoch: Epoch, config: ConfigVersion, timeline: Timeline, refusal: () => ProxyctlError | null): Promise<Epoch | null> {
-    const wasWarm = epoch.warm.done;
-    epoch.config = config;
-    timeline.add('standby_taken', `epoch ${epoch.number} pid ${epoch.pid}${wasWarm ? '' : ' (still loading)'}`);
-    if (this.#standbyNice > 0) setProcessPriority(epoch.pid, ownPriority());
-    try {
-      if (!wasWarm) await step(epoch, 'warm', epoch.warm.promise, Date.now(), this.#opts.deadlines.readyMs, refusal);
-      await epoch.activate(configFor(epoch, this.#opts.workersOverride), handOver(this.#keeper, epoch));
-      return epoch;
-    } catch (err: unknown) {
-      this.#log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { pid: epoch.pid, error: err });
-      timeline.add('standby_failed', isProxyctlError(err) ? err.code : String(err));
-      epoch.kill('SIGKILL');
-      await epoch.exited.promise;
-      return null;
     }
   }
 
@@ -381,15 +351,6 @@ export class Supervisor {
   };
 
   // ---- helpers -------------------------------------------------------------------------------
-
-  #launchContext(): LaunchContext {
-    const { paths, baseId, epochEntry, log, logSink } = this.#opts;
-    return { entry: epochEntry, socket: paths.hotRestartSocket, stats: paths.stats, baseId, log, logSink };
-  }
-
-  #workersFor(config: ConfigVersion): number {
-    return this.#opts.workersOverride ?? config.loaded.config.workers;
-  }
 
   #adminBindables(config = this.#current): Bindable[] {
     const admin = config.loaded.config.admin;
