@@ -46,8 +46,3 @@ export function setProcessPriority(pid: number, nice: number): number {
   }
   return failed;
 }
-
-/** The nice value of this process (what epochs that serve should run at). */
-export function ownPriority(): number {
-  return getPriority();
-}
