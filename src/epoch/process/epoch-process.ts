@@ -111,7 +111,7 @@ export class EpochProcess {
       await conn.request({ type: 'standbyReady', workers: this.#pool.size, steps: this.#steps });
       this.log.info('standby: warm, waiting for a reload', { workers: this.#pool.size });
       // Best-effort, after standbyReady: a reload that comes first cuts it short (warm-up.ts).
-      void this.#pool.warmUp().catch(() => {});
+      this.#pool.warmUp();
     }
     const activation = this.args.standby ? await this.#activated.promise : null;
     if (this.#stopped()) return;

@@ -41,8 +41,8 @@ interface Asked {
   readonly timer: NodeJS.Timeout;
 }
 
-/** Stages every worker reaches together: code loaded, warm-up done (standby), plane configured. */
-type Stage = 'loaded' | 'warmed' | 'prepared';
+/** Stages every worker reaches together: code loaded, plane configured. */
+type Stage = 'loaded' | 'prepared';
 
 interface PoolWorker {
   readonly index: number;
@@ -110,11 +110,9 @@ export class WorkerPool implements DrainTarget {
     }
   }
 
-  /** A standby's workers run their warm-up traffic (warm-up.ts); resolves when all are done. */
-  warmUp(): Promise<void> {
-    const warmed = this.#until('warmed');
+  /** A standby's workers start their best-effort warm-up traffic (warm-up.ts); each logs its outcome. */
+  warmUp(): void {
     this.#broadcast({ type: 'warmUp' });
-    return warmed;
   }
 
   /** Starts threads until there are `count`, and waits until every one has loaded. */
@@ -224,7 +222,6 @@ export class WorkerPool implements DrainTarget {
       case 'warmed':
         if (event.outcome === 'failed') this.opts.log.warn('worker warm-up failed; it starts colder', { worker: w.index, ms: event.ms });
         else this.opts.log.info(`worker warm-up ${event.outcome}`, { worker: w.index, ms: event.ms });
-        this.#reach(w, 'warmed');
         return;
       case 'loaded':
       case 'prepared':
