@@ -80,24 +80,17 @@ export class CodeWatch {
 
 /** Every directory of PARTS (walked), and the directories that hold them. */
 function watchedDirs(root: string): string[] {
-  const dirs = [root, join(root, 'dist'), join(root, 'build'), join(root, 'node_modules')];
-  const walk = (dir: string): void => {
-    let st;
+  const dirs: string[] = [];
+  const add = (dir: string, deep: boolean): void => {
     try {
-      st = statSync(dir);
+      if (!statSync(dir).isDirectory()) return;
     } catch {
-      return;
+      return; // absent: nothing to watch there (its parent's watch sees it appear)
     }
-    if (!st.isDirectory()) return;
     dirs.push(dir);
-    for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) walk(join(dir, e.name));
+    if (deep) for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) add(join(dir, e.name), true);
   };
-  for (const part of ['bin', 'dist/src', 'build/Release']) walk(join(root, part));
-  return dirs.filter((d) => {
-    try {
-      return statSync(d).isDirectory();
-    } catch {
-      return false;
-    }
-  });
+  for (const dir of ['', 'dist', 'build', 'node_modules']) add(join(root, dir), false);
+  for (const part of ['bin', 'dist/src', 'build/Release']) add(join(root, part), true);
+  return dirs;
 }
