@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UServer } from 'usocket';
+import { UServer } from '../src/uds-rpc/usocket.js';
 import { isProxyctlError } from '../src/errors.js';
 import { ensurePrivateDir } from '../src/runtime-dir.js';
 import { connectRpc, createRpcServer, peerCredentialsSupported } from '../src/uds-rpc/index.js';

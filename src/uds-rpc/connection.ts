@@ -2,7 +2,7 @@
  * RpcConnection over a usocket USocket: frames out, frames in, a Map of pending requests each
  * with its own deadline timer, fds paired to frames (see the wire format in framing.ts).
  */
-import type { USocket, USocketWrite } from 'usocket';
+import type { USocket, USocketWrite } from './usocket.js';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { FrameDecoder, FrameKind, closeFds, encodeJsonFrame, type DecodedFrame } from './framing.js';
 import { isJsonObject, type HelloMessage, type ReplyOf, type RequestType, type RpcRequest } from './messages.js';

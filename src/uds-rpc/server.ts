@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { dirname } from 'node:path';
-import { UServer, type USocket } from 'usocket';
+import { UServer, type USocket } from './usocket.js';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { ensurePrivateDir } from '../runtime-dir.js';
 import { closeFds } from './framing.js';
