@@ -6,7 +6,8 @@
  */
 import type { Server, Socket } from 'node:net';
 import type { ClusterRuntime } from './upstream/cluster.js';
-import type { ConnectionContext, DownstreamConnection, HttpTimeouts, ListenerSnapshot, RouteEntry } from './types.js';
+import type { ConnectionContext, DownstreamConnection, RouteEntry } from './connection-types.js';
+import type { HttpTimeouts, ListenerSnapshot } from './types.js';
 import { NETWORK_FILTERS } from './filters/index.js';
 
 /** What a listener needs from its plane. */

@@ -1,16 +1,17 @@
 /**
- * The data plane's contracts: what one worker thread runs, what it is configured with, and the
- * seams (network filters, route actions, load-balancing policies) that new features plug into.
+ * The data plane's contracts: what one worker thread runs, what it is configured with (the
+ * snapshot), its stats, and the load-balancing seam. What a connection sees at run time (its
+ * context, the network filter seam) is in connection-types.ts, which may depend on the
+ * upstream runtime; this file depends on nothing in proxy/, so everything can import it.
  *
  * Ownership: one `DataPlane` per worker thread. It owns every connection it accepts from
  * accept to close, its upstream pools, and nothing shared with other threads except the stats
  * region (through `StatsStore`).
  */
-import type { Server, Socket } from 'node:net';
+import type { Server } from 'node:net';
 import type { Counter, Gauge, Histogram } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
-import type { DrainStrategy, ListenerProtocol } from '../config/types.js';
-import type { ClusterRuntime } from './upstream/cluster.js';
+import type { DrainStrategy } from '../config/types.js';
 
 /** Where the data plane writes what it wants a person to read. Everything is optional. */
 export interface ProxyLogger {
@@ -162,67 +163,6 @@ export interface LoadBalancer {
 export interface LoadBalancerFactory {
   readonly name: string;
   create(endpointCount: number): LoadBalancer;
-}
-
-/**
- * One accepted downstream connection, whatever its protocol. The listener keeps a set of these
- * and the plane drives drain and shutdown through this interface only.
- */
-export interface DownstreamConnection {
-  readonly socket: Socket;
-  /** Called on every plane tick (coarse clock, ms) so the connection can apply its timeouts. */
-  onTick(now: number): void;
-  /** The drain started: `at` is when this connection should start closing (wall-clock ms). */
-  drain(at: number): void;
-  /** The drain deadline passed: close if nothing is in flight. Returns true if it started closing. */
-  closeIfIdle(): boolean;
-  /**
-   * True for protocols with no in-band way to end a connection (TCP): at the drain deadline of a
-   * `forceAtDeadline` drain the plane destroys them and counts each as
-   * `downstream_cx_drain_forced`. Absent (HTTP): a connection with an exchange in flight
-   * finishes it, up to the caller's `closeAll`.
-   */
-  readonly forcedAtDrainDeadline?: boolean;
-  /** Destroys the socket at once (and any upstream it holds). */
-  destroy(): void;
-}
-
-/** A route as the worker runs it: the snapshot's route bound to this worker's cluster runtime. */
-export interface RouteEntry {
-  readonly prefix: Buffer;
-  /** Exactly one of `direct` and `cluster` is set. */
-  readonly direct: DirectResponseSnapshot | null;
-  readonly cluster: ClusterRuntime | null;
-}
-
-/**
- * What a connection reads its config from: its listener. The listener's fields are swapped as
- * a whole when a snapshot is applied (RCU); HTTP connections read `routes` once per request,
- * so a new snapshot applies from the next request on, and an exchange in flight finishes on
- * the routes it started with.
- */
-export interface ConnectionContext {
-  readonly listener: ListenerSnapshot;
-  /** HTTP listeners: the routes, in order. Empty for TCP. */
-  readonly routes: readonly RouteEntry[];
-  /** TCP listeners: the cluster. Null for HTTP. */
-  readonly tcpCluster: ClusterRuntime | null;
-  readonly timeouts: HttpTimeouts;
-  /** Coarse clock (ms, `Date.now()` scale), refreshed each plane tick. */
-  readonly clock: { readonly now: number };
-  /** When a connection accepted now should start closing: Infinity unless draining. */
-  drainAtForNew(): number;
-  /** Wall-clock ms of the drain deadline: Infinity unless draining. Past it, idle connections close. */
-  drainDeadline(): number;
-  /** Called once when the connection's socket has closed. */
-  onClosed(conn: DownstreamConnection): void;
-}
-
-/** A network filter: turns an accepted socket into a connection. One file per filter. */
-export interface NetworkFilterFactory {
-  readonly name: string;
-  readonly protocol: ListenerProtocol;
-  accept(socket: Socket, ctx: ConnectionContext): DownstreamConnection;
 }
 
 /** Public surface of the data plane (implemented by `DataPlane`). */

@@ -1,6 +1,6 @@
 /** Network filter `http_connection_manager`: HTTP/1.1 codec, router and upstream exchange. */
 import { HttpConnection } from '../http/connection.js';
-import type { NetworkFilterFactory } from '../types.js';
+import type { NetworkFilterFactory } from '../connection-types.js';
 
 export const httpConnectionManager: NetworkFilterFactory = {
   name: 'http_connection_manager',

@@ -1,6 +1,6 @@
 /** The network filter for each listener protocol: adding one is a new file plus one line here. */
 import type { ListenerProtocol } from '../../config/types.js';
-import type { NetworkFilterFactory } from '../types.js';
+import type { NetworkFilterFactory } from '../connection-types.js';
 import { httpConnectionManager } from './http-connection-manager.js';
 import { tcpProxy } from './tcp-proxy.js';
 

@@ -5,7 +5,7 @@
  * Per-connection handlers are fine here: there is no per-request work at L4.
  */
 import { connect, type Socket } from 'node:net';
-import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../types.js';
+import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../connection-types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
 export class TcpProxyConnection implements DownstreamConnection {

@@ -1,24 +1,25 @@
 /**
- * The HTTP/1.1 connection manager for one downstream socket: codec, router, and the exchange
- * with an upstream connection, in one object per connection. One exchange runs at a time;
- * requests that arrive meanwhile (pipelining) wait in `pending`, bounded, and are served in
- * order. All socket handlers are bound once per connection; per request there are no closures,
- * no promises and no header maps.
+ * The HTTP/1.1 connection manager for one downstream socket: reads request heads (head.ts) and
+ * bodies (body.ts), routes them, answers directly or hands them to its upstream exchange
+ * (exchange.ts), and decides keep-alive, drain and close. One exchange runs at a time; requests
+ * that arrive meanwhile (pipelining) wait in `pending`, bounded, and are served in order. All
+ * socket handlers are bound once per connection; per request there are no closures, no promises
+ * and no header maps.
  *
  * Drain: `drainAt` is the wall-clock moment this connection starts closing. A response decided
  * after it carries `Connection: close` and the socket is ended once it is written. A connection
  * between requests is never closed for the drain except by `closeIfIdle` at the deadline.
  */
 import type { Socket } from 'node:net';
-import type { ConnectionContext, DirectResponseSnapshot, DownstreamConnection, HttpListenerSnapshot, HttpStats } from '../types.js';
+import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
+import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
-import type { EndpointPool } from '../upstream/pool.js';
 import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
-import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead, parseResponseHead } from './head.js';
-import { REPLY_400, REPLY_404, REPLY_431, REPLY_502, REPLY_503, REPLY_504 } from './local-reply.js';
-import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
+import { Res, UpstreamExchange, type ExchangeOwner } from './exchange.js';
+import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
+import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
+import { CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { matchRoute } from './router.js';
-import { UpstreamHttp, type UpstreamOwner } from './upstream.js';
 
 const enum Phase {
   /** Between requests, or reading a request head. */
@@ -28,13 +29,6 @@ const enum Phase {
   /** Our side is ended; waiting for the peer to close (bounded by LINGER_MS). */
   Closing,
   Closed,
-}
-
-const enum Res {
-  None,
-  WaitHead,
-  Body,
-  Done,
 }
 
 const enum Paused {
@@ -50,26 +44,20 @@ const MAX_PIPELINE_BYTES = 256 * 1024;
 /** After our FIN, how long the peer gets to close before the socket is destroyed. */
 const LINGER_MS = 5_000;
 
-export class HttpConnection implements DownstreamConnection, UpstreamOwner {
+export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   private phase = Phase.Idle;
-  private res = Res.None;
   private pending: Buffer | null = null;
-  private resPending: Buffer | null = null;
-  private readonly req = new MessageHead();
-  private readonly resHead = new MessageHead();
+  readonly req = new MessageHead();
   private readonly reqBody = new BodyFramer();
-  private readonly resBody = new BodyFramer();
-  private reqDone = true;
-  private upstream: UpstreamHttp | null = null;
-  private pool: EndpointPool<UpstreamHttp> | null = null;
-  private upstreamReusable = false;
-  /** A bodiless request sent on a reused upstream connection: resent once if that one was stale. */
-  private retryable: Buffer | null = null;
+  reqDone = true;
+  /** The response to the current request is all written (direct, local or proxied). */
+  private responded = false;
+  private readonly exchange: UpstreamExchange = new UpstreamExchange(this);
   private wantClose = false;
   /** The current request itself asked for the close (`Connection: close`, or HTTP/1.0 without keep-alive). */
   private askedClose = false;
-  private http10KeepAlive = false;
-  private isHead = false;
+  http10KeepAlive = false;
+  isHead = false;
   private clientEnded = false;
   private closeAfter = false;
   private closeForDrain = false;
@@ -79,7 +67,6 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   private deadline: number;
   private drainAt: number;
   private paused = Paused.No;
-  private upstreamPaused = false;
   private http: HttpStats;
 
   constructor(
@@ -110,10 +97,8 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
         else this.gracefulClose();
         return;
       case Phase.Active:
-        if (this.res === Res.WaitHead && this.upstream !== null) {
-          this.upstreamFailed(REPLY_504, (this.pool as EndpointPool<UpstreamHttp>).stats.rq504);
-        } else {
-          if (this.res === Res.Body) this.http.rqResponseReset.inc();
+        if (!this.exchange.timedOut()) {
+          if (this.exchange.res === Res.Body) this.http.rqResponseReset.inc();
           this.destroy(); // a stalled body in either direction
         }
         return;
@@ -135,12 +120,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
 
   destroy(): void {
     this.phase = Phase.Closed;
-    const up = this.upstream;
-    if (up !== null) {
-      this.upstream = null;
-      up.owner = null;
-      up.close();
-    }
+    this.exchange.abandon();
     this.socket.destroy();
   }
 
@@ -170,20 +150,12 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   };
 
   private readonly onDrain = (): void => {
-    if (this.upstreamPaused) {
-      this.upstreamPaused = false;
-      if (this.upstream !== null) this.upstream.socket.resume();
-    }
+    this.exchange.downstreamDrained();
   };
 
   private readonly onClose = (): void => {
     this.phase = Phase.Closed;
-    const up = this.upstream;
-    if (up !== null) {
-      this.upstream = null;
-      up.owner = null;
-      up.close(); // the exchange is abandoned mid-way: the upstream socket cannot be reused
-    }
+    this.exchange.abandon(); // mid-way, the upstream socket cannot be reused
     this.ctx.onClosed(this);
   };
 
@@ -213,7 +185,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
         this.reject(this.req.error === 431 ? REPLY_431 : REPLY_400);
         return;
       }
-      const next = this.startRequest(buf, pos, end);
+      const next = this.startRequest(buf, end);
       if (next < 0) return; // the body continues in later reads, or the connection is closing
       if ((this.phase as Phase) === Phase.Active) {
         if (next < buf.length) this.stash(buf, next);
@@ -224,7 +196,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   }
 
   /** Returns where the request message ends in buf, or -1 if it continues past buf or failed. */
-  private startRequest(buf: Buffer, pos: number, end: number): number {
+  private startRequest(buf: Buffer, end: number): number {
     const h = this.req;
     const ctx = this.ctx;
     this.http = (ctx.listener as HttpListenerSnapshot).http;
@@ -239,7 +211,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     this.closeAfter = false;
     this.closeForDrain = false;
     this.phase = Phase.Active;
-    this.res = Res.None;
+    this.responded = false;
     if (h.chunked) this.reqBody.reset(BodyMode.Chunked, 0);
     else this.reqBody.reset(h.contentLength > 0 ? BodyMode.Length : BodyMode.None, h.contentLength);
 
@@ -270,27 +242,14 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
 
   private forward(cluster: ClusterRuntime, buf: Buffer, bodyEnd: number): void {
     const h = this.req;
-    const pool = cluster.pools[cluster.lb.pick()] as EndpointPool<UpstreamHttp>;
-    let up = pool.takeIdle();
-    const reused = up !== null;
-    if (up === null) up = new UpstreamHttp(pool);
-    up.owner = this;
-    up.used = true;
-    this.upstream = up;
-    this.pool = pool;
-    this.res = Res.WaitHead;
-    this.resPending = null;
-    this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
-    pool.stats.rqTotal.inc();
     // Upstream is always keep-alive: an HTTP/1.0 request asks for it explicitly.
     const out = rewriteHead(buf, h, h.version === 10 ? CONNECTION_KEEP_ALIVE : null, bodyEnd);
-    this.retryable = reused && this.reqBody.mode === BodyMode.None ? out : null;
-    if (!up.socket.write(out)) this.pauseReads(Paused.Upstream);
+    if (!this.exchange.start(cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
   }
 
   /** Request body bytes arriving after the head's read: forwarded as they are, or dropped. */
   private requestBody(buf: Buffer, pos: number): void {
-    this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
+    this.waitUpstream();
     const r = this.reqBody.feed(buf, pos, buf.length);
     if (r === BAD_FRAMING) {
       this.http.rqProtocolError.inc();
@@ -298,15 +257,12 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
       return;
     }
     const end = r === NEED_MORE ? buf.length : r;
-    const up = this.upstream;
-    if (up !== null && this.res !== Res.Done && end > pos) {
-      if (!up.socket.write(pos === 0 && end === buf.length ? buf : buf.subarray(pos, end))) this.pauseReads(Paused.Upstream);
-    }
+    if (end > pos && !this.exchange.writeBody(pos === 0 && end === buf.length ? buf : buf.subarray(pos, end))) this.pauseReads(Paused.Upstream);
     if (r === NEED_MORE) return;
     this.reqDone = true;
-    if (this.res === Res.WaitHead) this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
+    if (this.exchange.res === Res.WaitHead) this.waitUpstream();
     if (end < buf.length) this.stash(buf, end);
-    if (this.res === Res.Done) this.endExchange();
+    if (this.responded) this.endExchange();
   }
 
   private stash(buf: Buffer, pos: number): void {
@@ -320,156 +276,33 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     this.socket.pause();
   }
 
-  onUpstreamDrain(): void {
+  // ---- ExchangeOwner ------------------------------------------------------------------------
+
+  upstreamDrained(): void {
     if ((this.paused & Paused.Upstream) !== 0) {
       this.paused &= ~Paused.Upstream;
       if (this.paused === Paused.No && this.phase === Phase.Active) this.socket.resume();
     }
   }
 
-  // ---- response side --------------------------------------------------------------------
-
-  onUpstreamData(chunk: Buffer): void {
-    this.retryable = null; // the upstream answered: it was not stale
-    if (this.res === Res.Body) {
-      this.responseBody(chunk);
-      return;
-    }
-    if (this.res !== Res.WaitHead) {
-      this.retireUpstream(); // bytes after the response ended: framing doubt
-      return;
-    }
-    let buf = chunk;
-    if (this.resPending !== null) {
-      buf = Buffer.concat([this.resPending, chunk]);
-      this.resPending = null;
-    }
-    this.responseHead(buf);
+  waitUpstream(): void {
+    this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
   }
 
-  private responseHead(buf: Buffer): void {
-    const h = this.resHead;
-    let pos = 0;
-    let end: number;
-    // Interim (1xx) responses go through as they are; then the final head follows.
-    for (;;) {
-      end = parseResponseHead(buf, pos, h);
-      if (end === INCOMPLETE) {
-        this.resPending = pos === 0 ? buf : buf.subarray(pos);
-        return;
-      }
-      if (end === MALFORMED || h.status === 101) {
-        this.upstreamFailed(REPLY_502, (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError);
-        return;
-      }
-      if (h.status >= 200) break;
-      if (this.req.version === 11) this.socket.write(buf.subarray(pos, end));
-      pos = end;
-      if (pos === buf.length) return;
-    }
-    const status = h.status;
-    let mode: BodyMode;
-    if (this.isHead || status === 204 || status === 304) mode = BodyMode.None;
-    else if (h.chunked) mode = BodyMode.Chunked;
-    else if (h.otherEncoding || h.contentLength < 0) mode = BodyMode.UntilClose;
-    else mode = BodyMode.Length;
-    this.resBody.reset(mode, h.contentLength);
-    const bodyEnd = mode === BodyMode.None ? end : this.resBody.feed(buf, end, buf.length);
-    if (bodyEnd === BAD_FRAMING) {
-      this.upstreamFailed(REPLY_502, (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError);
-      return;
-    }
-    this.upstreamReusable = !h.connClose && mode !== BodyMode.UntilClose && (h.version === 11 || h.connKeepAlive);
-    // Downstream: close when the framing needs it, the request is not all read, or the drain says so.
-    let close = mode === BodyMode.UntilClose || !this.reqDone || (this.req.version === 10 && mode === BodyMode.Chunked);
-    close = this.decideClose(close);
-    const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
+  responseDone(status: number): void {
     this.status = status;
-    this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
-    if (bodyEnd === NEED_MORE) {
-      this.res = Res.Body;
-      if (!this.socket.write(rewriteHead(buf, h, inject, buf.length))) this.pauseUpstream();
-      return;
-    }
-    this.socket.write(rewriteHead(buf, h, inject, bodyEnd));
-    if (bodyEnd !== buf.length) this.upstreamReusable = false;
-    this.responseDone();
-  }
-
-  private responseBody(chunk: Buffer): void {
-    const r = this.resBody.feed(chunk, 0, chunk.length);
-    if (r === BAD_FRAMING) {
-      (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError.inc();
-      this.http.rqResponseReset.inc();
-      this.destroy();
-      return;
-    }
-    this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
-    if (r === NEED_MORE) {
-      if (!this.socket.write(chunk)) this.pauseUpstream();
-      return;
-    }
-    this.socket.write(r === chunk.length ? chunk : chunk.subarray(0, r));
-    if (r !== chunk.length) this.upstreamReusable = false;
-    this.responseDone();
-  }
-
-  private responseDone(): void {
-    this.res = Res.Done;
+    this.responded = true;
     if (this.reqDone || this.closeAfter) this.endExchange();
   }
 
-  private pauseUpstream(): void {
-    if (this.upstream !== null) {
-      this.upstreamPaused = true;
-      this.upstream.socket.pause();
-    }
-  }
-
-  onUpstreamClose(up: UpstreamHttp): void {
-    if (up !== this.upstream) return;
-    this.upstream = null;
-    const stats = up.pool.stats;
-    if (this.res === Res.Body) {
-      if (this.resBody.mode === BodyMode.UntilClose) {
-        this.responseDone(); // close-delimited body: this close is its end
-        return;
-      }
-      this.http.rqResponseReset.inc();
-      this.destroy(); // cut mid-response: the client must see a broken message, not a short one
-      return;
-    }
-    if (this.res !== Res.WaitHead) return;
-    const retry = this.retryable;
-    if (retry !== null && up.wasConnected && this.resPending === null) {
-      // A reused keep-alive socket the upstream had closed: resend the bodiless request once.
-      this.retryable = null;
-      const fresh = new UpstreamHttp(up.pool);
-      fresh.owner = this;
-      fresh.used = true;
-      this.upstream = fresh;
-      fresh.socket.write(retry);
-      return;
-    }
-    this.upstreamFailed(REPLY_503, stats.rq503);
-  }
-
-  /** No usable response from upstream: answer locally with `reply` (the head was not sent). */
-  private upstreamFailed(reply: DirectResponseSnapshot, counter: { inc(): void }): void {
-    counter.inc();
-    this.retireUpstream();
-    this.resPending = null;
+  localReply(reply: DirectResponseSnapshot): void {
     this.answer(reply);
     if (this.reqDone || this.closeAfter) this.endExchange();
   }
 
-  private retireUpstream(): void {
-    const up = this.upstream;
-    if (up !== null) {
-      this.upstream = null;
-      up.owner = null;
-      up.close();
-    }
+  resetMidResponse(): void {
+    this.http.rqResponseReset.inc();
+    this.destroy();
   }
 
   // ---- shared -----------------------------------------------------------------------------
@@ -479,7 +312,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     const close = this.decideClose(false);
     const img = close ? d.close : this.http10KeepAlive ? d.keepAlive10 : d.keepAlive;
     this.status = d.status;
-    this.res = Res.Done;
+    this.responded = true;
     if (this.isHead) {
       const n = close ? d.headBytes.close : this.http10KeepAlive ? d.headBytes.keepAlive10 : d.headBytes.keepAlive;
       this.socket.write(img.subarray(0, n));
@@ -487,7 +320,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
   }
 
   /** Decides (once per response) whether this response closes the connection. */
-  private decideClose(structural: boolean): boolean {
+  decideClose(structural: boolean): boolean {
     let close = structural || this.wantClose || this.clientEnded;
     if (!close && this.drainAt !== Infinity && Date.now() >= this.drainAt) {
       close = true;
@@ -518,19 +351,7 @@ export class HttpConnection implements DownstreamConnection, UpstreamOwner {
     const http = this.http;
     (http.rqByClass[(this.status / 100) | 0] as { inc(): void }).inc();
     http.rqTime.record((performance.now() - this.startedAt) * 1000);
-    const up = this.upstream;
-    if (up !== null) {
-      this.upstream = null;
-      up.owner = null;
-      if (this.upstreamPaused) {
-        this.upstreamPaused = false;
-        up.socket.resume();
-      }
-      if (this.reqDone && this.upstreamReusable) up.pool.release(up, this.ctx.clock.now);
-      else up.close();
-    }
-    this.res = Res.None;
-    this.retryable = null;
+    this.exchange.finish(this.ctx.clock.now);
     if (this.closeAfter || this.clientEnded) {
       this.gracefulClose();
       return;

@@ -2,7 +2,7 @@
  * Route matching: the first route whose prefix starts the request path wins. The comparison
  * runs on the request buffer's bytes, so no path string is made per request.
  */
-import type { RouteEntry } from '../types.js';
+import type { RouteEntry } from '../connection-types.js';
 import type { MessageHead } from './head.js';
 
 const SLASH = 47;
