@@ -47,6 +47,11 @@ export class BodyFramer {
   mode: BodyMode = BodyMode.None;
   /** Bytes left in a Length body or the current chunk. */
   remaining = 0;
+  /**
+   * Set to receive the payload of a chunked body without its framing (HTTP/2 downstream):
+   * called with each run of chunk data as `feed` walks it. Null forwards framing untouched.
+   */
+  sink: ((buf: Buffer, start: number, end: number) => void) | null = null;
   private state: C = C.Size0;
 
   reset(mode: BodyMode, length: number): void {
@@ -122,6 +127,7 @@ export class BodyFramer {
         case C.Data: {
           // Skip the chunk's data in one step: no per-byte work on payload.
           const n = Math.min(this.remaining, end - p);
+          if (this.sink !== null && n > 0) this.sink(buf, p, p + n);
           p += n;
           this.remaining -= n;
           if (this.remaining === 0) s = C.DataCr;

@@ -18,7 +18,7 @@ import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
 import { Res, UpstreamExchange, type ExchangeOwner } from './exchange.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
 import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
-import { CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
+import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { matchRoute } from './router.js';
 
 const enum Phase {
@@ -48,6 +48,8 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   private phase = Phase.Idle;
   private pending: Buffer | null = null;
   readonly req = new MessageHead();
+  /** HTTP/1 forwards chunked framing as it is. */
+  readonly dechunk = false;
   private readonly reqBody = new BodyFramer();
   reqDone = true;
   /** The response to the current request is all written (direct, local or proxied). */
@@ -289,6 +291,21 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
     this.deadline = this.ctx.clock.now + this.ctx.timeouts.upstreamResponseMs;
   }
 
+  sendInterim(buf: Buffer, start: number, end: number): void {
+    if (this.req.version === 11) this.socket.write(buf.subarray(start, end));
+  }
+
+  sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
+    // Close when the framing needs it, the request is not all read, or the drain says so.
+    const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || (this.req.version === 10 && mode === BodyMode.Chunked));
+    const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
+    return this.socket.write(rewriteHead(buf, h, inject, bodyEnd));
+  }
+
+  sendBody(buf: Buffer, start: number, end: number): boolean {
+    return this.socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
   responseDone(status: number): void {
     this.status = status;
     this.responded = true;
@@ -320,7 +337,7 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   }
 
   /** Decides (once per response) whether this response closes the connection. */
-  decideClose(structural: boolean): boolean {
+  private decideClose(structural: boolean): boolean {
     let close = structural || this.wantClose || this.clientEnded;
     if (!close && this.drainAt !== Infinity && Date.now() >= this.drainAt) {
       close = true;

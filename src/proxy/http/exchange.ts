@@ -1,21 +1,20 @@
 /**
- * The upstream half of one HTTP/1.1 exchange: sends the request to a pooled upstream connection,
- * parses the response head and frames its body, and passes the bytes to the downstream socket
- * as they come, head rewritten for the downstream hop. One object per downstream connection,
- * reused for each of its exchanges (one at a time), so a request allocates no exchange.
+ * The upstream half of one exchange with an HTTP/1.1 upstream: sends the request to a pooled
+ * upstream connection, parses the response head and frames its body, and passes them on to its
+ * owner, the downstream side, as they come. An HTTP/1 downstream connection has one, reused for
+ * each of its exchanges (one at a time), so a request allocates no exchange; an HTTP/2 one has
+ * one per stream.
  *
- * What the response means for the downstream connection (close or keep-alive, when the
- * exchange is over, what to answer when the upstream fails) is the owner's business, through
- * `ExchangeOwner`.
+ * How the response goes out (bytes rewritten for an HTTP/1 hop, or HTTP/2 frames), whether it
+ * closes the downstream connection, and what to answer when the upstream fails are the owner's
+ * business, through `ExchangeOwner`.
  */
-import type { Socket } from 'node:net';
 import type { DirectResponseSnapshot } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import type { EndpointPool } from '../upstream/pool.js';
 import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseResponseHead } from './head.js';
 import { REPLY_502, REPLY_503, REPLY_504 } from './local-reply.js';
-import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { UpstreamHttp, type UpstreamOwner } from './upstream.js';
 
 /** Where the exchange is on the response side. */
@@ -28,18 +27,24 @@ export const enum Res {
 
 /** What the exchange needs from the downstream connection that runs it. */
 export interface ExchangeOwner {
-  readonly socket: Socket;
-  /** The request being answered (its version decides 1xx forwarding and chunked framing). */
-  readonly req: MessageHead;
+  /** A HEAD request: the response has no body whatever its head says. */
   readonly isHead: boolean;
   /** The request message has been read to its end. */
   readonly reqDone: boolean;
-  /** An HTTP/1.0 client that asked for keep-alive (its response must say so). */
-  readonly http10KeepAlive: boolean;
-  /** Decides once per response whether it closes the downstream connection. */
-  decideClose(structural: boolean): boolean;
-  /** Restarts the connection's timer at `upstreamResponseMs` from now. */
+  /** Chunked response bodies arrive as payload only (`sendBody` gets no chunk framing). */
+  readonly dechunk: boolean;
+  /** Restarts the owner's timer at `upstreamResponseMs` from now. */
   waitUpstream(): void;
+  /** An interim (1xx) response head, buf[start, end). */
+  sendInterim(buf: Buffer, start: number, end: number): void;
+  /**
+   * The final response head `h` (parsed from buf), followed in buf[h.headEnd, bodyEnd) by body
+   * bytes of the same read, framed as `mode` says (unless dechunked: then bodyEnd = headEnd).
+   * Parse state in `h` is valid only during the call. Returns false when the downstream is full.
+   */
+  sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean;
+  /** More response body, buf[start, end). Returns false when the downstream is full. */
+  sendBody(buf: Buffer, start: number, end: number): boolean;
   /** The whole response is written to the downstream socket. */
   responseDone(status: number): void;
   /** No usable response: answer the client locally (nothing of the response was sent). */
@@ -63,6 +68,10 @@ export class UpstreamExchange implements UpstreamOwner {
   private retryable: Buffer | null = null;
   /** The upstream socket is paused because the downstream one is full. */
   private upstreamPaused = false;
+  /** `resBody.sink` while a chunked body is dechunked for the owner. */
+  private readonly toOwner = (buf: Buffer, start: number, end: number): void => {
+    if (!this.owner.sendBody(buf, start, end)) this.pauseUpstream();
+  };
 
   constructor(private readonly owner: ExchangeOwner) {}
 
@@ -198,7 +207,7 @@ export class UpstreamExchange implements UpstreamOwner {
         return;
       }
       if (h.status >= 200) break;
-      if (o.req.version === 11) o.socket.write(buf.subarray(pos, end));
+      o.sendInterim(buf, pos, end);
       pos = end;
       if (pos === buf.length) return;
     }
@@ -209,23 +218,34 @@ export class UpstreamExchange implements UpstreamOwner {
     else if (h.otherEncoding || h.contentLength < 0) mode = BodyMode.UntilClose;
     else mode = BodyMode.Length;
     this.resBody.reset(mode, h.contentLength);
-    const bodyEnd = mode === BodyMode.None ? end : this.resBody.feed(buf, end, buf.length);
-    if (bodyEnd === BAD_FRAMING) {
-      this.failed(REPLY_502, (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError);
-      return;
-    }
     this.status = status;
     this.reusable = !h.connClose && mode !== BodyMode.UntilClose && (h.version === 11 || h.connKeepAlive);
-    // Downstream: close when the framing needs it, the request is not all read, or the owner says so.
-    const close = o.decideClose(mode === BodyMode.UntilClose || !o.reqDone || (o.req.version === 10 && mode === BodyMode.Chunked));
-    const inject = close ? CONNECTION_CLOSE : o.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
     o.waitUpstream();
+    let bodyEnd: number;
+    let room: boolean;
+    if (mode === BodyMode.Chunked && o.dechunk) {
+      // The head goes first; the payload follows through the sink as the framing is walked.
+      room = o.sendHead(buf, h, end, mode);
+      this.resBody.sink = this.toOwner;
+      bodyEnd = this.resBody.feed(buf, end, buf.length);
+      if (bodyEnd === BAD_FRAMING) {
+        this.protocolErrorMidResponse();
+        return;
+      }
+    } else {
+      this.resBody.sink = null;
+      bodyEnd = mode === BodyMode.None ? end : this.resBody.feed(buf, end, buf.length);
+      if (bodyEnd === BAD_FRAMING) {
+        this.failed(REPLY_502, (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError);
+        return;
+      }
+      room = o.sendHead(buf, h, bodyEnd === NEED_MORE ? buf.length : bodyEnd, mode);
+    }
     if (bodyEnd === NEED_MORE) {
       this.res = Res.Body;
-      if (!o.socket.write(rewriteHead(buf, h, inject, buf.length))) this.pauseUpstream();
+      if (!room) this.pauseUpstream();
       return;
     }
-    o.socket.write(rewriteHead(buf, h, inject, bodyEnd));
     if (bodyEnd !== buf.length) this.reusable = false;
     this.done();
   }
@@ -233,18 +253,23 @@ export class UpstreamExchange implements UpstreamOwner {
   private body(chunk: Buffer): void {
     const r = this.resBody.feed(chunk, 0, chunk.length);
     if (r === BAD_FRAMING) {
-      (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError.inc();
-      this.owner.resetMidResponse();
+      this.protocolErrorMidResponse();
       return;
     }
     this.owner.waitUpstream();
+    const sinkless = this.resBody.sink === null;
     if (r === NEED_MORE) {
-      if (!this.owner.socket.write(chunk)) this.pauseUpstream();
+      if (sinkless && !this.owner.sendBody(chunk, 0, chunk.length)) this.pauseUpstream();
       return;
     }
-    this.owner.socket.write(r === chunk.length ? chunk : chunk.subarray(0, r));
+    if (sinkless) this.owner.sendBody(chunk, 0, r);
     if (r !== chunk.length) this.reusable = false;
     this.done();
+  }
+
+  private protocolErrorMidResponse(): void {
+    (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError.inc();
+    this.owner.resetMidResponse();
   }
 
   private done(): void {
