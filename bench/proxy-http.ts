@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const config: ProxyConfig = {
     workers: 1,
     admin: null,
-    listeners: [{ name: 'bench', protocol: 'http', address: { host: '127.0.0.1', port: 0 }, routes: [{ match: { prefix: '/' }, cluster: 'backend' }] }],
+    listeners: [{ name: 'bench', protocol: 'http', http2: false, address: { host: '127.0.0.1', port: 0 }, routes: [{ match: { prefix: '/' }, cluster: 'backend' }] }],
     clusters: [{ name: 'backend', endpoints: [{ host: '127.0.0.1', port: backendPort }] }],
     drain: { strategy: 'immediate', drainTimeMs: 0, parentShutdownTimeMs: 0 },
     standby: false,

@@ -51,6 +51,7 @@ const listener = z.strictObject({
   protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
   routes: z.array(route).optional(),
   cluster: name.optional(),
+  http2: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 const cluster = z.strictObject({
@@ -104,7 +105,7 @@ function normalizeListener(l: FileListener): ListenerConfig {
   const address = { host: l.address.host, port: l.address.port };
   if (l.protocol === 'http') {
     if (l.routes === undefined) throw new Error('unreachable: cross-checks require routes on http listeners');
-    return { name: l.name, address, protocol: 'http', routes: l.routes.map(normalizeRoute) };
+    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: l.routes.map(normalizeRoute) };
   }
   if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
   return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };

@@ -46,6 +46,8 @@ interface ListenerBase {
 
 export interface HttpListenerConfig extends ListenerBase {
   readonly protocol: 'http';
+  /** Also accept HTTP/2 over cleartext with prior knowledge (h2c). Default false. */
+  readonly http2: boolean;
   /** At least one, tried in order; the first whose match fits the request wins. */
   readonly routes: readonly RouteConfig[];
 }

@@ -60,6 +60,8 @@ export interface ConnectionContext {
   drainDeadline(): number;
   /** Called once when the connection's socket has closed. */
   onClosed(conn: DownstreamConnection): void;
+  /** `from` became `to` (a protocol was detected): same socket, same place in the listener's set. */
+  handOff(from: DownstreamConnection, to: DownstreamConnection): void;
 }
 
 /** A network filter: turns an accepted socket into a connection. One file per filter. */

@@ -89,6 +89,10 @@ export class ListenerRuntime implements ConnectionContext {
     }
   }
 
+  handOff(from: DownstreamConnection, to: DownstreamConnection): void {
+    if (this.conns.delete(from)) this.conns.add(to);
+  }
+
   stopAccepting(): void {
     if (!this.accepting) return;
     this.accepting = false;

@@ -72,6 +72,10 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
     rqTime: stats.histogram(`${p}downstream_rq_time`),
     rqProtocolError: stats.counter(`${p}downstream_rq_protocol_error`),
     rqResponseReset: stats.counter(`${p}downstream_rq_response_reset`),
+    cxHttp1Active: stats.gauge(`${p}downstream_cx_http1_active`),
+    cxHttp2Active: stats.gauge(`${p}downstream_cx_http2_active`),
+    rxReset: stats.counter(`${p}downstream_rq_rx_reset`),
+    h2Abuse: stats.counter(`${p}http2.abuse_goaway`),
   };
 }
 
@@ -87,7 +91,7 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
       direct: 'directResponse' in r ? directResponse(r.directResponse) : null,
     }),
   );
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), routes: Object.freeze(routes) });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, routes: Object.freeze(routes) });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

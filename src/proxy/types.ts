@@ -77,6 +77,12 @@ export interface HttpStats {
   readonly rqProtocolError: Counter;
   /** Responses cut short because the upstream broke mid-body. */
   readonly rqResponseReset: Counter;
+  readonly cxHttp1Active: Gauge;
+  readonly cxHttp2Active: Gauge;
+  /** HTTP/2 streams the client reset before their response was complete. */
+  readonly rxReset: Counter;
+  /** HTTP/2 sessions ended for abuse (floods, invalid frames, too many resets): GOAWAY sent. */
+  readonly h2Abuse: Counter;
 }
 
 /** Stats of one cluster (`cluster.<name>.*`). */
@@ -130,6 +136,8 @@ export interface HttpListenerSnapshot {
   readonly name: string;
   readonly stats: ListenerStats;
   readonly http: HttpStats;
+  /** Accept HTTP/2 with prior knowledge (h2c) besides HTTP/1. */
+  readonly http2: boolean;
   readonly routes: readonly RouteSnapshot[];
 }
 

@@ -131,6 +131,7 @@ export async function warmUpDataPlane(): Promise<{ ms: number; outcome: 'done' |
         {
           name: 'warmup',
           protocol: 'http',
+          http2: false,
           address: { host: '127.0.0.1', port: webPort },
           routes: [
             { match: { prefix: '/direct' }, directResponse: { status: 200, body: 'warm\n' } },

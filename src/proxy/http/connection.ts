@@ -86,6 +86,12 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
     socket.on('drain', this.onDrain);
     socket.on('error', ignoreError);
     socket.on('close', this.onClose);
+    this.http.cxHttp1Active.inc();
+  }
+
+  /** Bytes read before this connection existed (protocol detection), as its first read. */
+  feed(chunk: Buffer): void {
+    this.onData(chunk);
   }
 
   // ---- DownstreamConnection -------------------------------------------------------------
@@ -157,6 +163,7 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
 
   private readonly onClose = (): void => {
     this.phase = Phase.Closed;
+    this.http.cxHttp1Active.dec();
     this.exchange.abandon(); // mid-way, the upstream socket cannot be reused
     this.ctx.onClosed(this);
   };

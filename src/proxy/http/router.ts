@@ -14,6 +14,11 @@ export function matchRoute(routes: readonly RouteEntry[], buf: Buffer, h: Messag
     ts = absoluteFormPath(buf, ts, te);
     if (ts < 0) return null;
   }
+  return matchPath(routes, buf, ts, te);
+}
+
+/** The first route whose prefix starts buf[ts, te) (an origin-form path), or null. */
+export function matchPath(routes: readonly RouteEntry[], buf: Buffer, ts: number, te: number): RouteEntry | null {
   const len = te - ts;
   for (let r = 0; r < routes.length; r++) {
     const route = routes[r] as RouteEntry;

@@ -1,0 +1,64 @@
+/**
+ * Header translation between an HTTP/2 downstream and an HTTP/1.1 upstream hop.
+ *
+ * Request: `:method :path` become the request line and `:authority` the `Host` field; the
+ * connection-specific fields HTTP/2 forbids are dropped (nghttp2 already refuses a stream that
+ * carries them, RFC 9113 8.2.2); `cookie` fields, which HTTP/2 may split, are one field again
+ * (RFC 9113 8.2.3; node:http2 joins them with "; "). A body of unknown length is sent chunked.
+ *
+ * Response: the head's fields, minus the hop-by-hop ones the parser marked and
+ * `transfer-encoding` (the HTTP/2 framing carries the body), with lower-case names.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import type { MessageHead } from '../http/head.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings']);
+
+export interface UpstreamRequest {
+  /** The request line and fields, through the blank line. */
+  readonly head: Buffer;
+  /** The body goes chunked (no content-length, and more than the head arrives). */
+  readonly chunked: boolean;
+}
+
+/** Builds the HTTP/1.1 request head for a stream's headers; `endStream` means no body follows. */
+export function upstreamRequestHead(headers: IncomingHttpHeaders, endStream: boolean, extra: string): UpstreamRequest {
+  const method = headers[':method'] ?? 'GET';
+  const path = headers[':path'] ?? '/';
+  const authority = headers[':authority'] ?? (headers.host as string | undefined) ?? '';
+  let out = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+  let hasLength = false;
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name)) continue; // ':'
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (name === 'content-length') hasLength = true;
+    if (Array.isArray(v)) for (const one of v) out += `${name}: ${one}\r\n`;
+    else out += `${name}: ${v}\r\n`;
+  }
+  const chunked = !endStream && !hasLength;
+  if (chunked) out += 'transfer-encoding: chunked\r\n';
+  out += extra;
+  out += '\r\n';
+  return { head: Buffer.from(out, 'latin1'), chunked };
+}
+
+/** The response head's fields as node:http2 wants them, with `:status`. */
+export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': h.status };
+  for (let i = 0; i < h.count; i++) {
+    if (h.drop[i] === 1) continue;
+    const ls = h.lineStart[i] as number;
+    const le = (h.lineEnd[i] as number) - 2; // without CRLF
+    const colon = buf.indexOf(58, ls);
+    if (colon < 0 || colon >= le) continue;
+    const name = buf.toString('latin1', ls, colon).toLowerCase();
+    if (HOP_BY_HOP.has(name)) continue;
+    const value = buf.toString('latin1', colon + 1, le).trim();
+    const prev = out[name];
+    if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else out[name] = `${String(prev)}, ${value}`;
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+/**
+ * One downstream HTTP/2 connection (h2c with prior knowledge, or h2 chosen by ALPN over TLS):
+ * node:http2 (nghttp2) does the framing, flow control and HPACK; this class routes each stream
+ * (stream.ts) and drives the session's lifetime: idle timeout, drain, close.
+ *
+ * Drain is a graceful GOAWAY in two steps: the first carries the highest possible stream id, so
+ * requests already in flight towards us are still served; after a PING round trip (or a second,
+ * whichever is first) `close()` sends the second with the last stream id really seen, and the
+ * session ends once its open streams have finished.
+ */
+import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { ConnectionContext, DownstreamConnection, RouteEntry } from '../connection-types.js';
+import type { HttpListenerSnapshot, HttpStats } from '../types.js';
+import { H2Stream, type StreamHost } from './stream.js';
+
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** Longest wait for the PING answer between the two GOAWAYs. */
+const GOAWAY_GAP_MS = 1_000;
+
+/** Session settings: limits as nginx and Envoy ship them, with heads capped like HTTP/1's. */
+const SESSION_OPTIONS = {
+  settings: { maxConcurrentStreams: 128, maxHeaderListSize: 60 * 1024, enablePush: false },
+  maxHeaderListPairs: 100,
+  maxSessionInvalidFrames: 100,
+  maxSessionRejectedStreams: 100,
+  maxOutstandingPings: 10,
+  maxSettings: 32,
+} as const;
+
+export class Http2Connection implements DownstreamConnection, StreamHost {
+  private readonly session: ServerHttp2Session;
+  private readonly streams = new Set<H2Stream>();
+  private deadline: number;
+  private drainAt: number;
+  private goingAway = false;
+  private closed = false;
+  readonly http: HttpStats;
+
+  constructor(
+    readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.http = (ctx.listener as HttpListenerSnapshot).http;
+    this.http.cxHttp2Active.inc();
+    this.drainAt = ctx.drainAtForNew();
+    this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
+    socket.setNoDelay(true);
+    this.session = performServerHandshake(socket, SESSION_OPTIONS);
+    this.session.on('stream', this.onStream);
+    this.session.on('error', this.onError);
+    this.session.on('close', this.onClose);
+    socket.on('close', this.onClose);
+  }
+
+  get routes(): readonly RouteEntry[] {
+    return this.ctx.routes;
+  }
+
+  get clock(): { readonly now: number } {
+    return this.ctx.clock;
+  }
+
+  get upstreamResponseMs(): number {
+    return this.ctx.timeouts.upstreamResponseMs;
+  }
+
+  // ---- DownstreamConnection -------------------------------------------------------------------
+
+  onTick(now: number): void {
+    for (const s of this.streams) s.onTick(now);
+    if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
+    if (this.streams.size === 0 && now >= this.deadline) this.session.close();
+  }
+
+  drain(at: number): void {
+    if (at < this.drainAt) this.drainAt = at;
+  }
+
+  closeIfIdle(): boolean {
+    if (this.streams.size > 0) return false;
+    this.ctx.listener.stats.cxDrainIdleClose.inc();
+    this.goingAway = true;
+    this.session.close();
+    return true;
+  }
+
+  destroy(): void {
+    for (const s of this.streams) s.reset();
+    this.session.destroy();
+    this.socket.destroy();
+  }
+
+  // ---- StreamHost ------------------------------------------------------------------------------
+
+  streamDone(s: H2Stream): void {
+    this.streams.delete(s);
+    if (this.streams.size === 0) this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
+  }
+
+  // ---- session events --------------------------------------------------------------------------
+
+  private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void => {
+    // The listener's routes are read once per stream, as HTTP/1 reads them once per request.
+    const s = new H2Stream(this, stream, headers, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0);
+    if (!stream.closed && !stream.destroyed) this.streams.add(s);
+    if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
+  };
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    // nghttp2 ends a session that floods or breaks the protocol with GOAWAY; count those.
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.http.h2Abuse.inc();
+  };
+
+  private readonly onClose = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    this.http.cxHttp2Active.dec();
+    for (const s of [...this.streams]) s.reset();
+    this.ctx.onClosed(this);
+  };
+
+  private goAway(): void {
+    this.goingAway = true;
+    this.ctx.listener.stats.cxDrainClose.inc();
+    const session = this.session;
+    if (session.closed || session.destroyed) return;
+    session.goaway(constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    let done = false;
+    const second = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (!session.closed && !session.destroyed) session.close();
+    };
+    const timer = setTimeout(second, GOAWAY_GAP_MS);
+    if (!session.ping(second)) second();
+  }
+}

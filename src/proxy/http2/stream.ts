@@ -1,0 +1,199 @@
+/**
+ * One HTTP/2 request stream: routed like an HTTP/1 request, answered directly or sent to an
+ * HTTP/1.1 upstream through its own `UpstreamExchange` (so pools, retries of stale keep-alive
+ * connections, timeouts and stats are the HTTP/1 path's). Request DATA frames become the
+ * upstream body (chunked when no content-length came); the response body is dechunked into
+ * DATA frames. Flow control both ways: a full upstream socket pauses the stream, a full stream
+ * pauses the upstream socket.
+ */
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import type { RouteEntry } from '../connection-types.js';
+import { BodyMode } from '../http/body.js';
+import { Res, UpstreamExchange, type ExchangeOwner } from '../http/exchange.js';
+import type { MessageHead } from '../http/head.js';
+import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
+import { matchPath } from '../http/router.js';
+import type { DirectResponseSnapshot, HttpStats } from '../types.js';
+import { downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
+
+/** What a stream needs from its session. */
+export interface StreamHost {
+  readonly routes: readonly RouteEntry[];
+  readonly http: HttpStats;
+  readonly clock: { readonly now: number };
+  readonly upstreamResponseMs: number;
+  streamDone(s: H2Stream): void;
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+export class H2Stream implements ExchangeOwner {
+  readonly isHead: boolean;
+  reqDone: boolean;
+  readonly dechunk = true;
+  /** Coarse-clock ms past which the upstream has been silent too long; Infinity when not waiting. */
+  deadline = Infinity;
+  private exchange: UpstreamExchange | null = null;
+  private chunked = false;
+  private status = 0;
+  private finished = false;
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly host: StreamHost,
+    private readonly stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    endStream: boolean,
+  ) {
+    this.isHead = headers[':method'] === 'HEAD';
+    this.reqDone = endStream;
+    host.http.rqTotal.inc();
+    stream.on('close', this.onClose);
+    stream.on('error', ignoreError);
+    const path = headers[':path'];
+    if (path === undefined || path.charCodeAt(0) !== 47) {
+      this.answer(REPLY_400); // CONNECT and `*` are not routed
+      return;
+    }
+    const pathBytes = Buffer.from(path, 'latin1');
+    const route = matchPath(host.routes, pathBytes, 0, pathBytes.length);
+    if (route === null || route.cluster === null) {
+      this.answer(route === null ? REPLY_404 : (route.direct as DirectResponseSnapshot));
+      return;
+    }
+    const req = upstreamRequestHead(headers, endStream, '');
+    this.chunked = req.chunked;
+    const exchange = new UpstreamExchange(this);
+    this.exchange = exchange;
+    if (!exchange.start(route.cluster, req.head, !endStream)) stream.pause();
+    if (!endStream) {
+      stream.on('data', this.onData);
+      stream.on('end', this.onEnd);
+    }
+    stream.on('drain', this.onDrain);
+  }
+
+  /** The session's tick: an upstream silent past its deadline. */
+  onTick(now: number): void {
+    if (now < this.deadline || this.finished) return;
+    const ex = this.exchange;
+    if (ex !== null && ex.timedOut()) return;
+    if (ex !== null && ex.res === Res.Body) this.host.http.rqResponseReset.inc();
+    this.reset();
+  }
+
+  reset(): void {
+    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+  }
+
+  // ---- request body ---------------------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    const ex = this.exchange;
+    if (ex === null || chunk.length === 0) return;
+    let ok: boolean;
+    if (this.chunked) {
+      ex.writeBody(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'));
+      ex.writeBody(chunk);
+      ok = ex.writeBody(CRLF);
+    } else ok = ex.writeBody(chunk);
+    if (!ok) this.stream.pause();
+  };
+
+  private readonly onEnd = (): void => {
+    this.reqDone = true;
+    const ex = this.exchange;
+    if (ex === null) return;
+    if (this.chunked) ex.writeBody(LAST_CHUNK);
+    if (ex.res === Res.Done) this.finish();
+  };
+
+  private readonly onDrain = (): void => {
+    this.exchange?.downstreamDrained();
+  };
+
+  private readonly onClose = (): void => {
+    if (!this.finished) {
+      // The client reset the stream (or the session went) before the response was complete.
+      if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.http.rxReset.inc();
+      this.finished = true;
+      this.exchange?.abandon();
+      this.host.streamDone(this);
+    }
+  };
+
+  // ---- ExchangeOwner --------------------------------------------------------------------------
+
+  waitUpstream(): void {
+    this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
+  }
+
+  sendInterim(): void {
+    // 1xx responses of the HTTP/1 hop are not relayed: node:http2 answers `expect` itself.
+  }
+
+  sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
+    if (this.stream.destroyed) return true;
+    this.status = h.status;
+    this.stream.respond(downstreamResponseHeaders(buf, h));
+    if (mode !== BodyMode.None && bodyEnd > h.headEnd) return this.stream.write(buf.subarray(h.headEnd, bodyEnd));
+    return true;
+  }
+
+  sendBody(buf: Buffer, start: number, end: number): boolean {
+    if (this.stream.destroyed) return true;
+    return this.stream.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
+  responseDone(status: number): void {
+    this.status = status;
+    this.deadline = Infinity;
+    if (this.reqDone) this.finish();
+  }
+
+  localReply(reply: DirectResponseSnapshot): void {
+    this.answer(reply);
+  }
+
+  resetMidResponse(): void {
+    this.host.http.rqResponseReset.inc();
+    this.reset();
+  }
+
+  upstreamDrained(): void {
+    this.stream.resume();
+  }
+
+  // ---- endings --------------------------------------------------------------------------------
+
+  /** Answers with a pre-built response (its status and body; the HTTP/1 head is not used). */
+  private answer(d: DirectResponseSnapshot): void {
+    this.status = d.status;
+    const s = this.stream;
+    if (!s.destroyed && !s.headersSent) {
+      const body = d.keepAlive.subarray(d.headBytes.keepAlive);
+      s.respond({ ':status': d.status, 'content-type': 'text/plain', 'content-length': body.length }, { endStream: this.isHead || body.length === 0 });
+      if (!this.isHead && body.length > 0) s.end(body);
+    } else this.reset();
+    if (this.exchange === null || this.reqDone) this.finish();
+    else this.stream.resume(); // the rest of the request body is read and dropped
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.deadline = Infinity;
+    const http = this.host.http;
+    (http.rqByClass[(this.status / 100) | 0] as { inc(): void }).inc();
+    http.rqTime.record((performance.now() - this.startedAt) * 1000);
+    const ex = this.exchange;
+    if (ex !== null) {
+      if (ex.res === Res.Done && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      ex.finish(this.host.clock.now);
+    }
+    this.host.streamDone(this);
+  }
+}
+
+function ignoreError(): void {}
