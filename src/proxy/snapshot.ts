@@ -74,6 +74,8 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
     rqResponseReset: stats.counter(`${p}downstream_rq_response_reset`),
     cxHttp1Active: stats.gauge(`${p}downstream_cx_http1_active`),
     cxHttp2Active: stats.gauge(`${p}downstream_cx_http2_active`),
+    cxUpgradesTotal: stats.counter(`${p}downstream_cx_upgrades_total`),
+    cxUpgradesActive: stats.gauge(`${p}downstream_cx_upgrades_active`),
     rxReset: stats.counter(`${p}downstream_rq_rx_reset`),
     h2Abuse: stats.counter(`${p}http2.abuse_goaway`),
   };

@@ -79,6 +79,9 @@ export interface HttpStats {
   readonly rqResponseReset: Counter;
   readonly cxHttp1Active: Gauge;
   readonly cxHttp2Active: Gauge;
+  /** Connections upgraded (101) to a tunnel, such as WebSocket. */
+  readonly cxUpgradesTotal: Counter;
+  readonly cxUpgradesActive: Gauge;
   /** HTTP/2 streams the client reset before their response was complete. */
   readonly rxReset: Counter;
   /** HTTP/2 sessions ended for abuse (floods, invalid frames, too many resets): GOAWAY sent. */

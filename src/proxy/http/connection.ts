@@ -15,10 +15,10 @@ import type { ConnectionContext, DownstreamConnection } from '../connection-type
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
-import { Res, UpstreamExchange, type ExchangeOwner } from './exchange.js';
+import { Res, UpstreamExchange, type TunnelOwner } from './exchange.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
 import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
-import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
+import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, rewriteHead } from './rewrite.js';
 import { matchRoute } from './router.js';
 
 const enum Phase {
@@ -26,6 +26,8 @@ const enum Phase {
   Idle,
   /** An exchange is in progress. */
   Active,
+  /** Upgraded (101): bytes pass through both ways, until either side closes or it idles out. */
+  Tunnel,
   /** Our side is ended; waiting for the peer to close (bounded by LINGER_MS). */
   Closing,
   Closed,
@@ -44,7 +46,7 @@ const MAX_PIPELINE_BYTES = 256 * 1024;
 /** After our FIN, how long the peer gets to close before the socket is destroyed. */
 const LINGER_MS = 5_000;
 
-export class HttpConnection implements DownstreamConnection, ExchangeOwner {
+export class HttpConnection implements DownstreamConnection, TunnelOwner {
   private phase = Phase.Idle;
   private pending: Buffer | null = null;
   readonly req = new MessageHead();
@@ -60,6 +62,10 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   private askedClose = false;
   http10KeepAlive = false;
   isHead = false;
+  /** The current request asks to upgrade (`Connection: upgrade` with `Upgrade`, no body). */
+  upgrading = false;
+  /** Became a tunnel (it never goes back). */
+  private tunneled = false;
   private clientEnded = false;
   private closeAfter = false;
   private closeForDrain = false;
@@ -104,6 +110,9 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
         if (this.pending !== null) this.destroy();
         else this.gracefulClose();
         return;
+      case Phase.Tunnel:
+        this.destroy(); // no byte either way for idleMs
+        return;
       case Phase.Active:
         if (!this.exchange.timedOut()) {
           if (this.exchange.res === Res.Body) this.http.rqResponseReset.inc();
@@ -113,6 +122,11 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
       default:
         this.destroy();
     }
+  }
+
+  /** A tunnel cannot be asked to close in-band: at a forcing drain's deadline it is destroyed. */
+  get forcedAtDrainDeadline(): boolean {
+    return this.phase === Phase.Tunnel;
   }
 
   drain(at: number): void {
@@ -144,12 +158,19 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
     } else if (this.phase === Phase.Active) {
       if (!this.reqDone) this.requestBody(chunk, 0);
       else this.stash(chunk, 0);
+    } else if (this.phase === Phase.Tunnel) {
+      this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
+      if (!this.exchange.writeBody(chunk)) this.pauseReads(Paused.Upstream);
     }
     // Closing/Closed: what the client sends after our FIN is dropped.
   };
 
   private readonly onEnd = (): void => {
     this.clientEnded = true;
+    if (this.phase === Phase.Tunnel) {
+      this.exchange.endUpstream();
+      return;
+    }
     if (this.phase === Phase.Idle) {
       this.pending = null; // a partial head can never complete now
       this.gracefulClose();
@@ -162,6 +183,7 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   };
 
   private readonly onClose = (): void => {
+    if (this.tunneled) this.http.cxUpgradesActive.dec();
     this.phase = Phase.Closed;
     this.http.cxHttp1Active.dec();
     this.exchange.abandon(); // mid-way, the upstream socket cannot be reused
@@ -217,6 +239,7 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
     this.wantClose = this.askedClose || this.clientEnded;
     this.http10KeepAlive = h.version === 10 && !this.wantClose;
     this.isHead = h.isHead;
+    this.upgrading = h.connUpgrade && h.upgradeLine >= 0 && !h.connClose && h.contentLength <= 0 && !h.chunked;
     this.closeAfter = false;
     this.closeForDrain = false;
     this.phase = Phase.Active;
@@ -251,8 +274,12 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
 
   private forward(cluster: ClusterRuntime, buf: Buffer, bodyEnd: number): void {
     const h = this.req;
-    // Upstream is always keep-alive: an HTTP/1.0 request asks for it explicitly.
-    const out = rewriteHead(buf, h, h.version === 10 ? CONNECTION_KEEP_ALIVE : null, bodyEnd);
+    let inject: Buffer | null = null;
+    if (this.upgrading) {
+      h.keepLine(h.upgradeLine);
+      inject = CONNECTION_UPGRADE;
+    } else if (h.version === 10) inject = CONNECTION_KEEP_ALIVE; // upstream is always keep-alive
+    const out = rewriteHead(buf, h, inject, bodyEnd);
     if (!this.exchange.start(cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
   }
 
@@ -290,7 +317,7 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   upstreamDrained(): void {
     if ((this.paused & Paused.Upstream) !== 0) {
       this.paused &= ~Paused.Upstream;
-      if (this.paused === Paused.No && this.phase === Phase.Active) this.socket.resume();
+      if (this.paused === Paused.No && (this.phase === Phase.Active || this.phase === Phase.Tunnel)) this.socket.resume();
     }
   }
 
@@ -322,6 +349,38 @@ export class HttpConnection implements DownstreamConnection, ExchangeOwner {
   localReply(reply: DirectResponseSnapshot): void {
     this.answer(reply);
     if (this.reqDone || this.closeAfter) this.endExchange();
+  }
+
+  startTunnel(buf: Buffer, start: number, end: number): void {
+    const http = this.http;
+    this.phase = Phase.Tunnel;
+    this.tunneled = true;
+    this.status = 101;
+    (http.rqByClass[1] as { inc(): void }).inc();
+    http.rqTime.record((performance.now() - this.startedAt) * 1000);
+    http.cxUpgradesTotal.inc();
+    http.cxUpgradesActive.inc();
+    this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
+    if (!this.socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) this.exchange.downstreamFull();
+    // Bytes the client sent after its upgrade request belong to the new protocol.
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      if (!this.exchange.writeBody(p)) this.pauseReads(Paused.Upstream);
+    }
+    if ((this.paused & Paused.Pipeline) !== 0) {
+      this.paused &= ~Paused.Pipeline;
+      if (this.paused === Paused.No) this.socket.resume();
+    }
+  }
+
+  tunnelData(chunk: Buffer): boolean {
+    this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
+    return this.socket.write(chunk);
+  }
+
+  tunnelEnded(): void {
+    this.gracefulClose();
   }
 
   resetMidResponse(): void {

@@ -23,6 +23,8 @@ export const enum Res {
   WaitHead,
   Body,
   Done,
+  /** After a 101: bytes pass through both ways until either side closes. */
+  Tunnel,
 }
 
 /** What the exchange needs from the downstream connection that runs it. */
@@ -53,6 +55,18 @@ export interface ExchangeOwner {
   resetMidResponse(): void;
   /** The upstream socket drained: request-body reads may resume. */
   upstreamDrained(): void;
+  /** The request asked to upgrade and was forwarded so: a 101 opens a tunnel (`TunnelOwner`). */
+  readonly upgrading: boolean;
+}
+
+/** An owner that can take an upgrade (HTTP/1 downstream). */
+export interface TunnelOwner extends ExchangeOwner {
+  /** The upstream's 101 head and whatever followed it, buf[start, end): the tunnel is open. */
+  startTunnel(buf: Buffer, start: number, end: number): void;
+  /** Tunnel bytes from the upstream. Returns false when the downstream is full. */
+  tunnelData(chunk: Buffer): boolean;
+  /** The upstream side of the tunnel ended or closed. */
+  tunnelEnded(): void;
 }
 
 export class UpstreamExchange implements UpstreamOwner {
@@ -103,6 +117,11 @@ export class UpstreamExchange implements UpstreamOwner {
     return up.socket.write(chunk);
   }
 
+  /** The client half-closed a tunnel: pass the FIN on. */
+  endUpstream(): void {
+    if (this.upstream !== null) this.upstream.socket.end();
+  }
+
   /** The connection's timer expired during this exchange; returns false if it must be destroyed. */
   timedOut(): boolean {
     if (this.res === Res.WaitHead && this.upstream !== null) {
@@ -110,6 +129,11 @@ export class UpstreamExchange implements UpstreamOwner {
       return true;
     }
     return false;
+  }
+
+  /** The downstream socket is full: hold the upstream until it drains. */
+  downstreamFull(): void {
+    this.pauseUpstream();
   }
 
   /** The downstream socket drained: let a paused response flow again. */
@@ -145,6 +169,10 @@ export class UpstreamExchange implements UpstreamOwner {
 
   onUpstreamData(chunk: Buffer): void {
     this.retryable = null; // the upstream answered: it was not stale
+    if (this.res === Res.Tunnel) {
+      if (!(this.owner as TunnelOwner).tunnelData(chunk)) this.pauseUpstream();
+      return;
+    }
     if (this.res === Res.Body) {
       this.body(chunk);
       return;
@@ -168,6 +196,10 @@ export class UpstreamExchange implements UpstreamOwner {
   onUpstreamClose(up: UpstreamHttp): void {
     if (up !== this.upstream) return;
     this.upstream = null;
+    if (this.res === Res.Tunnel) {
+      (this.owner as TunnelOwner).tunnelEnded();
+      return;
+    }
     if (this.res === Res.Body) {
       if (this.resBody.mode === BodyMode.UntilClose) this.done(); // close-delimited body: this close is its end
       else this.owner.resetMidResponse();
@@ -200,6 +232,14 @@ export class UpstreamExchange implements UpstreamOwner {
       end = parseResponseHead(buf, pos, h);
       if (end === INCOMPLETE) {
         this.resPending = pos === 0 ? buf : buf.subarray(pos);
+        return;
+      }
+      if (end !== MALFORMED && h.status === 101 && o.upgrading) {
+        // The upgrade is accepted: from here on the bytes are the new protocol's, both ways.
+        this.res = Res.Tunnel;
+        this.reusable = false;
+        this.status = 101;
+        (o as TunnelOwner).startTunnel(buf, pos, buf.length);
         return;
       }
       if (end === MALFORMED || h.status === 101) {

@@ -110,6 +110,12 @@ export class MessageHead {
   hostCount = 0;
   /** Extra hop-by-hop names listed in Connection (lowercased), or null: the common case. */
   connTokens: string[] | null = null;
+  /** Connection lists `upgrade`. */
+  connUpgrade = false;
+  /** Index of the Upgrade line (dropped unless the exchange keeps it), or -1. */
+  upgradeLine = -1;
+  /** Index of the Transfer-Encoding line, or -1. */
+  teLine = -1;
   /** Where the search for the end of an incomplete head resumes, relative to its start. */
   scanOffset = 0;
 
@@ -125,8 +131,24 @@ export class MessageHead {
     this.connKeepAlive = false;
     this.hostCount = 0;
     this.connTokens = null;
+    this.connUpgrade = false;
+    this.upgradeLine = -1;
+    this.teLine = -1;
     this.isHead = false;
     this.status = 0;
+  }
+
+  /** Forwards line `i` after all (an upgrade that is going ahead). */
+  keepLine(i: number): void {
+    if (this.drop[i] === 1) {
+      this.drop[i] = 0;
+      this.dropCount--;
+    }
+  }
+
+  /** Drops line `i` when forwarding (a field the next hop must not see). */
+  dropLine(i: number): void {
+    dropLine(this, i);
   }
 }
 
@@ -291,6 +313,7 @@ function fieldSemantics(buf: Buffer, ns: number, nl: number, vs: number, ve: num
     case 17:
       if (eqLower(buf, ns, nl, H_TRANSFER_ENCODING)) {
         if (h.chunked || h.otherEncoding) return false; // one TE line only: no list merging games
+        h.teLine = i;
         if (ve - vs === 7 && eqLower(buf, vs, 7, V_CHUNKED)) h.chunked = true;
         else h.otherEncoding = true;
       }
@@ -311,7 +334,11 @@ function fieldSemantics(buf: Buffer, ns: number, nl: number, vs: number, ve: num
       if (eqLower(buf, ns, nl, H_TE)) dropLine(h, i);
       return true;
     case 7:
-      if (eqLower(buf, ns, nl, H_UPGRADE)) dropLine(h, i); // no upgrades yet: never half-forward one
+      if (eqLower(buf, ns, nl, H_UPGRADE)) {
+        // Dropped unless the connection manager takes the upgrade: never half-forward one.
+        h.upgradeLine = i;
+        dropLine(h, i);
+      }
       return true;
     default:
       return true;
@@ -355,6 +382,7 @@ function connectionTokens(buf: Buffer, vs: number, ve: number, h: MessageHead): 
     if (tok.length === 0) continue;
     if (tok === 'close') h.connClose = true;
     else if (tok === 'keep-alive') h.connKeepAlive = true;
+    else if (tok === 'upgrade') h.connUpgrade = true;
     // Never let Connection strip the framing headers or Host.
     else if (tok !== 'content-length' && tok !== 'transfer-encoding' && tok !== 'host') (h.connTokens ??= []).push(tok);
   }

@@ -32,6 +32,8 @@ export class H2Stream implements ExchangeOwner {
   readonly isHead: boolean;
   reqDone: boolean;
   readonly dechunk = true;
+  /** Upgrades are an HTTP/1 mechanism (RFC 9113 8.6); an HTTP/2 stream never asks for one. */
+  readonly upgrading = false;
   /** Coarse-clock ms past which the upstream has been silent too long; Infinity when not waiting. */
   deadline = Infinity;
   private exchange: UpstreamExchange | null = null;
