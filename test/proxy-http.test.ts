@@ -285,6 +285,27 @@ test('HTTP/1.0 clients: close by default, keep-alive when asked', async (t) => {
   assert.equal(be.connections(), 1);
 });
 
+test('HTTP/1.0 clients get HTTP/1.0 framing: a chunked upstream body arrives dechunked and close-delimited', async (t) => {
+  const be = await startRawBackend(t, (s) =>
+    headsOf(s, (_head, sock) => sock.write('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n')),
+  );
+  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
+  const c = await RawClient.open(t, h.ports.web as number);
+  c.send('GET /a HTTP/1.0\r\nconnection: keep-alive\r\n\r\n');
+  await c.whenClosed();
+  const text = c.received().toString('latin1');
+  const [head, body] = text.split('\r\n\r\n');
+  assert.doesNotMatch(head as string, /transfer-encoding/i);
+  assert.match(head as string, /^connection: close$/im);
+  assert.equal(body, 'hello world');
+  // An HTTP/1.1 client on the same upstream gets the chunked framing untouched.
+  const c11 = await RawClient.open(t, h.ports.web as number);
+  c11.get('/b');
+  const r = await c11.response();
+  assert.equal(r.headers['transfer-encoding'], 'chunked');
+  assert.equal(r.body.toString(), 'hello world');
+});
+
 test('RCU: a new snapshot applies from the next request on a live keep-alive connection', async (t) => {
   const route = (body: string) => [{ match: { prefix: '/' }, directResponse: { status: 200, body } }];
   const h = await startPlane(t, makeConfig([httpListener('web', route('one'))]));

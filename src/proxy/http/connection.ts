@@ -50,8 +50,8 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   private phase = Phase.Idle;
   private pending: Buffer | null = null;
   readonly req = new MessageHead();
-  /** HTTP/1 forwards chunked framing as it is. */
-  readonly dechunk = false;
+  /** HTTP/1.1 gets chunked framing as it is; an HTTP/1.0 client the payload, close-delimited. */
+  dechunk = false;
   private readonly reqBody = new BodyFramer();
   reqDone = true;
   /** The response to the current request is all written (direct, local or proxied). */
@@ -238,6 +238,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     this.askedClose = h.connClose || (h.version === 10 && !h.connKeepAlive);
     this.wantClose = this.askedClose || this.clientEnded;
     this.http10KeepAlive = h.version === 10 && !this.wantClose;
+    this.dechunk = h.version === 10;
     this.isHead = h.isHead;
     this.upgrading = h.connUpgrade && h.upgradeLine >= 0 && !h.connClose && h.contentLength <= 0 && !h.chunked;
     this.closeAfter = false;
@@ -333,6 +334,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     // Close when the framing needs it, the request is not all read, or the drain says so.
     const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || (this.req.version === 10 && mode === BodyMode.Chunked));
     const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
+    if (mode === BodyMode.Chunked && this.dechunk) h.dropLine(h.teLine); // HTTP/1.0 knows no chunked coding
     return this.socket.write(rewriteHead(buf, h, inject, bodyEnd));
   }
 

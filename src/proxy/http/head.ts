@@ -12,8 +12,9 @@
  * One `MessageHead` per connection direction is reused for every message.
  */
 
-export const MAX_HEAD_BYTES = 64 * 1024;
-export const MAX_HEADERS = 128;
+/** Envoy's defaults (max_request_headers_kb 60, max_headers_count 100), for both directions. */
+export const MAX_HEAD_BYTES = 60 * 1024;
+export const MAX_HEADERS = 100;
 
 /** Parse outcome when the head is not complete yet. */
 export const INCOMPLETE = -1;
