@@ -96,14 +96,16 @@ test('chunked request and response bodies pass through byte-exact', async (t) =>
   });
   const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
   const c = await RawClient.open(t, h.ports.web as number);
-  const head = 'POST /up HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\n\r\n';
+  const head = 'POST /up HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\nx-request-id: r1\r\n\r\n';
   c.send(head + '4\r\nwiki\r\n');
   await delay(20);
   c.send('5\r\npedia\r\n0\r\n\r\n');
   const r = await c.response();
   assert.equal(r.status, 201);
   assert.equal(r.body.toString(), 'hello world');
-  assert.equal(Buffer.concat(received).toString('latin1'), head + '4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n');
+  // The head as sent, plus the forwarded fields; the body byte for byte.
+  const forwarded = head.replace(/\r\n\r\n$/, '\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\n\r\n');
+  assert.equal(Buffer.concat(received).toString('latin1'), forwarded + '4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n');
   // The connection is still usable.
   c.send(head + '0\r\n\r\n');
   assert.equal((await c.response()).status, 201);
@@ -384,4 +386,27 @@ test('Connection: close: the response arrives whole and the proxy closes without
   const first = await p.response();
   assert.equal(first.body.toString(), 'hello /a\n');
   await p.whenClosed();
+});
+
+test('forwarded fields: x-forwarded-for appended, x-forwarded-proto replaced, x-request-id kept or made', async (t) => {
+  const heads: string[] = [];
+  const be = await startRawBackend(t, (s) =>
+    headsOf(s, (head, sock) => {
+      heads.push(head);
+      sock.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+    }),
+  );
+  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
+  const c = await RawClient.open(t, h.ports.web as number);
+  c.get('/a', 'x-forwarded-for: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2\r\nx-forwarded-proto: https\r\nx-request-id: abc-123\r\n');
+  await c.response();
+  c.get('/b');
+  await c.response();
+  const [first, second] = heads as [string, string];
+  const lines = (head: string, name: string) => head.split('\r\n').filter((l) => l.toLowerCase().startsWith(`${name}:`));
+  assert.deepEqual(lines(first, 'x-forwarded-for'), ['x-forwarded-for: 10.0.0.1, 10.0.0.2, 127.0.0.1']);
+  assert.deepEqual(lines(first, 'x-forwarded-proto'), ['x-forwarded-proto: http']);
+  assert.deepEqual(lines(first, 'x-request-id'), ['x-request-id: abc-123']);
+  assert.deepEqual(lines(second, 'x-forwarded-for'), ['x-forwarded-for: 127.0.0.1']);
+  assert.match(lines(second, 'x-request-id')[0] ?? '', /^x-request-id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
 });

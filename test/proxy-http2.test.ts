@@ -58,12 +58,15 @@ test('h2c with prior knowledge: curl gets the upstream answer over HTTP/2, heade
     res.setHeader('set-cookie', ['a=1', 'b=2']);
     res.setHeader('x-seen-host', req.headers.host ?? '');
     res.setHeader('x-seen-test', String(req.headers['x-test']));
+    res.setHeader('x-seen-xff', String(req.headers['x-forwarded-for']));
+    res.setHeader('x-seen-xfp', String(req.headers['x-forwarded-proto']));
+    res.setHeader('x-seen-rid', String(req.headers['x-request-id']));
     res.write('hello '); // no content-length: chunked on the HTTP/1.1 hop
     res.end(`${req.method} ${req.url}`);
   });
   const h = await h2Plane(t, port);
   const url = `http://127.0.0.1:${h.ports.web}/a/b?c=d`;
-  const r = await curl(['--http2-prior-knowledge', '-H', 'x-test: 42', '-D', '-', url]);
+  const r = await curl(['--http2-prior-knowledge', '-H', 'x-test: 42', '-H', 'x-forwarded-for: 10.9.8.7', '-H', 'x-forwarded-proto: https', '-D', '-', url]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.httpVersion, '2');
   assert.equal(r.status, 200);
@@ -71,6 +74,9 @@ test('h2c with prior knowledge: curl gets the upstream answer over HTTP/2, heade
   assert.match(r.body, /^set-cookie: b=2\r$/m);
   assert.match(r.body, new RegExp(`^x-seen-host: 127.0.0.1:${h.ports.web}\\r$`, 'm'));
   assert.match(r.body, /^x-seen-test: 42\r$/m);
+  assert.match(r.body, /^x-seen-xff: 10.9.8.7, 127.0.0.1\r$/m);
+  assert.match(r.body, /^x-seen-xfp: http\r$/m);
+  assert.match(r.body, /^x-seen-rid: [0-9a-f-]{36}\r$/m);
   assert.doesNotMatch(r.body, /transfer-encoding/i);
   assert.ok(r.body.endsWith('hello GET /a/b?c=d'), r.body);
   // HTTP/1.1 on the same listener still works.

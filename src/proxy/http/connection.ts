@@ -11,6 +11,7 @@
  * between requests is never closed for the drain except by `closeIfIdle` at the deadline.
  */
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
@@ -18,7 +19,8 @@ import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
 import { Res, UpstreamExchange, type TunnelOwner } from './exchange.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
 import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
-import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, CONNECTION_UPGRADE, rewriteHead } from './rewrite.js';
+import { forwardedLines } from './forwarded.js';
+import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { matchRoute } from './router.js';
 
 const enum Phase {
@@ -66,6 +68,8 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   upgrading = false;
   /** Became a tunnel (it never goes back). */
   private tunneled = false;
+  private remoteIp: string | undefined;
+  private readonly scheme: string;
   private clientEnded = false;
   private closeAfter = false;
   private closeForDrain = false;
@@ -82,6 +86,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     private readonly ctx: ConnectionContext,
   ) {
     this.http = (ctx.listener as HttpListenerSnapshot).http;
+    this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
     this.drainAt = ctx.drainAtForNew();
     this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     // Half-open: a client may send its request and shut down its side; the response still goes out.
@@ -93,6 +98,11 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     socket.on('error', ignoreError);
     socket.on('close', this.onClose);
     this.http.cxHttp1Active.inc();
+  }
+
+  /** The client's address, read once (each `remoteAddress` is a getpeername(2)). */
+  private clientIp(): string {
+    return (this.remoteIp ??= this.socket.remoteAddress ?? '');
   }
 
   /** Bytes read before this connection existed (protocol detection), as its first read. */
@@ -275,12 +285,22 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
 
   private forward(cluster: ClusterRuntime, buf: Buffer, bodyEnd: number): void {
     const h = this.req;
-    let inject: Buffer | null = null;
+    let conn = '';
     if (this.upgrading) {
       h.keepLine(h.upgradeLine);
-      inject = CONNECTION_UPGRADE;
-    } else if (h.version === 10) inject = CONNECTION_KEEP_ALIVE; // upstream is always keep-alive
-    const out = rewriteHead(buf, h, inject, bodyEnd);
+      conn = 'connection: upgrade\r\n';
+    } else if (h.version === 10) conn = 'connection: keep-alive\r\n'; // upstream is always keep-alive
+    let priorXff = '';
+    const xff = h.xffLines;
+    if (xff !== null) {
+      for (const i of xff) {
+        priorXff = priorXff === '' ? h.value(buf, i) : `${priorXff}, ${h.value(buf, i)}`;
+        h.dropLine(i);
+      }
+    }
+    if (h.xfpLine >= 0) h.dropLine(h.xfpLine);
+    const extra = conn + forwardedLines(priorXff, this.clientIp(), this.scheme, h.hasRequestId);
+    const out = rewriteHead(buf, h, Buffer.from(extra, 'latin1'), bodyEnd);
     if (!this.exchange.start(cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
   }
 

@@ -48,6 +48,9 @@ const H_PROXY_CONNECTION = bytes('proxy-connection');
 const H_HOST = bytes('host');
 const H_TE = bytes('te');
 const H_UPGRADE = bytes('upgrade');
+const H_XFF = bytes('x-forwarded-for');
+const H_XFP = bytes('x-forwarded-proto');
+const H_REQUEST_ID = bytes('x-request-id');
 const V_CHUNKED = bytes('chunked');
 const V_CLOSE = bytes('close');
 
@@ -117,6 +120,12 @@ export class MessageHead {
   upgradeLine = -1;
   /** Index of the Transfer-Encoding line, or -1. */
   teLine = -1;
+  /** Indexes of the X-Forwarded-For lines, or null (the proxy appends to them). */
+  xffLines: number[] | null = null;
+  /** Index of the X-Forwarded-Proto line (the proxy replaces it), or -1. */
+  xfpLine = -1;
+  /** An X-Request-Id came with the request. */
+  hasRequestId = false;
   /** Where the search for the end of an incomplete head resumes, relative to its start. */
   scanOffset = 0;
 
@@ -135,6 +144,9 @@ export class MessageHead {
     this.connUpgrade = false;
     this.upgradeLine = -1;
     this.teLine = -1;
+    this.xffLines = null;
+    this.xfpLine = -1;
+    this.hasRequestId = false;
     this.isHead = false;
     this.status = 0;
   }
@@ -145,6 +157,12 @@ export class MessageHead {
       this.drop[i] = 0;
       this.dropCount--;
     }
+  }
+
+  /** The value of header line `i` of the head in `buf`, trimmed. */
+  value(buf: Buffer, i: number): string {
+    const ls = this.lineStart[i] as number;
+    return buf.toString('latin1', buf.indexOf(COLON, ls) + 1, (this.lineEnd[i] as number) - 2).trim();
   }
 
   /** Drops line `i` when forwarding (a field the next hop must not see). */
@@ -317,7 +335,13 @@ function fieldSemantics(buf: Buffer, ns: number, nl: number, vs: number, ve: num
         h.teLine = i;
         if (ve - vs === 7 && eqLower(buf, vs, 7, V_CHUNKED)) h.chunked = true;
         else h.otherEncoding = true;
-      }
+      } else if (eqLower(buf, ns, nl, H_XFP)) h.xfpLine = i;
+      return true;
+    case 15:
+      if (eqLower(buf, ns, nl, H_XFF)) (h.xffLines ??= []).push(i);
+      return true;
+    case 12:
+      if (eqLower(buf, ns, nl, H_REQUEST_ID)) h.hasRequestId = true;
       return true;
     case 10:
       if (eqLower(buf, ns, nl, H_CONNECTION)) {

@@ -10,7 +10,6 @@ import type { MessageHead } from './head.js';
 
 export const CONNECTION_CLOSE = Buffer.from('connection: close\r\n', 'latin1');
 export const CONNECTION_KEEP_ALIVE = Buffer.from('connection: keep-alive\r\n', 'latin1');
-export const CONNECTION_UPGRADE = Buffer.from('connection: upgrade\r\n', 'latin1');
 
 /** `bodyEnd` >= h.headEnd: body bytes in buf[h.headEnd, bodyEnd) go out with the head. */
 export function rewriteHead(buf: Buffer, h: MessageHead, inject: Buffer | null, bodyEnd: number): Buffer {

@@ -13,6 +13,8 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { MessageHead } from '../http/head.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings']);
+/** Request fields the proxy writes itself (forwarded.ts). */
+const REWRITTEN = new Set(['x-forwarded-for', 'x-forwarded-proto']);
 
 export interface UpstreamRequest {
   /** The request line and fields, through the blank line. */
@@ -21,7 +23,10 @@ export interface UpstreamRequest {
   readonly chunked: boolean;
 }
 
-/** Builds the HTTP/1.1 request head for a stream's headers; `endStream` means no body follows. */
+/**
+ * Builds the HTTP/1.1 request head for a stream's headers; `endStream` means no body follows.
+ * `extra` (CRLF-terminated lines) is added; `x-forwarded-for`/`-proto` are left to it.
+ */
 export function upstreamRequestHead(headers: IncomingHttpHeaders, endStream: boolean, extra: string): UpstreamRequest {
   const method = headers[':method'] ?? 'GET';
   const path = headers[':path'] ?? '/';
@@ -29,7 +34,7 @@ export function upstreamRequestHead(headers: IncomingHttpHeaders, endStream: boo
   let out = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
   let hasLength = false;
   for (const name in headers) {
-    if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name)) continue; // ':'
+    if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REWRITTEN.has(name)) continue; // ':'
     const v = headers[name];
     if (v === undefined) continue;
     if (name === 'content-length') hasLength = true;

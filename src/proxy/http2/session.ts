@@ -10,6 +10,7 @@
  */
 import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ConnectionContext, DownstreamConnection, RouteEntry } from '../connection-types.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
 import { H2Stream, type StreamHost } from './stream.js';
@@ -36,6 +37,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost {
   private goingAway = false;
   private closed = false;
   readonly http: HttpStats;
+  readonly clientIp: string;
+  readonly scheme: string;
 
   constructor(
     readonly socket: Socket,
@@ -46,6 +49,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost {
     this.drainAt = ctx.drainAtForNew();
     this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     socket.setNoDelay(true);
+    this.clientIp = socket.remoteAddress ?? '';
+    this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
     this.session = performServerHandshake(socket, SESSION_OPTIONS);
     this.session.on('stream', this.onStream);
     this.session.on('error', this.onError);

@@ -12,6 +12,7 @@ import { BodyMode } from '../http/body.js';
 import { Res, UpstreamExchange, type ExchangeOwner } from '../http/exchange.js';
 import type { MessageHead } from '../http/head.js';
 import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
+import { forwardedLines } from '../http/forwarded.js';
 import { matchPath } from '../http/router.js';
 import type { DirectResponseSnapshot, HttpStats } from '../types.js';
 import { downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
@@ -22,6 +23,9 @@ export interface StreamHost {
   readonly http: HttpStats;
   readonly clock: { readonly now: number };
   readonly upstreamResponseMs: number;
+  /** The client's address and the scheme it used, for the forwarded fields. */
+  readonly clientIp: string;
+  readonly scheme: string;
   streamDone(s: H2Stream): void;
 }
 
@@ -64,7 +68,9 @@ export class H2Stream implements ExchangeOwner {
       this.answer(route === null ? REPLY_404 : (route.direct as DirectResponseSnapshot));
       return;
     }
-    const req = upstreamRequestHead(headers, endStream, '');
+    const xff = headers['x-forwarded-for'];
+    const extra = forwardedLines(Array.isArray(xff) ? xff.join(', ') : (xff ?? ''), host.clientIp, host.scheme, headers['x-request-id'] !== undefined);
+    const req = upstreamRequestHead(headers, endStream, extra);
     this.chunked = req.chunked;
     const exchange = new UpstreamExchange(this);
     this.exchange = exchange;
