@@ -6,6 +6,7 @@
  * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
+import type { HttpRoutingKeys } from './types-router.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -44,9 +45,9 @@ interface ListenerBase {
   readonly address: SocketAddress;
 }
 
-export interface HttpListenerConfig extends ListenerBase {
+export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly protocol: 'http';
-  /** At least one, tried in order; the first whose match fits the request wins. */
+  /** At least one, tried in order; the first whose match fits the request wins. Empty when `virtualHosts` is set (types-router.ts). */
   readonly routes: readonly RouteConfig[];
 }
 
