@@ -299,3 +299,32 @@ test('loadConfigFile: a missing or unreadable file is PROXYCTL_ERR_CONFIG_READ (
     return true;
   });
 });
+
+test('virtualHosts: a file with the virtualHosts form loads; its mistakes come out at their line:col', async () => {
+  const { config } = await loadConfigFile(fixture('virtual-hosts.yaml'), { cpus: 1 });
+  const web = config.listeners[0];
+  assert.ok(web?.protocol === 'http' && web.virtualHosts !== undefined);
+  assert.deepEqual(web.routes, []);
+  assert.deepEqual(web.virtualHosts.map((v) => [v.name, v.domains, v.routes.length]), [
+    ['api', ['api.example.com', '*.api.example.com'], 2],
+    ['fallback', ['*'], 2],
+  ]);
+  assert.equal(web.pathWithEscapedSlashes, 'reject');
+  const errors = await loadConfigFile(fixture('virtual-hosts-invalid.yaml'), { cpus: 1 }).then(
+    () => assert.fail('expected the config to be refused'),
+    (err: unknown) => {
+      assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
+      assert.equal(err.exitCode, ExitCode.CONFIG);
+      return err.details.errors as ConfigIssue[];
+    },
+  );
+  assert.deepEqual(
+    errors.map((e) => `${e.line}:${e.col} ${e.path}`),
+    [
+      '9:29 listeners[0].virtualHosts[0].routes[0].match.regex',
+      '12:36 listeners[0].virtualHosts[1].domains[1]',
+      '15:22 listeners[0].virtualHosts[1].routes[0].cluster',
+      '16:13 listeners[0].virtualHosts[1].routes[1]',
+    ],
+  );
+});
