@@ -192,3 +192,22 @@ test('names: virtual hosts and routes are unique in their scope', () => {
 ${clusters}`;
   assert.deepEqual(issuesOf(text), ['6:107 listeners[0].virtualHosts[0].routes[1].name', '7:17 listeners[0].virtualHosts[1].name']);
 });
+
+test('match paths are printable ASCII, as a normalized request path is', () => {
+  const text = `${head}    virtualHosts:
+      - name: a
+        domains: ["*"]
+        routes:
+          - { match: { prefix: "/caf\u00e9" }, cluster: users }
+          - { match: { path: "/a b" }, cluster: users }
+          - { match: { prefix: "/a#b" }, cluster: users }
+          - { match: { prefix: "x" }, cluster: users }
+          - { match: { prefix: "/caf%C3%A9" }, cluster: users }
+${clusters}`;
+  assert.deepEqual(issuesOf(text), [
+    '9:32 listeners[0].virtualHosts[0].routes[0].match.prefix',
+    '10:30 listeners[0].virtualHosts[0].routes[1].match.path',
+    '11:32 listeners[0].virtualHosts[0].routes[2].match.prefix',
+    '12:32 listeners[0].virtualHosts[0].routes[3].match.prefix',
+  ]);
+});

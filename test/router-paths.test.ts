@@ -10,7 +10,7 @@ import {
   normalizeTargetString,
   type PathResult,
 } from '../src/proxy/router/index.js';
-import { routeRaw, summary, tableFrom } from './fixtures/router-util.js';
+import { routeRaw, select, summary, tableFrom } from './fixtures/router-util.js';
 
 const show = (r: PathResult): string => (r === PATH_UNCHANGED ? 'unchanged' : r === PATH_INVALID ? '400' : r === PATH_ESCAPED_SLASH ? '400-escaped-slash' : r);
 
@@ -138,4 +138,30 @@ test('a route cannot be dodged by spelling the path another way', () => {
   }
   // Kept encoded, %2F is not a separator: this is one segment, not /admin/.
   assert.equal(summary(routeRaw(t, 'GET /admin%2Fx HTTP/1.1\r\nHost: h\r\n\r\n').decision), 'cluster:app');
+});
+
+test('routeHttp1 (byte loop when it can) and selectRoute on the normalized string always agree', () => {
+  const tables = [
+    tableFrom(`    routes:
+      - { match: { prefix: /api/v1/ }, cluster: users }
+      - { match: { prefix: /api/ }, cluster: app }
+      - { match: { prefix: "/caf\\u0141" }, directResponse: { status: 203 } }
+      - { match: { prefix: /a }, directResponse: { status: 201 } }
+      - { match: { prefix: / }, directResponse: { status: 202 } }
+`),
+    tableFrom(`    virtualHosts:
+      - { name: one, domains: [one.test], routes: [{ match: { prefix: /api/ }, cluster: users }, { match: { prefix: / }, directResponse: { status: 201 } }] }
+      - { name: two, domains: ["*"], routes: [{ match: { prefix: /api/, caseSensitive: false }, cluster: app }, { match: { path: /a }, directResponse: { status: 202 } }] }
+`),
+  ];
+  const targets = ['/', '/a', '/A', '/api', '/api/', '/API/x', '/api/v1/x', '/api/v1', '//api/v1/x', '/x/../api/', '/%61pi/', '/cafA', '/caf%C5%81', '/a?x', '/api?/', 'http://one.test/api/x'];
+  for (const t of tables) {
+    for (const host of ['one.test', 'two.test']) {
+      for (const target of targets) {
+        const raw = routeRaw(t, `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        const viaString = summary(select(t, target, { authority: raw.view.authority }));
+        assert.equal(summary(raw.decision), viaString, `${host} ${target}`);
+      }
+    }
+  }
 });

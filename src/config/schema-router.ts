@@ -39,6 +39,11 @@ const regex = z.string({ error: 'must be a regular expression as a string' }).tr
 });
 
 const absPath = z.string({ error: 'must be a string' }).refine((p) => p.startsWith('/'), { error: 'must start with "/"' });
+/**
+ * A path to match: the request path is normalized and ASCII (other bytes arrive
+ * percent-encoded), so a space, a `#` or a non-ASCII character could never match.
+ */
+const matchPath = absPath.refine((p) => !p.startsWith('/') || /^[\x21-\x22\x24-\x7e]*$/.test(p), { error: 'must be printable ASCII without spaces or "#" (write other characters percent-encoded, as a client sends them)' });
 
 /** `a.example.com`, `a.example.com:8080`, `[::1]:8080`, `*.example.com`, `*-x.example.com`, `api.*`, `*`. */
 const DOMAIN = /^(?:\*|\*[A-Za-z0-9_.-]+|[A-Za-z0-9_.-]+\*|(?:[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?)$/;
@@ -68,8 +73,8 @@ const queryMatcher = z.strictObject({
 });
 
 const match = z.strictObject({
-  prefix: absPath.optional(),
-  path: absPath.optional(),
+  prefix: matchPath.optional(),
+  path: matchPath.optional(),
   regex: regex.optional(),
   caseSensitive: z.boolean({ error: 'must be true or false' }).default(true),
   headers: z.array(headerMatcher).default([]),

@@ -11,7 +11,7 @@
 import type { MessageHead } from '../http/head.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, absoluteFormAuthority, normalizeTarget } from './normalize-path.js';
 import { queryParam } from './matchers.js';
-import { REJECT_BAD_PATH, REJECT_ESCAPED_SLASH, selectPrefixBytes, selectRoute } from './select.js';
+import { REJECT_BAD_PATH, REJECT_ESCAPED_SLASH, REJECT_NO_VIRTUAL_HOST, selectInHost, selectPrefixBytes, virtualHostOf } from './select.js';
 import type { RandomSource, RouteDecision, RouteRequest, RouteTable } from './types.js';
 
 const SLASH = 47;
@@ -97,15 +97,13 @@ export class Http1RouteRequest implements RouteRequest {
 export function routeHttp1<C, D>(table: RouteTable<C, D>, req: Http1RouteRequest, buf: Buffer, h: MessageHead, random: RandomSource = Math.random): RouteDecision<C, D> {
   req.reset(buf, h);
   const n = normalizeTarget(buf, h.targetStart, h.targetEnd, table.escapedSlashes, table.normalizePath);
-  if (n === PATH_UNCHANGED) {
-    const only = table.hosts.only;
-    if (only !== null && only.fast) return selectPrefixBytes(only, buf, h.targetStart, h.targetEnd, req, random);
-    return selectRoute(table, req, random);
-  }
   if (n === PATH_INVALID) return REJECT_BAD_PATH;
   if (n === PATH_ESCAPED_SLASH) return REJECT_ESCAPED_SLASH;
-  req.normalizedPath = n;
-  return selectRoute(table, req, random);
+  if (n !== PATH_UNCHANGED) req.normalizedPath = n;
+  const vh = virtualHostOf(table, req);
+  if (vh === null) return REJECT_NO_VIRTUAL_HOST;
+  if (n === PATH_UNCHANGED && vh.fast) return selectPrefixBytes(vh, buf, h.targetStart, h.targetEnd, req, random);
+  return selectInHost(vh, req, random);
 }
 
 /** Whether the header line at `ls` is named `name` (lower case), ASCII case ignored. */

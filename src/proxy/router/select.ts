@@ -23,8 +23,16 @@ export const REJECT_NO_ROUTE: RejectDecision = Object.freeze({ kind: 'reject', s
  * @param random the source for weighted picks; tests pass `seededRandom(seed)`.
  */
 export function selectRoute<C, D>(table: RouteTable<C, D>, req: RouteRequest, random: RandomSource = Math.random): RouteDecision<C, D> {
-  const vh = findVirtualHost(table.hosts, table.hosts.only === null ? req.authority : '');
-  if (vh === null) return REJECT_NO_VIRTUAL_HOST;
+  const vh = virtualHostOf(table, req);
+  return vh === null ? REJECT_NO_VIRTUAL_HOST : selectInHost(vh, req, random);
+}
+
+/** The request's virtual host; the authority is not read when one host takes every request. */
+export function virtualHostOf<C, D>(table: RouteTable<C, D>, req: RouteRequest): CompiledVirtualHost<C, D> | null {
+  return findVirtualHost(table.hosts, table.hosts.only === null ? req.authority : '');
+}
+
+export function selectInHost<C, D>(vh: CompiledVirtualHost<C, D>, req: RouteRequest, random: RandomSource): RouteDecision<C, D> {
   const route = firstMatch(vh, req);
   return route === null ? REJECT_NO_ROUTE : decide(route, req, random);
 }

@@ -40,7 +40,7 @@ export interface CompiledRoute<C, D> {
 export interface CompiledVirtualHost<C, D> {
   readonly name: string;
   readonly routes: readonly CompiledRoute<C, D>[];
-  /** Every route is a case-sensitive prefix with no other matcher: the byte loop decides. */
+  /** Every route is a case-sensitive prefix with no other matcher: for an unchanged HTTP/1 target the byte loop decides. */
   readonly fast: boolean;
 }
 
@@ -52,7 +52,8 @@ export function buildRouteTable<C = string, D = DirectResponse>(listener: HttpLi
   const vhosts: readonly VirtualHostConfig[] = listener.virtualHosts ?? [{ name: listener.name, domains: ['*'], routes: listener.routes.map(fromPrefixRoute) }];
   const compiled = vhosts.map((v) => {
     const routes = v.routes.map((r, i) => compileRoute(r, v.name, i, resolvers));
-    const fast = routes.every((r) => r.pathKind === PathKind.Prefix && r.caseSensitive && r.methods === null && r.headers === null && r.query === null);
+    // A prefix with a char above 0xFF has no latin1 byte image, so only the string compare is right for it.
+    const fast = routes.every((r) => r.pathKind === PathKind.Prefix && r.caseSensitive && r.methods === null && r.headers === null && r.query === null && !/[^\x00-\xff]/.test(r.value));
     return { domains: v.domains, compiled: Object.freeze({ name: v.name, routes: Object.freeze(routes), fast }) };
   });
   return Object.freeze({
