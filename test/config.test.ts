@@ -40,7 +40,7 @@ test('the bundled default config loads, with defaults filled in', async () => {
   assert.equal(config.workers, 4);
   assert.deepEqual(config.admin, { address: { host: '127.0.0.1', port: 9901 } });
   assert.deepEqual(config.listeners, [
-    { name: 'http', address: { host: '127.0.0.1', port: 8080 }, protocol: 'http', routes: [{ match: { prefix: '/' }, directResponse: { status: 200, body: 'ok\n' } }] },
+    { name: 'http', address: { host: '127.0.0.1', port: 8080 }, protocol: 'http', http2: false, routes: [{ match: { prefix: '/' }, directResponse: { status: 200, body: 'ok\n' } }] },
   ]);
   assert.deepEqual(config.clusters, []);
   assert.deepEqual(config.drain, { strategy: 'gradual', drainTimeMs: 30_000, parentShutdownTimeMs: 45_000 });
@@ -58,6 +58,7 @@ test('the example from the issue normalizes to the documented shape', async () =
         name: 'web',
         address: { host: '127.0.0.1', port: 8080 },
         protocol: 'http',
+        http2: false,
         routes: [
           { match: { prefix: '/health' }, directResponse: { status: 200, body: 'ok\n' } },
           { match: { prefix: '/' }, cluster: 'app' },
@@ -79,6 +80,7 @@ test('defaults: no admin section means null, body "", workers from the CPU count
     name: 'web',
     address: { host: '127.0.0.1', port: 8080 },
     protocol: 'http',
+    http2: false,
     routes: [{ match: { prefix: '/' }, directResponse: { status: 204, body: '' } }],
   });
   assert.equal(parseConfig(MINIMAL, 'm.yaml', { cpus: 200 }).config.workers, 64);
@@ -298,4 +300,33 @@ test('loadConfigFile: a missing or unreadable file is PROXYCTL_ERR_CONFIG_READ (
     assert.deepEqual((err.details.errors as ConfigIssue[]).map((e) => [e.file, e.line, e.col, e.path]), [[bad, 1, 12, 'listeners']]);
     return true;
   });
+});
+
+test('virtualHosts: a file with the virtualHosts form loads; its mistakes come out at their line:col', async () => {
+  const { config } = await loadConfigFile(fixture('virtual-hosts.yaml'), { cpus: 1 });
+  const web = config.listeners[0];
+  assert.ok(web?.protocol === 'http' && web.virtualHosts !== undefined);
+  assert.deepEqual(web.routes, []);
+  assert.deepEqual(web.virtualHosts.map((v) => [v.name, v.domains, v.routes.length]), [
+    ['api', ['api.example.com', '*.api.example.com'], 2],
+    ['fallback', ['*'], 2],
+  ]);
+  assert.equal(web.pathWithEscapedSlashes, 'reject');
+  const errors = await loadConfigFile(fixture('virtual-hosts-invalid.yaml'), { cpus: 1 }).then(
+    () => assert.fail('expected the config to be refused'),
+    (err: unknown) => {
+      assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
+      assert.equal(err.exitCode, ExitCode.CONFIG);
+      return err.details.errors as ConfigIssue[];
+    },
+  );
+  assert.deepEqual(
+    errors.map((e) => `${e.line}:${e.col} ${e.path}`),
+    [
+      '9:29 listeners[0].virtualHosts[0].routes[0].match.regex',
+      '12:36 listeners[0].virtualHosts[1].domains[1]',
+      '15:22 listeners[0].virtualHosts[1].routes[0].cluster',
+      '16:13 listeners[0].virtualHosts[1].routes[1]',
+    ],
+  );
 });

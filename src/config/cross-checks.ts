@@ -1,5 +1,6 @@
 import { addressesOverlap, formatAddress, parseAddress } from './address.js';
 import { DRAIN_DEFAULTS, NAME_PATTERN } from './schema.js';
+import { crossCheckRouting } from './cross-checks-router.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { PathIssue } from './issue.js';
 import type { SocketAddress } from './types.js';
@@ -22,6 +23,7 @@ export function crossCheck(raw: unknown): PathIssue[] {
   listenerAddresses(listeners, issues);
   // If `clusters` itself is malformed, every reference would look dangling: say nothing more.
   if (clusters !== null) clusterReferences(listeners, clusters, issues);
+  crossCheckRouting(listeners, clusters, issues);
   drainTiming(raw.drain, issues);
   return issues;
 }
@@ -31,7 +33,7 @@ function listenerShape(l: unknown, i: number, issues: PathIssue[]): void {
   if (!isRecord(l)) return;
   const at = (key: string): (string | number)[] => ['listeners', i, key];
   if (l.protocol === 'http') {
-    if (l.routes === undefined) issues.push({ path: at('routes'), message: 'missing required key "routes": an http listener needs at least one route', at: 'value' });
+    if (l.routes === undefined && l.virtualHosts === undefined) issues.push({ path: at('routes'), message: 'missing required key "routes" (or "virtualHosts"): an http listener needs at least one route', at: 'value' });
     else if (Array.isArray(l.routes) && l.routes.length === 0) issues.push({ path: at('routes'), message: 'an http listener needs at least one route', at: 'value' });
     if (l.cluster !== undefined) issues.push({ path: at('cluster'), message: 'an http listener names its clusters in its routes, not at the listener', at: 'key' });
   } else if (l.protocol === 'tcp') {

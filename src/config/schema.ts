@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
+import { normalizeRoutingKeys, routingListenerKeys } from './schema-router.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -52,6 +53,7 @@ const listener = z.strictObject({
   routes: z.array(route).optional(),
   cluster: name.optional(),
   http2: z.boolean({ error: 'must be true or false' }).optional(),
+  ...routingListenerKeys,
 });
 
 const cluster = z.strictObject({
@@ -104,8 +106,9 @@ type FileRoute = z.output<typeof route>;
 function normalizeListener(l: FileListener): ListenerConfig {
   const address = { host: l.address.host, port: l.address.port };
   if (l.protocol === 'http') {
-    if (l.routes === undefined) throw new Error('unreachable: cross-checks require routes on http listeners');
-    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: l.routes.map(normalizeRoute) };
+    if (l.routes === undefined && l.virtualHosts === undefined) throw new Error('unreachable: cross-checks require routes or virtualHosts on http listeners');
+    // The virtualHosts form leaves `routes` empty: its rules are in `virtualHosts`.
+    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: (l.routes ?? []).map(normalizeRoute), ...normalizeRoutingKeys(l) };
   }
   if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
   return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };

@@ -6,6 +6,7 @@
  * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
+import type { HttpRoutingKeys } from './types-router.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -44,11 +45,11 @@ interface ListenerBase {
   readonly address: SocketAddress;
 }
 
-export interface HttpListenerConfig extends ListenerBase {
+export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly protocol: 'http';
   /** Also accept HTTP/2 over cleartext with prior knowledge (h2c). Default false. */
   readonly http2: boolean;
-  /** At least one, tried in order; the first whose match fits the request wins. */
+  /** At least one, tried in order; the first whose match fits the request wins. Empty when `virtualHosts` is set (types-router.ts). */
   readonly routes: readonly RouteConfig[];
 }
 

@@ -1,0 +1,138 @@
+/**
+ * Compiles a listener's routing config into a `RouteTable`, once per snapshot: regexes
+ * compiled, cluster names resolved, the decisions of cluster and direct-response routes built
+ * and frozen. A `routes:` listener becomes one catch-all virtual host named after the listener,
+ * so both forms route through the same code (and its fast path).
+ */
+import type { DirectResponse, HttpListenerConfig, RouteConfig } from '../../config/types.js';
+import type { RedirectConfig, VirtualHostConfig, VirtualHostRouteConfig } from '../../config/types-router.js';
+import { indexVirtualHosts } from './domains.js';
+import { compileHeader, compileQuery, type ValueMatcher } from './matchers.js';
+import type { ClusterDecision, DirectDecision, RouteInfo, RouteResolvers, RouteTable } from './types.js';
+
+export const enum PathKind {
+  Prefix = 0,
+  Exact = 1,
+  Regex = 2,
+}
+
+export type CompiledAction<C, D> =
+  | { readonly kind: 'fixed'; readonly decision: ClusterDecision<C> | DirectDecision<D> }
+  | { readonly kind: 'weighted'; readonly total: number; readonly cumulative: readonly number[]; readonly decisions: readonly ClusterDecision<C>[] }
+  | { readonly kind: 'redirect'; readonly redirect: RedirectConfig };
+
+export interface CompiledRoute<C, D> {
+  readonly pathKind: PathKind;
+  /** The prefix or exact path; lower case when not case-sensitive. */
+  readonly value: string;
+  /** The prefix as bytes, for the byte loop over an unchanged HTTP/1 target. */
+  readonly bytes: Buffer;
+  readonly caseSensitive: boolean;
+  readonly regex: RegExp | null;
+  /** null: any method. */
+  readonly methods: readonly string[] | null;
+  readonly headers: readonly ValueMatcher[] | null;
+  readonly query: readonly ValueMatcher[] | null;
+  readonly action: CompiledAction<C, D>;
+  readonly info: RouteInfo;
+}
+
+export interface CompiledVirtualHost<C, D> {
+  readonly name: string;
+  readonly routes: readonly CompiledRoute<C, D>[];
+  /** Every route is a case-sensitive prefix with no other matcher: for an unchanged HTTP/1 target the byte loop decides. */
+  readonly fast: boolean;
+}
+
+/**
+ * @param resolvers turn cluster names (and direct responses) into what the caller holds.
+ * @throws Error when a cluster name does not resolve: the config checks references, so that is a bug.
+ */
+export function buildRouteTable<C = string, D = DirectResponse>(listener: HttpListenerConfig, resolvers: RouteResolvers<C, D>): RouteTable<C, D> {
+  const vhosts: readonly VirtualHostConfig[] = listener.virtualHosts ?? [{ name: listener.name, domains: ['*'], routes: listener.routes.map(fromPrefixRoute) }];
+  const compiled = vhosts.map((v) => {
+    const routes = v.routes.map((r, i) => compileRoute(r, v.name, i, resolvers));
+    // A prefix with a char above 0xFF has no latin1 byte image, so only the string compare is right for it.
+    const fast = routes.every((r) => r.pathKind === PathKind.Prefix && r.caseSensitive && r.methods === null && r.headers === null && r.query === null && !/[^\x00-\xff]/.test(r.value));
+    return { domains: v.domains, compiled: Object.freeze({ name: v.name, routes: Object.freeze(routes), fast }) };
+  });
+  return Object.freeze({
+    listenerName: listener.name,
+    normalizePath: listener.normalizePath ?? true,
+    escapedSlashes: listener.pathWithEscapedSlashes ?? 'keep',
+    hosts: indexVirtualHosts(compiled),
+  });
+}
+
+/** Resolvers for tests and tools: clusters by name (an unknown name throws), direct responses as configured. */
+export function clustersByName(names: Iterable<string>): RouteResolvers<string, DirectResponse> {
+  const known = new Set(names);
+  return { resolveCluster: (name) => (known.has(name) ? name : undefined) };
+}
+
+function fromPrefixRoute(r: RouteConfig): VirtualHostRouteConfig {
+  const base = {
+    name: null,
+    match: { prefix: r.match.prefix, caseSensitive: true, headers: [], queryParameters: [], methods: [] },
+    prefixRewrite: null,
+    regexRewrite: null,
+    hostRewrite: null,
+    timeoutMs: null,
+    perTryTimeoutMs: null,
+    retryPolicy: null,
+  };
+  return 'cluster' in r ? { ...base, cluster: r.cluster } : { ...base, directResponse: r.directResponse };
+}
+
+function compileRoute<C, D>(r: VirtualHostRouteConfig, vhost: string, index: number, resolvers: RouteResolvers<C, D>): CompiledRoute<C, D> {
+  const m = r.match;
+  const pathKind = 'prefix' in m ? PathKind.Prefix : 'path' in m ? PathKind.Exact : PathKind.Regex;
+  const raw = 'prefix' in m ? m.prefix : 'path' in m ? m.path : '';
+  const value = m.caseSensitive ? raw : raw.toLowerCase();
+  const prefixRewrite = pathKind === PathKind.Prefix ? r.prefixRewrite : null;
+  const regexRewrite = r.regexRewrite === null ? null : Object.freeze({ pattern: new RegExp(r.regexRewrite.pattern, 'g'), substitution: r.regexRewrite.substitution });
+  const info: RouteInfo = Object.freeze({
+    name: r.name ?? `${vhost}/${index}`,
+    virtualHost: vhost,
+    rewrites: prefixRewrite !== null || regexRewrite !== null || r.hostRewrite !== null,
+    prefixRewrite,
+    prefixLength: raw.length,
+    regexRewrite,
+    hostRewrite: r.hostRewrite,
+    timeoutMs: r.timeoutMs,
+    perTryTimeoutMs: r.perTryTimeoutMs,
+    retryPolicy: r.retryPolicy,
+  });
+  return Object.freeze({
+    pathKind,
+    value,
+    bytes: Buffer.from(value, 'latin1'),
+    caseSensitive: m.caseSensitive,
+    regex: 'regex' in m ? new RegExp(m.regex) : null,
+    methods: m.methods.length === 0 ? null : Object.freeze([...m.methods]),
+    headers: m.headers.length === 0 ? null : Object.freeze(m.headers.map(compileHeader)),
+    query: m.queryParameters.length === 0 ? null : Object.freeze(m.queryParameters.map(compileQuery)),
+    action: compileAction(r, info, resolvers),
+    info,
+  });
+}
+
+function compileAction<C, D>(r: VirtualHostRouteConfig, route: RouteInfo, resolvers: RouteResolvers<C, D>): CompiledAction<C, D> {
+  const cluster = (name: string): ClusterDecision<C> => {
+    const c = resolvers.resolveCluster(name);
+    if (c === undefined) throw new Error(`route ${route.name} refers to unknown cluster ${name}`);
+    return Object.freeze({ kind: 'cluster', route, clusterName: name, cluster: c });
+  };
+  if ('cluster' in r) return { kind: 'fixed', decision: cluster(r.cluster) };
+  if ('weightedClusters' in r) {
+    let total = 0;
+    const cumulative = r.weightedClusters.map((w) => (total += w.weight));
+    return Object.freeze({ kind: 'weighted', total, cumulative: Object.freeze(cumulative), decisions: Object.freeze(r.weightedClusters.map((w) => cluster(w.name))) });
+  }
+  if ('directResponse' in r) {
+    const d = r.directResponse;
+    const response = resolvers.prepareDirect === undefined ? (d as D) : resolvers.prepareDirect(d);
+    return { kind: 'fixed', decision: Object.freeze({ kind: 'direct', route, status: d.status, response }) };
+  }
+  return { kind: 'redirect', redirect: r.redirect };
+}
