@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
+import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -51,11 +52,13 @@ const listener = z.strictObject({
   protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
   routes: z.array(route).optional(),
   cluster: name.optional(),
+  tls: listenerTlsSchema.optional(),
 });
 
 const cluster = z.strictObject({
   name,
   endpoints: z.array(address).min(1, { error: 'a cluster needs at least one endpoint' }),
+  tls: upstreamTlsSchema.optional(),
 });
 
 const drain = z.strictObject({
