@@ -11,6 +11,9 @@ import type { Counter, Gauge, Histogram } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
 import type { DrainStrategy, ListenerProtocol } from '../config/types.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
+import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
+
+export type * from './tls/types.js';
 
 /** Where the data plane writes what it wants a person to read. Everything is optional. */
 export interface ProxyLogger {
@@ -95,8 +98,10 @@ export interface ClusterStats {
 export interface EndpointSnapshot {
   readonly host: string;
   readonly port: number;
-  /** `host:port` (IPv6 in brackets); the key pools are kept under across snapshots. */
+  /** `host:port` (IPv6 in brackets), plus the TLS settings' id with TLS; the key pools are kept under across snapshots. */
   readonly key: string;
+  /** The cluster's TLS settings, or null (plain TCP). */
+  readonly tls: UpstreamTlsSnapshot | null;
 }
 
 export interface ClusterSnapshot {
@@ -130,6 +135,8 @@ export interface HttpListenerSnapshot {
   readonly stats: ListenerStats;
   readonly http: HttpStats;
   readonly routes: readonly RouteSnapshot[];
+  /** TLS termination (ALPN list included), or null: the socket goes to the filter as accepted. */
+  readonly tls: ListenerTlsSnapshot | null;
 }
 
 export interface TcpListenerSnapshot {
@@ -137,6 +144,7 @@ export interface TcpListenerSnapshot {
   readonly name: string;
   readonly stats: ListenerStats;
   readonly cluster: ClusterSnapshot;
+  readonly tls: ListenerTlsSnapshot | null;
 }
 
 export type ListenerSnapshot = HttpListenerSnapshot | TcpListenerSnapshot;
