@@ -14,7 +14,7 @@ import { startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
 import { eventually } from './fixtures/supervisor-util.js';
 import { makeCa, makeLeaf, read, tlsExchange } from './fixtures/tls-util.js';
 
-async function tlsPlane(t: TestContext, handshakeTimeout = '10s'): Promise<{ h: PlaneHandle; ca: string }> {
+async function tlsPlane(t: TestContext, tlsExtra = ''): Promise<{ h: PlaneHandle; ca: string; dir: string }> {
   const dir = tempDir(t, 'proxyctl-tls-plane-');
   makeCa(dir, 'ca');
   makeLeaf(dir, 'a', 'ca', ['a.test']);
@@ -22,13 +22,13 @@ async function tlsPlane(t: TestContext, handshakeTimeout = '10s'): Promise<{ h: 
   - name: web
     address: 127.0.0.1:8443
     protocol: http
-    tls: { certificates: [{ certFile: a.pem, keyFile: a.key }], handshakeTimeout: ${handshakeTimeout} }
+    tls: { certificates: [{ certFile: a.pem, keyFile: a.key }]${tlsExtra} }
     routes:
       - match: { prefix: / }
         directResponse: { status: 200, body: ok }
 `;
   const { config } = parseConfig(text, join(dir, 'proxyctl.yaml'), { cpus: 1 });
-  return { h: await startPlane(t, config), ca: read(dir, 'ca.pem') };
+  return { h: await startPlane(t, config), ca: read(dir, 'ca.pem'), dir };
 }
 
 /** A TCP connection that never starts its handshake. */
@@ -78,7 +78,7 @@ test('hurry and closeAll close connections still in their handshake', async (t) 
 });
 
 test('a handshake not finished within handshakeTimeout is closed and counted', async (t) => {
-  const { h } = await tlsPlane(t, '300ms');
+  const { h } = await tlsPlane(t, ', handshakeTimeout: 300ms');
   const s = await silent(t, h.ports.web as number);
   await closed(s);
   await eventually(() => h.counter('listener.web.ssl.connection_error') === 1, 5_000, 'connection_error');
@@ -95,4 +95,20 @@ test('a finished handshake reaches the HTTP connection manager; during a drain i
   const draining = await tlsExchange(port, { servername: 'a.test', ca }, 'GET / HTTP/1.1\r\nhost: a.test\r\n\r\n');
   assert.match(draining, /connection: close\r\n/i);
   assert.equal(h.counter('listener.web.ssl.handshake'), 2);
+});
+
+test('clientCertificate required: false lets a client without a certificate in, and refuses one whose certificate does not verify', async (t) => {
+  const { h, ca, dir } = await tlsPlane(t, ', clientCertificate: { caFile: ca.pem, required: false }');
+  makeCa(dir, 'ca2');
+  makeLeaf(dir, 'client', 'ca', ['client.test'], true);
+  makeLeaf(dir, 'stranger', 'ca2', ['stranger.test'], true);
+  const port = h.ports.web as number;
+  const req = 'GET / HTTP/1.1\r\nhost: a.test\r\nconnection: close\r\n\r\n';
+  assert.match(await tlsExchange(port, { servername: 'a.test', ca }, req), /^HTTP\/1\.1 200 /);
+  assert.match(await tlsExchange(port, { servername: 'a.test', ca, cert: read(dir, 'client.pem'), key: read(dir, 'client.key') }, req), /^HTTP\/1\.1 200 /);
+  const stranger = await tlsExchange(port, { servername: 'a.test', ca, cert: read(dir, 'stranger.pem'), key: read(dir, 'stranger.key') }, req).catch(() => '');
+  assert.equal(stranger, '');
+  await eventually(() => h.counter('listener.web.ssl.fail_verify_error') === 1, 5_000, 'fail_verify_error');
+  assert.equal(h.counter('listener.web.ssl.handshake'), 2);
+  assert.equal(h.counter('listener.web.ssl.no_certificate'), 1);
 });

@@ -114,7 +114,12 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
       // Only a finished handshake reaches the network filter (handOff); until then the
       // pending handshake is the connection drain and closeAll see.
       this.tls ??= new TlsAcceptor(this);
-      this.conns.add(this.tls.accept(socket, tls));
+      try {
+        this.conns.add(this.tls.accept(socket, tls));
+      } catch {
+        stats.cxActive.dec();
+        socket.destroy();
+      }
       return;
     }
     this.startFilter(socket);

@@ -81,11 +81,6 @@ export class TlsAcceptor {
     return p;
   }
 
-  /** Number of handshakes in progress (for tests and logs). */
-  get inProgress(): number {
-    return this.pending.size;
-  }
-
   forget(p: PendingHandshake): void {
     if (this.pending.get(p.key) === p) this.pending.delete(p.key);
     if (!p.handedOff) this.host.onClosed(p);
@@ -106,13 +101,14 @@ export class TlsAcceptor {
       socket.destroy();
       return;
     }
-    if (tls.clientCert !== 'none' && socket.getPeerX509Certificate() !== undefined && !socket.authorized) {
+    const sentCert = tls.clientCert !== 'none' && socket.getPeerX509Certificate() !== undefined;
+    if (sentCert && !socket.authorized) {
       // `optional`: a certificate was sent and does not verify (`required`: Node refused it already).
       tls.stats.failVerifyError.inc();
       socket.destroy();
       return;
     }
-    if (tls.clientCert === 'none' || socket.getPeerX509Certificate() === undefined) tls.stats.noCertificate.inc();
+    if (!sentCert) tls.stats.noCertificate.inc();
     tls.stats.handshake.inc();
     this.pending.delete(key);
     p.handedOff = true;
