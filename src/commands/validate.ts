@@ -13,7 +13,7 @@ interface ValidateJson {
 export default class Validate extends ProxyctlCommand {
   static override summary = 'Check a config file without starting anything.';
   static override description =
-    'Parses the YAML and checks it against the schema, the same way `proxyctl reload` does. Every problem is printed as file:line:col: path: message; the exit status is 78 if there is any.';
+    'Parses the YAML and checks it against the schema, and reads and checks the certificate and key files its tls keys name, the same way `proxyctl reload` does. Every problem is printed as file:line:col: path: message; the exit status is 78 if there is any.';
   static override examples = ['<%= config.bin %> validate /etc/proxyctl/proxyctl.yaml', '<%= config.bin %> validate proxyctl.yaml --json'];
 
   static override args = {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
 import { ProxyctlError, errnoCode } from '../errors.js';
@@ -8,6 +9,7 @@ import { crossCheck } from './cross-checks.js';
 import { formatPath, type PathIssue } from './issue.js';
 import { locate } from './positions.js';
 import { configFileSchema, normalize } from './schema.js';
+import { attachTls } from './tls-files.js';
 import type { ConfigIssue, LoadedConfig, ParseOptions, ProxyConfig } from './types.js';
 
 /**
@@ -61,7 +63,10 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   found.push(...crossCheck(raw));
   if (!parsed.success || found.length > 0) fail(positioned(found, doc, lines, sourceName));
 
-  const config = deepFreeze(normalize(parsed.data, options.cpus ?? availableParallelism()));
+  // Files named by `tls` keys are read last, and only for a config that is otherwise sound.
+  const tls = attachTls(normalize(parsed.data, options.cpus ?? availableParallelism()), parsed.data, dirname(sourceName));
+  if (tls.issues.length > 0) fail(positioned(tls.issues, doc, lines, sourceName));
+  const config = deepFreeze(tls.config);
   return Object.freeze({ config, hash: configHash(config), source: sourceName });
 }
 

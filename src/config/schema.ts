@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
 import { normalizeRoutingKeys, routingListenerKeys } from './schema-router.js';
+import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -54,11 +55,13 @@ const listener = z.strictObject({
   cluster: name.optional(),
   http2: z.boolean({ error: 'must be true or false' }).optional(),
   ...routingListenerKeys,
+  tls: listenerTlsSchema.optional(),
 });
 
 const cluster = z.strictObject({
   name,
   endpoints: z.array(address).min(1, { error: 'a cluster needs at least one endpoint' }),
+  tls: upstreamTlsSchema.optional(),
 });
 
 const drain = z.strictObject({

@@ -7,6 +7,8 @@
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
 import type { HttpRoutingKeys } from './types-router.js';
+import type { ListenerTlsConfig, UpstreamTlsConfig } from './types-tls.js';
+export type * from './types-tls.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -43,6 +45,8 @@ interface ListenerBase {
   /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `listener.<name>.downstream_cx_total`. */
   readonly name: string;
   readonly address: SocketAddress;
+  /** TLS termination; absent: plain TCP. */
+  readonly tls?: ListenerTlsConfig;
 }
 
 export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
@@ -90,6 +94,8 @@ export interface ClusterConfig {
   readonly name: string;
   /** At least one; static for now (discovery comes later). */
   readonly endpoints: readonly SocketAddress[];
+  /** TLS to the endpoints; absent: plain TCP. */
+  readonly tls?: UpstreamTlsConfig;
 }
 
 /** How an epoch that is being replaced lets go of its connections. */

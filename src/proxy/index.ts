@@ -4,3 +4,5 @@ export { buildSnapshot } from './snapshot.js';
 export { NETWORK_FILTERS } from './filters/index.js';
 export { roundRobin, RoundRobin } from './lb/round-robin.js';
 export type * from './types.js';
+export { requestedServerName } from './tls/termination.js';
+export { connectUpstream } from './upstream/connect.js';

@@ -5,6 +5,8 @@
  * `ConnectionContext` its connections read config from; `bind` swaps that config (RCU).
  */
 import type { Server, Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { TlsAcceptor, type PendingHandshake, type TlsAcceptorHost } from './tls/termination.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 import type { ConnectionContext, DownstreamConnection, RouteEntry } from './connection-types.js';
 import type { HttpTimeouts, ListenerSnapshot } from './types.js';
@@ -19,7 +21,7 @@ export interface ListenerHost {
   connectionClosed(): void;
 }
 
-export class ListenerRuntime implements ConnectionContext {
+export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
   listener: ListenerSnapshot;
   routes: readonly RouteEntry[] = [];
   tcpCluster: ClusterRuntime | null = null;
@@ -27,6 +29,8 @@ export class ListenerRuntime implements ConnectionContext {
   /** The listening handles this listener accepts on, in the order they were added. */
   readonly servers: Server[] = [];
   private accepting = true;
+  /** Created with the first TLS connection; handshakes of every snapshot go through it. */
+  private tls: TlsAcceptor | null = null;
 
   constructor(
     readonly name: string,
@@ -110,16 +114,42 @@ export class ListenerRuntime implements ConnectionContext {
     const stats = this.listener.stats;
     stats.cxTotal.inc();
     stats.cxActive.inc();
+    const tls = this.listener.tls;
+    if (tls !== null) {
+      // Only a finished handshake reaches the network filter (handshakeDone); until then the
+      // pending handshake is the connection drain and closeAll see.
+      this.tls ??= new TlsAcceptor(this);
+      try {
+        this.conns.add(this.tls.accept(socket, tls));
+      } catch {
+        stats.cxActive.dec();
+        socket.destroy();
+      }
+      return;
+    }
+    this.startFilter(socket);
+  };
+
+  /** TLS handshake done: the network filter of the current snapshot takes the TLSSocket. */
+  handshakeDone(pending: PendingHandshake, socket: TLSSocket): void {
+    this.conns.delete(pending);
+    const conn = this.startFilter(socket);
+    if (conn !== null && pending.drainAt !== Infinity) conn.drain(pending.drainAt);
+  }
+
+  private startFilter(socket: Socket): DownstreamConnection | null {
     let conn: DownstreamConnection;
     try {
       conn = NETWORK_FILTERS[this.listener.protocol].accept(socket, this);
     } catch {
-      stats.cxActive.dec();
+      this.listener.stats.cxActive.dec();
       socket.destroy();
-      return;
+      this.host.connectionClosed();
+      return null;
     }
     this.conns.add(conn);
-  };
+    return conn;
+  }
 }
 
 function mustRuntime(clusters: ReadonlyMap<string, ClusterRuntime>, name: string): ClusterRuntime {

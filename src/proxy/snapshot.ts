@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ClusterConfig, DirectResponse, ListenerConfig, ProxyConfig } from '../config/types.js';
 import type { StatsStore } from '../shm/types.js';
+import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
@@ -30,10 +31,12 @@ export function buildSnapshot(config: ProxyConfig, stats: StatsStore): ConfigSna
 }
 
 function clusterSnapshot(c: ClusterConfig, stats: StatsStore): ClusterSnapshot {
+  const tls = c.tls === undefined ? null : upstreamTlsSnapshot(c.tls);
   const endpoints: EndpointSnapshot[] = c.endpoints.map((e) => ({
     host: e.host,
     port: e.port,
-    key: e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`,
+    key: (e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`) + (tls === null ? '' : ` tls#${tls.id}`),
+    tls,
   }));
   return Object.freeze({ name: c.name, endpoints: Object.freeze(endpoints), stats: clusterStats(c.name, stats) });
 }
@@ -83,8 +86,9 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
 
 function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore): ListenerSnapshot {
   const lstats = listenerStats(l.name, stats);
+  const tls = l.tls === undefined ? null : listenerTlsSnapshot(l.name, l.tls, stats);
   if (l.protocol === 'tcp') {
-    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster) });
+    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls });
   }
   const routes: RouteSnapshot[] = l.routes.map((r) =>
     Object.freeze({
@@ -93,7 +97,7 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
       direct: 'directResponse' in r ? directResponse(r.directResponse) : null,
     }),
   );
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, routes: Object.freeze(routes) });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, routes: Object.freeze(routes), tls });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

@@ -12,6 +12,9 @@ import type { Server } from 'node:net';
 import type { Counter, Gauge, Histogram } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
 import type { DrainStrategy } from '../config/types.js';
+import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
+
+export type * from './tls/types.js';
 
 /** Where the data plane writes what it wants a person to read. Everything is optional. */
 export interface ProxyLogger {
@@ -105,8 +108,10 @@ export interface ClusterStats {
 export interface EndpointSnapshot {
   readonly host: string;
   readonly port: number;
-  /** `host:port` (IPv6 in brackets); the key pools are kept under across snapshots. */
+  /** `host:port` (IPv6 in brackets), plus the TLS settings' id with TLS; the key pools are kept under across snapshots. */
   readonly key: string;
+  /** The cluster's TLS settings, or null (plain TCP). */
+  readonly tls: UpstreamTlsSnapshot | null;
 }
 
 export interface ClusterSnapshot {
@@ -142,6 +147,8 @@ export interface HttpListenerSnapshot {
   /** Accept HTTP/2 with prior knowledge (h2c) besides HTTP/1. */
   readonly http2: boolean;
   readonly routes: readonly RouteSnapshot[];
+  /** TLS termination (ALPN list included), or null: the socket goes to the filter as accepted. */
+  readonly tls: ListenerTlsSnapshot | null;
 }
 
 export interface TcpListenerSnapshot {
@@ -149,6 +156,7 @@ export interface TcpListenerSnapshot {
   readonly name: string;
   readonly stats: ListenerStats;
   readonly cluster: ClusterSnapshot;
+  readonly tls: ListenerTlsSnapshot | null;
 }
 
 export type ListenerSnapshot = HttpListenerSnapshot | TcpListenerSnapshot;

@@ -4,7 +4,8 @@
  * one direction is passed on as a FIN (half-close) without closing the other direction.
  * Per-connection handlers are fine here: there is no per-request work at L4.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectUpstream } from '../upstream/connect.js';
 import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../connection-types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
@@ -27,7 +28,7 @@ export class TcpProxyConnection implements DownstreamConnection {
     const ds = socket;
     ds.allowHalfOpen = true;
     ds.setNoDelay(true);
-    const us = connect({ host: pool.endpoint.host, port: pool.endpoint.port, allowHalfOpen: true, noDelay: true });
+    const us = connectUpstream(pool.endpoint, pool.endpoint.tls, stats, true);
     this.upstream = us;
     us.on('connect', () => {
       this.connected = true;

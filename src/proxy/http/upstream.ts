@@ -4,7 +4,8 @@
  * response, because that is where the bytes are going. Handlers are bound once per socket,
  * never per request.
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { connectUpstream } from '../upstream/connect.js';
 import type { EndpointPool, Pooled } from '../upstream/pool.js';
 
 /** What a downstream exchange must handle for the upstream connection it holds. */
@@ -28,7 +29,7 @@ export class UpstreamHttp implements Pooled {
     const ep = pool.endpoint;
     pool.stats.cxTotal.inc();
     pool.stats.cxActive.inc();
-    this.socket = connect({ host: ep.host, port: ep.port, noDelay: true });
+    this.socket = connectUpstream(ep, ep.tls, pool.stats);
     this.socket.on('connect', this.onConnect);
     this.socket.on('data', this.onData);
     this.socket.on('drain', this.onDrain);

@@ -1,0 +1,46 @@
+import * as z from 'zod';
+import { parseDuration } from './duration.js';
+import type { ListenerProtocol } from './types.js';
+
+/**
+ * The `tls` keys of listeners and clusters, as the file spells them. Files are only named
+ * here; `tls-files.ts` reads and checks them once the whole document passed the schema.
+ */
+
+/** ALPN offered when a listener's `tls` has no `alpn`: HTTP/2 first on http listeners. */
+export const DEFAULT_ALPN: Readonly<Record<ListenerProtocol, readonly string[]>> = { http: ['h2', 'http/1.1'], tcp: [] };
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+
+const file = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' });
+
+// The same rule as schema.ts's durations; not imported from there, since schema.ts imports this file.
+const duration = z.string({ error: 'must be a duration string with a unit, such as 10s or 500ms' }).transform((text, ctx) => {
+  const r = parseDuration(text);
+  if (r.ok) return r.ms;
+  ctx.issues.push({ code: 'custom', message: r.message, input: text });
+  return z.NEVER;
+});
+
+// RFC 7301: a protocol name is 1..255 bytes; printable ASCII covers every registered one.
+const alpnName = z.string({ error: 'must be a protocol name such as http/1.1' }).regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be 1..255 printable ASCII characters, such as http/1.1' });
+
+// A DNS name (no trailing dot); the proxy sends it as SNI and checks the upstream's certificate against it.
+const serverName = z.string({ error: 'must be a host name' }).regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, { error: 'must be a DNS host name, such as api.internal' });
+
+export const listenerTlsSchema = z.strictObject({
+  certificates: z.array(z.strictObject({ certFile: file, keyFile: file })).min(1, { error: 'at least one certificate is required' }),
+  minVersion: z.enum(TLS_VERSIONS, { error: 'must be "TLSv1.2" or "TLSv1.3"' }).default('TLSv1.2'),
+  alpn: z.array(alpnName).optional(),
+  handshakeTimeout: duration.optional(),
+  clientCertificate: z.strictObject({ caFile: file, required: z.boolean({ error: 'must be true or false' }).default(true) }).optional(),
+});
+
+export const upstreamTlsSchema = z.strictObject({
+  sni: serverName.optional(),
+  caFile: file.optional(),
+  verify: z.boolean({ error: 'must be true or false' }).default(true),
+});
+
+export type ListenerTlsFile = z.output<typeof listenerTlsSchema>;
+export type UpstreamTlsFile = z.output<typeof upstreamTlsSchema>;

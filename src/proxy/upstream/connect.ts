@@ -1,0 +1,58 @@
+/**
+ * Opens the socket to one upstream endpoint: plain TCP, or TLS with the cluster's settings.
+ * The HTTP upstream and the TCP proxy both open their sockets here.
+ *
+ * A caller counts `upstream_cx_connect_fail` when its socket closes before 'connect'. With
+ * TLS, 'connect' comes with the TCP connection, before the handshake; a handshake or
+ * verification that fails after it is counted here, so each failure is counted once. The
+ * socket then closes with an error before any response: the HTTP side answers 503.
+ */
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import type { ClusterStats, EndpointSnapshot } from '../types.js';
+import type { UpstreamTlsSnapshot } from '../tls/types.js';
+
+export function connectUpstream(endpoint: EndpointSnapshot, tls: UpstreamTlsSnapshot | null, stats: ClusterStats, allowHalfOpen = false): Socket {
+  if (tls === null) return connect({ host: endpoint.host, port: endpoint.port, noDelay: true, allowHalfOpen });
+  // SNI defaults to the endpoint's host when it is a name; an IP literal is never sent as SNI.
+  const servername = tls.sni ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
+  const socket = tlsConnect({
+    host: endpoint.host,
+    port: endpoint.port,
+    servername,
+    secureContext: tls.context,
+    rejectUnauthorized: tls.verify,
+  });
+  // tls.connect has no typed option for either; as the TCP proxy does downstream, set them on the socket.
+  socket.allowHalfOpen = allowHalfOpen;
+  socket.setNoDelay(true);
+  new HandshakeWatch(socket, stats);
+  return socket;
+}
+
+/** Counts a TLS upstream that connected over TCP but closed before its handshake finished. */
+class HandshakeWatch {
+  private tcp = false;
+  private secure = false;
+
+  constructor(
+    socket: Socket,
+    private readonly stats: ClusterStats,
+  ) {
+    socket.once('connect', this.onConnect);
+    socket.once('secureConnect', this.onSecure);
+    socket.once('close', this.onClose);
+  }
+
+  private readonly onConnect = (): void => {
+    this.tcp = true;
+  };
+
+  private readonly onSecure = (): void => {
+    this.secure = true;
+  };
+
+  private readonly onClose = (): void => {
+    if (this.tcp && !this.secure) this.stats.cxConnectFail.inc();
+  };
+}
