@@ -1,0 +1,454 @@
+/**
+ * Runs one request's filters (the contract is in filter.ts, the seams in filter-chain-types.ts).
+ *
+ * Each direction is a stream of messages (headers, data..., trailers). A message goes through
+ * the filters in order (decode 0 → n-1, encode n-1 → 0) until one returns `Stop`; the chain
+ * then holds it at that filter. While a message is held, every later message of the same
+ * direction waits in a queue at the chain's entry, seen by no filter, so each filter sees the
+ * messages in order. `continueDecoding` / `continueEncoding` from the holding filter moves the
+ * held message on from the next filter, then runs the queued ones from the first.
+ *
+ * The queue is bounded: its data bytes may not exceed `bufferLimitBytes` (default 1 MiB). Past
+ * that the request side answers 413 and the response side 500 (if the response head has not
+ * gone out; otherwise the stream is reset). Request bytes held are in `bufferedDecodeBytes`
+ * so a codec can stop reading first.
+ *
+ * A local reply from filter k closes the request side (later decoders and the terminal never
+ * see it; a terminal already reached is aborted) and its response starts at encoder k-1. A
+ * filter that throws counts `filterError` and becomes a 500 local reply the same way (from an
+ * encoder: a 500 straight to the sink); once the response head has gone out the only answer
+ * is `sink.reset()`. `onDestroy` runs once per filter, when the response has ended downstream
+ * or on `destroy()` / reset, deferred until the outermost call into the chain returns so that
+ * no filter is destroyed while one of its callbacks runs.
+ */
+import { FilterStatus } from './filter.js';
+import type { DecoderCallbacks, EncoderCallbacks, HeaderMap, HttpFilter, RequestHeaders, ResponseHeaders, StreamInfo } from './filter.js';
+import type { ChainStats, ChainTerminal, DownstreamSink, FilterChainApi } from './filter-chain-types.js';
+import { buildLocalReply } from './local-reply-message.js';
+
+export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
+
+const enum Kind {
+  Headers = 0,
+  Data = 1,
+  Trailers = 2,
+}
+
+/** One message on its way through the chain; `from` is the next filter to see it. */
+class Msg {
+  constructor(
+    readonly kind: Kind,
+    readonly headers: HeaderMap | null,
+    readonly data: Buffer | null,
+    readonly end: boolean,
+    public from: number,
+  ) {}
+}
+
+/** One object per filter serves as both its decoder and encoder callbacks. */
+class FilterCallbacks implements DecoderCallbacks, EncoderCallbacks {
+  constructor(
+    private readonly chain: FilterChain,
+    private readonly index: number,
+    readonly streamInfo: StreamInfo,
+  ) {}
+
+  continueDecoding(): void {
+    this.chain.resumeDecode(this.index);
+  }
+
+  continueEncoding(): void {
+    this.chain.resumeEncode(this.index);
+  }
+
+  sendLocalReply(status: number, body: string, headers?: Readonly<Record<string, string>>, flag?: string): void {
+    this.chain.localReplyFrom(this.index, status, body, headers, flag);
+  }
+}
+
+export class FilterChain implements FilterChainApi {
+  readonly #filters: readonly HttpFilter[];
+  readonly #cbs: FilterCallbacks[];
+  readonly #terminal: ChainTerminal;
+  readonly #sink: DownstreamSink;
+  readonly #stats: ChainStats;
+  readonly #limit: number;
+  readonly streamInfo: StreamInfo;
+
+  #decHeld: Msg | null = null;
+  #decQueue: Msg[] = [];
+  #decQueued = 0;
+  #decCalling = -1;
+  #decContinueAsked = false;
+  #requestEndSeen = false;
+  /** Closed by a local reply or a reset: every decode input is dropped from then on. */
+  #decClosed = false;
+  #terminalStarted = false;
+  #terminalDone = false;
+  #isHead = false;
+
+  #encHeld: Msg | null = null;
+  #encQueue: Msg[] = [];
+  #encQueued = 0;
+  #encCalling = -1;
+  #encContinueAsked = false;
+  /** Bumped whenever the response in progress is thrown away, so a run in progress stops. */
+  #encGen = 0;
+  #localReply = false;
+  #responseEndSeen = false;
+  #responseStarted = false;
+  #responseEnded = false;
+
+  #destroyed = false;
+  #onDestroyRan = false;
+  #depth = 0;
+
+  constructor(filters: readonly HttpFilter[], streamInfo: StreamInfo, terminal: ChainTerminal, sink: DownstreamSink, stats: ChainStats, bufferLimitBytes = DEFAULT_BUFFER_LIMIT_BYTES) {
+    this.#filters = filters;
+    this.streamInfo = streamInfo;
+    this.#terminal = terminal;
+    this.#sink = sink;
+    this.#stats = stats;
+    this.#limit = bufferLimitBytes;
+    this.#cbs = filters.map((_, i) => new FilterCallbacks(this, i, streamInfo));
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  get bufferedDecodeBytes(): number {
+    return this.#decQueued + (this.#decHeld?.data?.length ?? 0);
+  }
+
+  // ---- request side -------------------------------------------------------------------------
+
+  decodeHeaders(headers: RequestHeaders, endStream: boolean): void {
+    if (!this.#acceptsDecode()) return;
+    this.#isHead = headers.method === 'HEAD';
+    this.#decodeEntry(new Msg(Kind.Headers, headers, null, endStream, 0));
+  }
+
+  decodeData(data: Buffer, endStream: boolean): void {
+    if (this.#acceptsDecode()) this.#decodeEntry(new Msg(Kind.Data, null, data, endStream, 0));
+  }
+
+  decodeTrailers(trailers: HeaderMap): void {
+    if (this.#acceptsDecode()) this.#decodeEntry(new Msg(Kind.Trailers, trailers, null, true, 0));
+  }
+
+  #acceptsDecode(): boolean {
+    return !this.#destroyed && !this.#decClosed && !this.#requestEndSeen;
+  }
+
+  #decodeEntry(m: Msg): void {
+    if (m.end) this.#requestEndSeen = true;
+    this.#depth++;
+    try {
+      if (this.#decHeld === null && this.#decQueue.length === 0) this.#runDecode(m);
+      else this.#queueDecode(m);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #queueDecode(m: Msg): void {
+    this.#decQueue.push(m);
+    this.#decQueued += m.data?.length ?? 0;
+    if (this.#decQueued <= this.#limit) return;
+    this.#stats.bufferOverflow.inc();
+    const at = this.#decHeld?.from ?? this.#filters.length;
+    this.#startLocalReply(at, 413, 'request body too large\n', undefined, '');
+  }
+
+  #runDecode(m: Msg): void {
+    const filters = this.#filters;
+    for (let i = m.from; i < filters.length; i++) {
+      let status: FilterStatus;
+      this.#decCalling = i;
+      this.#decContinueAsked = false;
+      try {
+        status = decodeOne(filters[i] as HttpFilter, m, this.#cbs[i] as FilterCallbacks);
+      } catch {
+        this.#decCalling = -1;
+        this.#filterFailed(i, true);
+        return;
+      }
+      this.#decCalling = -1;
+      if (this.#destroyed || this.#decClosed) return;
+      if (status === FilterStatus.Stop && !this.#decContinueAsked) {
+        m.from = i;
+        this.#decHeld = m;
+        return;
+      }
+    }
+    this.#toTerminal(m);
+  }
+
+  #toTerminal(m: Msg): void {
+    if (m.kind === Kind.Headers) {
+      this.#terminalStarted = true;
+      this.#terminal.decodeHeaders(m.headers as RequestHeaders, m.end);
+    } else if (m.kind === Kind.Data) this.#terminal.decodeData(m.data as Buffer, m.end);
+    else this.#terminal.decodeTrailers(m.headers as HeaderMap);
+  }
+
+  /** @internal `continueDecoding` of filter `index`. */
+  resumeDecode(index: number): void {
+    if (this.#destroyed || this.#decClosed) return;
+    if (this.#decCalling === index) {
+      this.#decContinueAsked = true;
+      return;
+    }
+    const held = this.#decHeld;
+    if (held === null || held.from !== index) return;
+    this.#depth++;
+    try {
+      this.#decHeld = null;
+      held.from = index + 1;
+      this.#runDecode(held);
+      while (this.#decHeld === null && this.#decQueue.length > 0 && !this.#destroyed && !this.#decClosed) {
+        const next = this.#decQueue.shift() as Msg;
+        this.#decQueued -= next.data?.length ?? 0;
+        this.#runDecode(next);
+      }
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #closeDecode(): void {
+    this.#decClosed = true;
+    this.#decHeld = null;
+    this.#decQueue = [];
+    this.#decQueued = 0;
+  }
+
+  #abortTerminal(): void {
+    if (!this.#terminalStarted || this.#terminalDone) return;
+    this.#terminalDone = true;
+    this.#terminal.abort();
+  }
+
+  // ---- response side ------------------------------------------------------------------------
+
+  encodeHeaders(headers: ResponseHeaders, endStream: boolean): void {
+    if (this.#acceptsEncode()) this.#encodeEntry(new Msg(Kind.Headers, headers, null, endStream, this.#filters.length - 1));
+  }
+
+  encodeData(data: Buffer, endStream: boolean): void {
+    if (this.#acceptsEncode()) this.#encodeEntry(new Msg(Kind.Data, null, data, endStream, this.#filters.length - 1));
+  }
+
+  encodeTrailers(trailers: HeaderMap): void {
+    if (this.#acceptsEncode()) this.#encodeEntry(new Msg(Kind.Trailers, trailers, null, true, this.#filters.length - 1));
+  }
+
+  #acceptsEncode(): boolean {
+    return !this.#destroyed && !this.#localReply && !this.#responseEndSeen;
+  }
+
+  #encodeEntry(m: Msg): void {
+    if (m.end) {
+      this.#responseEndSeen = true;
+      this.#terminalDone = true;
+    }
+    this.#depth++;
+    try {
+      this.#pushEncode(m);
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #pushEncode(m: Msg): void {
+    if (this.#encHeld === null && this.#encQueue.length === 0) {
+      this.#runEncode(m);
+      return;
+    }
+    this.#encQueue.push(m);
+    this.#encQueued += m.data?.length ?? 0;
+    if (this.#encQueued <= this.#limit) return;
+    this.#stats.bufferOverflow.inc();
+    this.#directReply(500);
+  }
+
+  #runEncode(m: Msg): void {
+    const gen = this.#encGen;
+    for (let i = m.from; i >= 0; i--) {
+      let status: FilterStatus;
+      this.#encCalling = i;
+      this.#encContinueAsked = false;
+      try {
+        status = encodeOne(this.#filters[i] as HttpFilter, m, this.#cbs[i] as FilterCallbacks);
+      } catch {
+        this.#encCalling = -1;
+        this.#filterFailed(i, false);
+        return;
+      }
+      this.#encCalling = -1;
+      if (this.#destroyed || gen !== this.#encGen) return;
+      if (status === FilterStatus.Stop && !this.#encContinueAsked) {
+        m.from = i;
+        this.#encHeld = m;
+        return;
+      }
+    }
+    this.#toSink(m);
+  }
+
+  #toSink(m: Msg): void {
+    if (m.kind === Kind.Headers) {
+      this.#responseStarted = true;
+      this.#sink.encodeHeaders(m.headers as ResponseHeaders, m.end);
+    } else if (m.kind === Kind.Data) this.#sink.encodeData(m.data as Buffer, m.end);
+    else this.#sink.encodeTrailers(m.headers as HeaderMap);
+    if (m.end) {
+      this.#responseEnded = true;
+      this.#markDestroyed();
+    }
+  }
+
+  /** @internal `continueEncoding` of filter `index`. */
+  resumeEncode(index: number): void {
+    if (this.#destroyed) return;
+    if (this.#encCalling === index) {
+      this.#encContinueAsked = true;
+      return;
+    }
+    const held = this.#encHeld;
+    if (held === null || held.from !== index) return;
+    this.#depth++;
+    try {
+      const gen = this.#encGen;
+      this.#encHeld = null;
+      held.from = index - 1;
+      this.#runEncode(held);
+      while (this.#encHeld === null && this.#encQueue.length > 0 && !this.#destroyed && gen === this.#encGen) {
+        const next = this.#encQueue.shift() as Msg;
+        this.#encQueued -= next.data?.length ?? 0;
+        this.#runEncode(next);
+      }
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #dropResponse(): void {
+    this.#encGen++;
+    this.#encHeld = null;
+    this.#encQueue = [];
+    this.#encQueued = 0;
+  }
+
+  // ---- local replies, failures, the end -----------------------------------------------------
+
+  sendLocalReply(status: number, body: string, headers?: Readonly<Record<string, string>>, flag?: string): void {
+    this.localReplyFrom(this.#filters.length, status, body, headers, flag);
+  }
+
+  /** @internal A local reply whose response starts at encoder `index - 1`. */
+  localReplyFrom(index: number, status: number, body: string, headers?: Readonly<Record<string, string>>, flag?: string): void {
+    if (this.#destroyed || this.#localReply) return;
+    this.#depth++;
+    try {
+      this.#startLocalReply(index, status, body, headers, flag ?? '');
+    } finally {
+      this.#leave();
+    }
+  }
+
+  #startLocalReply(index: number, status: number, body: string, headers: Readonly<Record<string, string>> | undefined, flag: string): void {
+    if (flag !== '') addFlag(this.streamInfo, flag);
+    this.#closeDecode();
+    // The connection manager's own replies come from the terminal side: it needs no abort.
+    if (index < this.#filters.length) this.#abortTerminal();
+    if (this.#responseStarted) {
+      this.#reset();
+      return;
+    }
+    this.#dropResponse();
+    this.#localReply = true;
+    const reply = buildLocalReply(status, body, headers, this.#isHead);
+    this.#pushEncode(new Msg(Kind.Headers, reply.headers, null, reply.body === null, index - 1));
+    if (reply.body !== null && !this.#destroyed && this.#localReply) this.#pushEncode(new Msg(Kind.Data, null, reply.body, true, index - 1));
+  }
+
+  /** A 500 (or 413...) that skips every encoder: the encode path itself is what failed. */
+  #directReply(status: number): void {
+    this.#closeDecode();
+    this.#abortTerminal();
+    if (this.#responseStarted) {
+      this.#reset();
+      return;
+    }
+    this.#dropResponse();
+    this.#localReply = true;
+    const reply = buildLocalReply(status, `${status}\n`, undefined, this.#isHead);
+    this.#toSink(new Msg(Kind.Headers, reply.headers, null, reply.body === null, -1));
+    if (reply.body !== null && !this.#destroyed) this.#toSink(new Msg(Kind.Data, null, reply.body, true, -1));
+  }
+
+  #filterFailed(index: number, decoding: boolean): void {
+    this.#stats.filterError.inc();
+    if (this.#responseStarted) this.#reset();
+    else if (decoding && !this.#localReply) this.#startLocalReply(index, 500, 'internal error in an http filter\n', undefined, '');
+    else this.#directReply(500);
+  }
+
+  #reset(): void {
+    this.#closeDecode();
+    this.#abortTerminal();
+    this.#dropResponse();
+    if (!this.#responseEnded) this.#sink.reset();
+    this.#markDestroyed();
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    if (!this.#responseEnded) this.#abortTerminal();
+    this.#markDestroyed();
+    if (this.#depth === 0) this.#runOnDestroy();
+  }
+
+  #markDestroyed(): void {
+    this.#destroyed = true;
+    this.#decHeld = null;
+    this.#decQueue = [];
+    this.#encHeld = null;
+    this.#encQueue = [];
+  }
+
+  #leave(): void {
+    this.#depth--;
+    if (this.#depth === 0 && this.#destroyed) this.#runOnDestroy();
+  }
+
+  #runOnDestroy(): void {
+    if (this.#onDestroyRan) return;
+    this.#onDestroyRan = true;
+    for (const f of this.#filters) {
+      try {
+        f.onDestroy?.();
+      } catch {
+        this.#stats.filterError.inc();
+      }
+    }
+  }
+}
+
+function decodeOne(f: HttpFilter, m: Msg, cb: FilterCallbacks): FilterStatus {
+  if (m.kind === Kind.Headers) return f.decodeHeaders === undefined ? FilterStatus.Continue : f.decodeHeaders(m.headers as RequestHeaders, m.end, cb);
+  if (m.kind === Kind.Data) return f.decodeData === undefined ? FilterStatus.Continue : f.decodeData(m.data as Buffer, m.end, cb);
+  return f.decodeTrailers === undefined ? FilterStatus.Continue : f.decodeTrailers(m.headers as HeaderMap, cb);
+}
+
+function encodeOne(f: HttpFilter, m: Msg, cb: FilterCallbacks): FilterStatus {
+  if (m.kind === Kind.Headers) return f.encodeHeaders === undefined ? FilterStatus.Continue : f.encodeHeaders(m.headers as ResponseHeaders, m.end, cb);
+  if (m.kind === Kind.Data) return f.encodeData === undefined ? FilterStatus.Continue : f.encodeData(m.data as Buffer, m.end, cb);
+  return f.encodeTrailers === undefined ? FilterStatus.Continue : f.encodeTrailers(m.headers as HeaderMap, cb);
+}
+
+function addFlag(info: StreamInfo, flag: string): void {
+  info.responseFlags = info.responseFlags === '' ? flag : `${info.responseFlags},${flag}`;
+}
