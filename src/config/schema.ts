@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
+import { httpFiltersSchema } from './schema-http-filters.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -51,6 +52,7 @@ const listener = z.strictObject({
   protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
   routes: z.array(route).optional(),
   cluster: name.optional(),
+  httpFilters: httpFiltersSchema.optional(),
 });
 
 const cluster = z.strictObject({
@@ -104,7 +106,7 @@ function normalizeListener(l: FileListener): ListenerConfig {
   const address = { host: l.address.host, port: l.address.port };
   if (l.protocol === 'http') {
     if (l.routes === undefined) throw new Error('unreachable: cross-checks require routes on http listeners');
-    return { name: l.name, address, protocol: 'http', routes: l.routes.map(normalizeRoute) };
+    return { name: l.name, address, protocol: 'http', routes: l.routes.map(normalizeRoute), ...(l.httpFilters?.length ? { httpFilters: l.httpFilters } : {}) };
   }
   if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
   return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };

@@ -6,6 +6,8 @@
  * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
+import type { HttpFilterConfig } from './types-http-filters.js';
+export type { HttpFilterConfig } from './types-http-filters.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -48,6 +50,8 @@ export interface HttpListenerConfig extends ListenerBase {
   readonly protocol: 'http';
   /** At least one, tried in order; the first whose match fits the request wins. */
   readonly routes: readonly RouteConfig[];
+  /** HTTP filters run in order before the router (proxyctl.yaml(5)); absent when there are none. */
+  readonly httpFilters?: readonly HttpFilterConfig[];
 }
 
 export interface TcpListenerConfig extends ListenerBase {
