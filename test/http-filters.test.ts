@@ -83,6 +83,23 @@ test('a continue called inside the callback that returns Stop is a Continue; one
   assert.deepEqual(rec.events, ['up:headers'], 'filter a holds nothing: its continue does not release b');
 });
 
+test('an encoder that stops holds the response; its continueEncoding sends it on with the data queued behind it', () => {
+  const log: string[] = [];
+  let held: EncoderCallbacks | null = null;
+  const b = logging('b', log, { encodeHeaders: (_h, _e, cb) => ((held = cb), FilterStatus.Stop) });
+  const { rec, chain } = chainOf([logging('a', log), b, logging('c', log)]);
+  chain.decodeHeaders(request(), true);
+  chain.encodeHeaders(ok(), false);
+  chain.encodeData(Buffer.from('body'), false);
+  chain.encodeTrailers(HeaderMapImpl.fromFlat(['x-checksum', '1']));
+  assert.deepEqual(rec.events, ['up:headers:end']);
+  assert.deepEqual(log.filter((e) => e.includes('.e')), ['c.eh', 'b.eh']);
+  (held as EncoderCallbacks | null)?.continueEncoding();
+  assert.deepEqual(rec.events, ['up:headers:end', 'down:200', 'down:data', 'down:trailers']);
+  assert.deepEqual(log.filter((e) => e.includes('.e')), ['c.eh', 'b.eh', 'a.eh', 'c.ed', 'b.ed', 'a.ed']);
+  assert.equal(chain.destroyed, true, 'trailers end the response');
+});
+
 test('past the buffer limit a stopped request is answered 413 and counted', () => {
   const { rec, stats, chain } = chainOf([{ decodeHeaders: () => FilterStatus.Stop }], 4);
   chain.decodeHeaders(request('POST'), false);

@@ -16,7 +16,7 @@
  * between the winner's two steps (a few instructions) another thread may still see the old
  * count and refuse a request that would have had a token.
  *
- * A fresh lane holds zeros: `fill_period` 0 is long past, so the first take fills the bucket.
+ * A fresh lane holds zeros: `fill_period` 0 means never filled, so the first take fills the bucket.
  */
 import type { Gauge } from '../../../shm/handles.js';
 import type { StatsStore } from '../../../shm/types.js';
@@ -79,9 +79,9 @@ export class SharedTokenBucket {
     // A thread whose clock reads a hair behind the winner's sees a period already applied.
     if (period <= last) return;
     if (this.#period.compareExchange(last, period) !== last) return;
-    const steps = period - last;
-    // Past a full bucket's worth of steps the count no longer matters (and 0 → now is huge).
-    const gain = steps * this.#perFill > this.#max ? this.#max : steps * this.#perFill;
+    // Period 0 is a fresh lane: the bucket starts full. Otherwise past a full bucket's worth
+    // of steps the count no longer matters.
+    const gain = last === 0n || (period - last) * this.#perFill > this.#max ? this.#max : (period - last) * this.#perFill;
     for (;;) {
       const t = this.#tokens.laneValue();
       const next = t + gain > this.#max ? this.#max : t + gain;
