@@ -292,6 +292,11 @@ test('httpFilters errors name the place: file:line:col and the path into the fil
     { line: 7, col: 41, path: 'listeners[0].httpFilters[0].cors.allowOrigins[0].regex' },
     { line: 7, col: 49, path: 'listeners[0].httpFilters[0].cors.bogus' },
   ]);
+  assert.deepEqual(issues('      - headers: { request: { add: { "Content-Length": "1", "a b": "x" }, remove: [connection] } }\n'), [
+    { line: 7, col: 56, path: 'listeners[0].httpFilters[0].headers.request.add.Content-Length' },
+    { line: 7, col: 68, path: 'listeners[0].httpFilters[0].headers.request.add["a b"]' },
+    { line: 7, col: 84, path: 'listeners[0].httpFilters[0].headers.request.remove[0]' },
+  ]);
   assert.deepEqual(issues('      - fault: { abort: { httpStatus: 503, percentage: 101 } }\n'), [
     { line: 7, col: 56, path: 'listeners[0].httpFilters[0].fault.abort.percentage' },
   ]);

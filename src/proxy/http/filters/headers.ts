@@ -11,7 +11,14 @@ import * as z from 'zod';
 import { FilterStatus } from '../filter.js';
 import type { DecoderCallbacks, EncoderCallbacks, HeaderMap, HttpFilter, HttpFilterFactory, RequestHeaders, ResponseHeaders } from '../filter.js';
 import { compileTemplate, parseTemplate, type CompiledTemplate, type TemplateSide } from './header-template.js';
-import { FIELD_VALUE_FORBIDDEN, headerName } from './schema-parts.js';
+import { FIELD_VALUE_FORBIDDEN, TOKEN, headerName } from './schema-parts.js';
+
+/**
+ * Fields that frame the message or manage the connection belong to the codec: a filter that
+ * changed them could make the proxy and the upstream disagree on where a message ends.
+ */
+const CODEC_OWNED = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'upgrade']);
+const codecOwned = (name: string): string => `"${name}" is managed by the proxy (message framing or the connection) and cannot be changed by a filter`;
 
 function templateValue(side: TemplateSide) {
   return z.string({ error: 'must be a string (quote it if it looks like a number)' }).superRefine((text, ctx) => {
@@ -24,13 +31,19 @@ function templateValue(side: TemplateSide) {
   });
 }
 
-// A record keyed by header name: zod checks each key with `headerName` and reports it by path.
+// Keys are checked here rather than by a key schema so the message says what a name may be
+// and points at the entry; they are lower-cased in `compileSide`.
 function sideSchema(side: TemplateSide) {
-  const values = z.record(headerName, templateValue(side));
+  const values = z.record(z.string(), templateValue(side)).superRefine((r, ctx) => {
+    for (const key of Object.keys(r)) {
+      if (!TOKEN.test(key)) ctx.addIssue({ code: 'custom', message: `"${key}" is not a header name (letters, digits and !#$%&'*+.^_\`|~-)`, path: [key] });
+      else if (CODEC_OWNED.has(key.toLowerCase())) ctx.addIssue({ code: 'custom', message: codecOwned(key), path: [key] });
+    }
+  });
   return z.strictObject({
     add: values.optional(),
     set: values.optional(),
-    remove: z.array(headerName).optional(),
+    remove: z.array(headerName.refine((n) => !CODEC_OWNED.has(n), { error: (i) => codecOwned(String(i.input)) })).optional(),
   });
 }
 
