@@ -248,3 +248,18 @@ test('fault: a delayed request that is also aborted is answered after the delay'
   assert.deepEqual(rec.events, ['down:418', 'down:data:end']);
   assert.equal(chain.streamInfo.responseFlags, 'DI,FI');
 });
+
+test('fault: with headerOverrides a request tunes the configured faults, and cannot add one', (t) => {
+  const stats = region(t);
+  const factory = createFaultFilter(seededRandom(3));
+  const p = prepare(factory, { abort: { httpStatus: 503, percentage: 0 }, headerOverrides: true }, stats, 'fault');
+  const f = factory as HttpFilterFactory<unknown, typeof p>;
+  const ask = (fields: string[]): number => exchange(f, p, request('GET', '/', ['host', 'a', ...fields])).rec.response?.status ?? 0;
+  assert.equal(ask([]), 200);
+  assert.equal(ask(['x-fault-abort-request-percentage', '100']), 503);
+  assert.equal(ask(['x-fault-abort-request-percentage', '100', 'x-fault-abort-request', '429']), 429);
+  assert.equal(ask(['x-fault-abort-request-percentage', '100', 'x-fault-abort-request', '99']), 503, 'a bad status is ignored');
+  assert.equal(ask(['x-fault-delay-request', '10', 'x-fault-delay-request-percentage', '100']), 200, 'no delay is configured: none is added');
+  const off = prepare(factory, { abort: { httpStatus: 503, percentage: 0 } }, stats, 'fault_2');
+  assert.equal(exchange(f, off, request('GET', '/', ['host', 'a', 'x-fault-abort-request-percentage', '100'])).rec.response?.status, 200);
+});

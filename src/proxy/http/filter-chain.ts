@@ -22,51 +22,14 @@
  * no filter is destroyed while one of its callbacks runs.
  */
 import { FilterStatus } from './filter.js';
-import type { DecoderCallbacks, EncoderCallbacks, HeaderMap, HttpFilter, RequestHeaders, ResponseHeaders, StreamInfo } from './filter.js';
+import type { HeaderMap, HttpFilter, RequestHeaders, ResponseHeaders, StreamInfo } from './filter.js';
+import { Direction, FilterCallbacks, Kind, Msg, addResponseFlag, decodeOne, encodeOne, type ChainControl } from './filter-chain-direction.js';
 import type { ChainStats, ChainTerminal, DownstreamSink, FilterChainApi } from './filter-chain-types.js';
 import { buildLocalReply } from './local-reply-message.js';
 
 export const DEFAULT_BUFFER_LIMIT_BYTES = 1024 * 1024;
 
-const enum Kind {
-  Headers = 0,
-  Data = 1,
-  Trailers = 2,
-}
-
-/** One message on its way through the chain; `from` is the next filter to see it. */
-class Msg {
-  constructor(
-    readonly kind: Kind,
-    readonly headers: HeaderMap | null,
-    readonly data: Buffer | null,
-    readonly end: boolean,
-    public from: number,
-  ) {}
-}
-
-/** One object per filter serves as both its decoder and encoder callbacks. */
-class FilterCallbacks implements DecoderCallbacks, EncoderCallbacks {
-  constructor(
-    private readonly chain: FilterChain,
-    private readonly index: number,
-    readonly streamInfo: StreamInfo,
-  ) {}
-
-  continueDecoding(): void {
-    this.chain.resumeDecode(this.index);
-  }
-
-  continueEncoding(): void {
-    this.chain.resumeEncode(this.index);
-  }
-
-  sendLocalReply(status: number, body: string, headers?: Readonly<Record<string, string>>, flag?: string): void {
-    this.chain.localReplyFrom(this.index, status, body, headers, flag);
-  }
-}
-
-export class FilterChain implements FilterChainApi {
+export class FilterChain implements FilterChainApi, ChainControl {
   readonly #filters: readonly HttpFilter[];
   readonly #cbs: FilterCallbacks[];
   readonly #terminal: ChainTerminal;
@@ -75,11 +38,7 @@ export class FilterChain implements FilterChainApi {
   readonly #limit: number;
   readonly streamInfo: StreamInfo;
 
-  #decHeld: Msg | null = null;
-  #decQueue: Msg[] = [];
-  #decQueued = 0;
-  #decCalling = -1;
-  #decContinueAsked = false;
+  readonly #dec = new Direction();
   #requestEndSeen = false;
   /** Closed by a local reply or a reset: every decode input is dropped from then on. */
   #decClosed = false;
@@ -87,11 +46,7 @@ export class FilterChain implements FilterChainApi {
   #terminalDone = false;
   #isHead = false;
 
-  #encHeld: Msg | null = null;
-  #encQueue: Msg[] = [];
-  #encQueued = 0;
-  #encCalling = -1;
-  #encContinueAsked = false;
+  readonly #enc = new Direction();
   /** Bumped whenever the response in progress is thrown away, so a run in progress stops. */
   #encGen = 0;
   #localReply = false;
@@ -118,7 +73,7 @@ export class FilterChain implements FilterChainApi {
   }
 
   get bufferedDecodeBytes(): number {
-    return this.#decQueued + (this.#decHeld?.data?.length ?? 0);
+    return this.#dec.bufferedBytes;
   }
 
   // ---- request side -------------------------------------------------------------------------
@@ -145,7 +100,7 @@ export class FilterChain implements FilterChainApi {
     if (m.end) this.#requestEndSeen = true;
     this.#depth++;
     try {
-      if (this.#decHeld === null && this.#decQueue.length === 0) this.#runDecode(m);
+      if (this.#dec.idle) this.#runDecode(m);
       else this.#queueDecode(m);
     } finally {
       this.#leave();
@@ -153,11 +108,9 @@ export class FilterChain implements FilterChainApi {
   }
 
   #queueDecode(m: Msg): void {
-    this.#decQueue.push(m);
-    this.#decQueued += m.data?.length ?? 0;
-    if (this.#decQueued <= this.#limit) return;
+    if (this.#dec.enqueue(m) <= this.#limit) return;
     this.#stats.bufferOverflow.inc();
-    const at = this.#decHeld?.from ?? this.#filters.length;
+    const at = this.#dec.held?.from ?? this.#filters.length;
     this.#startLocalReply(at, 413, 'request body too large\n', undefined, '');
   }
 
@@ -165,20 +118,20 @@ export class FilterChain implements FilterChainApi {
     const filters = this.#filters;
     for (let i = m.from; i < filters.length; i++) {
       let status: FilterStatus;
-      this.#decCalling = i;
-      this.#decContinueAsked = false;
+      this.#dec.calling = i;
+      this.#dec.continueAsked = false;
       try {
         status = decodeOne(filters[i] as HttpFilter, m, this.#cbs[i] as FilterCallbacks);
       } catch {
-        this.#decCalling = -1;
+        this.#dec.calling = -1;
         this.#filterFailed(i, true);
         return;
       }
-      this.#decCalling = -1;
+      this.#dec.calling = -1;
       if (this.#destroyed || this.#decClosed) return;
-      if (status === FilterStatus.Stop && !this.#decContinueAsked) {
+      if (status === FilterStatus.Stop && !this.#dec.continueAsked) {
         m.from = i;
-        this.#decHeld = m;
+        this.#dec.held = m;
         return;
       }
     }
@@ -196,22 +149,18 @@ export class FilterChain implements FilterChainApi {
   /** @internal `continueDecoding` of filter `index`. */
   resumeDecode(index: number): void {
     if (this.#destroyed || this.#decClosed) return;
-    if (this.#decCalling === index) {
-      this.#decContinueAsked = true;
+    if (this.#dec.calling === index) {
+      this.#dec.continueAsked = true;
       return;
     }
-    const held = this.#decHeld;
+    const held = this.#dec.held;
     if (held === null || held.from !== index) return;
     this.#depth++;
     try {
-      this.#decHeld = null;
+      this.#dec.held = null;
       held.from = index + 1;
       this.#runDecode(held);
-      while (this.#decHeld === null && this.#decQueue.length > 0 && !this.#destroyed && !this.#decClosed) {
-        const next = this.#decQueue.shift() as Msg;
-        this.#decQueued -= next.data?.length ?? 0;
-        this.#runDecode(next);
-      }
+      while (this.#dec.held === null && this.#dec.queue.length > 0 && !this.#destroyed && !this.#decClosed) this.#runDecode(this.#dec.dequeue());
     } finally {
       this.#leave();
     }
@@ -219,9 +168,7 @@ export class FilterChain implements FilterChainApi {
 
   #closeDecode(): void {
     this.#decClosed = true;
-    this.#decHeld = null;
-    this.#decQueue = [];
-    this.#decQueued = 0;
+    this.#dec.clear();
   }
 
   #abortTerminal(): void {
@@ -262,13 +209,11 @@ export class FilterChain implements FilterChainApi {
   }
 
   #pushEncode(m: Msg): void {
-    if (this.#encHeld === null && this.#encQueue.length === 0) {
+    if (this.#enc.idle) {
       this.#runEncode(m);
       return;
     }
-    this.#encQueue.push(m);
-    this.#encQueued += m.data?.length ?? 0;
-    if (this.#encQueued <= this.#limit) return;
+    if (this.#enc.enqueue(m) <= this.#limit) return;
     this.#stats.bufferOverflow.inc();
     this.#directReply(500);
   }
@@ -277,20 +222,20 @@ export class FilterChain implements FilterChainApi {
     const gen = this.#encGen;
     for (let i = m.from; i >= 0; i--) {
       let status: FilterStatus;
-      this.#encCalling = i;
-      this.#encContinueAsked = false;
+      this.#enc.calling = i;
+      this.#enc.continueAsked = false;
       try {
         status = encodeOne(this.#filters[i] as HttpFilter, m, this.#cbs[i] as FilterCallbacks);
       } catch {
-        this.#encCalling = -1;
+        this.#enc.calling = -1;
         this.#filterFailed(i, false);
         return;
       }
-      this.#encCalling = -1;
+      this.#enc.calling = -1;
       if (this.#destroyed || gen !== this.#encGen) return;
-      if (status === FilterStatus.Stop && !this.#encContinueAsked) {
+      if (status === FilterStatus.Stop && !this.#enc.continueAsked) {
         m.from = i;
-        this.#encHeld = m;
+        this.#enc.held = m;
         return;
       }
     }
@@ -312,23 +257,19 @@ export class FilterChain implements FilterChainApi {
   /** @internal `continueEncoding` of filter `index`. */
   resumeEncode(index: number): void {
     if (this.#destroyed) return;
-    if (this.#encCalling === index) {
-      this.#encContinueAsked = true;
+    if (this.#enc.calling === index) {
+      this.#enc.continueAsked = true;
       return;
     }
-    const held = this.#encHeld;
+    const held = this.#enc.held;
     if (held === null || held.from !== index) return;
     this.#depth++;
     try {
       const gen = this.#encGen;
-      this.#encHeld = null;
+      this.#enc.held = null;
       held.from = index - 1;
       this.#runEncode(held);
-      while (this.#encHeld === null && this.#encQueue.length > 0 && !this.#destroyed && gen === this.#encGen) {
-        const next = this.#encQueue.shift() as Msg;
-        this.#encQueued -= next.data?.length ?? 0;
-        this.#runEncode(next);
-      }
+      while (this.#enc.held === null && this.#enc.queue.length > 0 && !this.#destroyed && gen === this.#encGen) this.#runEncode(this.#enc.dequeue());
     } finally {
       this.#leave();
     }
@@ -336,9 +277,7 @@ export class FilterChain implements FilterChainApi {
 
   #dropResponse(): void {
     this.#encGen++;
-    this.#encHeld = null;
-    this.#encQueue = [];
-    this.#encQueued = 0;
+    this.#enc.clear();
   }
 
   // ---- local replies, failures, the end -----------------------------------------------------
@@ -359,7 +298,7 @@ export class FilterChain implements FilterChainApi {
   }
 
   #startLocalReply(index: number, status: number, body: string, headers: Readonly<Record<string, string>> | undefined, flag: string): void {
-    if (flag !== '') addFlag(this.streamInfo, flag);
+    if (flag !== '') addResponseFlag(this.streamInfo, flag);
     this.#closeDecode();
     // The connection manager's own replies come from the terminal side: it needs no abort.
     if (index < this.#filters.length) this.#abortTerminal();
@@ -413,10 +352,8 @@ export class FilterChain implements FilterChainApi {
 
   #markDestroyed(): void {
     this.#destroyed = true;
-    this.#decHeld = null;
-    this.#decQueue = [];
-    this.#encHeld = null;
-    this.#encQueue = [];
+    this.#dec.clear();
+    this.#enc.clear();
   }
 
   #leave(): void {
@@ -435,20 +372,4 @@ export class FilterChain implements FilterChainApi {
       }
     }
   }
-}
-
-function decodeOne(f: HttpFilter, m: Msg, cb: FilterCallbacks): FilterStatus {
-  if (m.kind === Kind.Headers) return f.decodeHeaders === undefined ? FilterStatus.Continue : f.decodeHeaders(m.headers as RequestHeaders, m.end, cb);
-  if (m.kind === Kind.Data) return f.decodeData === undefined ? FilterStatus.Continue : f.decodeData(m.data as Buffer, m.end, cb);
-  return f.decodeTrailers === undefined ? FilterStatus.Continue : f.decodeTrailers(m.headers as HeaderMap, cb);
-}
-
-function encodeOne(f: HttpFilter, m: Msg, cb: FilterCallbacks): FilterStatus {
-  if (m.kind === Kind.Headers) return f.encodeHeaders === undefined ? FilterStatus.Continue : f.encodeHeaders(m.headers as ResponseHeaders, m.end, cb);
-  if (m.kind === Kind.Data) return f.encodeData === undefined ? FilterStatus.Continue : f.encodeData(m.data as Buffer, m.end, cb);
-  return f.encodeTrailers === undefined ? FilterStatus.Continue : f.encodeTrailers(m.headers as HeaderMap, cb);
-}
-
-function addFlag(info: StreamInfo, flag: string): void {
-  info.responseFlags = info.responseFlags === '' ? flag : `${info.responseFlags},${flag}`;
 }

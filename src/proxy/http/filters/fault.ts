@@ -10,12 +10,18 @@
  * cannot overshoot it together); a request over the cap is left alone and counted.
  * A delayed request whose client goes away has its timer cleared in `onDestroy`.
  *
+ * With `headerOverrides: true` a request may tune the faults that are configured (never add
+ * one): `x-fault-delay-request` (ms), `x-fault-delay-request-percentage`,
+ * `x-fault-abort-request` (status) and `x-fault-abort-request-percentage`. Only for test
+ * set-ups: any client can then pick its own faults.
+ *
  * Stats under `http.<listener>.fault.`: counters `delays_injected`, `aborts_injected`,
  * `faults_overflow`; gauge `active_faults`.
  */
 import * as z from 'zod';
 import { FilterStatus } from '../filter.js';
-import type { DecoderCallbacks, HttpFilter, HttpFilterFactory, StreamInfo } from '../filter.js';
+import type { DecoderCallbacks, HttpFilter, HttpFilterFactory, RequestHeaders, StreamInfo } from '../filter.js';
+import { MAX_DURATION_MS } from '../../../config/duration.js';
 import type { Counter, Gauge } from '../../../shm/handles.js';
 import { roll, type RandomSource } from './random.js';
 import { durationMs, percentage } from './schema-parts.js';
@@ -30,6 +36,7 @@ const configSchema = z
       })
       .optional(),
     maxActiveFaults: z.int({ error: 'must be a whole number' }).min(0, { error: 'must be 0 or more' }).optional(),
+    headerOverrides: z.boolean({ error: 'must be true or false' }).default(false),
   })
   .refine((c) => c.delay !== undefined || c.abort !== undefined, { error: 'a fault filter needs "delay", "abort" or both' });
 export type FaultConfig = z.output<typeof configSchema>;
@@ -58,18 +65,46 @@ function takeSlot(active: Gauge, max: number): boolean {
   }
 }
 
+/** What the request's headers ask for, with `headerOverrides: true`; malformed values are ignored. */
+interface Overrides {
+  readonly delayMs?: number;
+  readonly delayPercentage?: number;
+  readonly abortStatus?: number;
+  readonly abortPercentage?: number;
+}
+
+const NO_OVERRIDES: Overrides = {};
+
+function overridesOf(h: RequestHeaders): Overrides {
+  const num = (name: string, min: number, max: number, whole: boolean): number | undefined => {
+    const text = h.get(name);
+    if (text === undefined || !/^\d+(\.\d+)?$/.test(text.trim())) return undefined;
+    const n = Number(text);
+    return n >= min && n <= max && (!whole || Number.isInteger(n)) ? n : undefined;
+  };
+  return {
+    delayMs: num('x-fault-delay-request', 0, MAX_DURATION_MS, true),
+    delayPercentage: num('x-fault-delay-request-percentage', 0, 100, false),
+    abortStatus: num('x-fault-abort-request', 200, 599, true),
+    abortPercentage: num('x-fault-abort-request-percentage', 0, 100, false),
+  };
+}
+
 class FaultFilter implements HttpFilter {
   #timer: NodeJS.Timeout | null = null;
   #slot = false;
   #cb: DecoderCallbacks | null = null;
   #abortAfterDelay = false;
+  #status = 503;
 
   constructor(private readonly p: PreparedFault) {}
 
-  decodeHeaders(_h: unknown, _end: boolean, cb: DecoderCallbacks): FilterStatus {
+  decodeHeaders(headers: RequestHeaders, _end: boolean, cb: DecoderCallbacks): FilterStatus {
     const { config, random } = this.p;
-    const delay = config.delay !== undefined && roll(random, config.delay.percentage);
-    const abort = config.abort !== undefined && roll(random, config.abort.percentage);
+    const o = config.headerOverrides ? overridesOf(headers) : NO_OVERRIDES;
+    const delay = config.delay !== undefined && roll(random, o.delayPercentage ?? config.delay.percentage);
+    const abort = config.abort !== undefined && roll(random, o.abortPercentage ?? config.abort.percentage);
+    this.#status = o.abortStatus ?? config.abort?.httpStatus ?? 503;
     if (!delay && !abort) return FilterStatus.Continue;
     if (!takeSlot(this.p.active, this.p.maxActive)) {
       this.p.overflow.inc();
@@ -84,7 +119,7 @@ class FaultFilter implements HttpFilter {
     addFlag(cb.streamInfo, 'DI');
     this.#cb = cb;
     this.#abortAfterDelay = abort;
-    this.#timer = setTimeout(onDelayElapsed, config.delay?.fixedDelay ?? 0, this);
+    this.#timer = setTimeout(onDelayElapsed, o.delayMs ?? config.delay?.fixedDelay ?? 0, this);
     return FilterStatus.Stop;
   }
 
@@ -104,8 +139,7 @@ class FaultFilter implements HttpFilter {
   #abort(cb: DecoderCallbacks): void {
     this.p.abortsInjected.inc();
     this.#release();
-    const status = this.p.config.abort?.httpStatus ?? 503;
-    cb.sendLocalReply(status, 'fault filter abort\n', undefined, 'FI');
+    cb.sendLocalReply(this.#status, 'fault filter abort\n', undefined, 'FI');
   }
 
   #release(): void {
