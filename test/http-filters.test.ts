@@ -10,6 +10,9 @@ import { buildFilterChainFactory } from '../src/proxy/http/filter-chain-factory.
 import { HeaderMapImpl, RequestHeaderMap, ResponseHeaderMap } from '../src/proxy/http/header-map.js';
 import { parseConfig, type ConfigIssue, type HttpListenerConfig } from '../src/config/index.js';
 import { isProxyctlError } from '../src/errors.js';
+import { HTTP_FILTERS } from '../src/proxy/http/filters/index.js';
+import { createLocalRateLimitFilter } from '../src/proxy/http/filters/local-rate-limit.js';
+import { createFaultFilter } from '../src/proxy/http/filters/fault.js';
 import { Recorder, region, request, streamInfo } from './fixtures/filter-util.js';
 
 function counting(): { n: number; inc(): void } {
@@ -271,6 +274,30 @@ test('httpFilters: the example config loads, normalized, and builds a chain fact
   assert.equal(factory.isEmpty, false);
   const names = [...stats.entries()].map((e) => e.name);
   assert.ok(names.includes('http.web.local_rate_limit.rate_limited') && names.includes('http.web.local_rate_limit_2.rate_limited'));
+  // Through the factory: headers set on the request, CORS on the response, then the 6th of a
+  // 5-token bucket (the second localRateLimit, on a frozen clock) answered 429; the fault
+  // filter's dice never come up.
+  const frozen = new Map(HTTP_FILTERS);
+  frozen.set('localRateLimit', createLocalRateLimitFilter({ now: () => 1_000 }));
+  frozen.set('fault', createFaultFilter(() => 0.99));
+  const again = buildFilterChainFactory(l, { stats: region(t), workers: 1, registry: frozen });
+  assert.deepEqual(again.names, ['headers', 'localRateLimit', 'cors', 'fault', 'localRateLimit']);
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    const rec = new Recorder();
+    const chain = again.create(streamInfo(), rec, rec);
+    chain.decodeHeaders(request('GET', '/', ['host', 'a', 'origin', 'https://app.example.com']), true);
+    if (rec.request !== null) {
+      assert.equal(rec.request.get('x-client'), '192.0.2.7');
+      const res = new ResponseHeaderMap(200);
+      res.add('server', 'up');
+      chain.encodeHeaders(res, true);
+      assert.equal(rec.response?.has('server'), false);
+    }
+    assert.equal(rec.response?.get('access-control-allow-origin'), 'https://app.example.com', 'cors runs on the 429 too: it is before the limiter');
+    statuses.push(rec.response?.status ?? 0);
+  }
+  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
   const plain = parseConfig(HTTP_LISTENER, 'f.yaml', { cpus: 1 }).config.listeners[0] as HttpListenerConfig;
   assert.equal(plain.httpFilters, undefined, 'no key, no change to the normalized config');
   assert.equal(buildFilterChainFactory(plain, { stats, workers: 1 }).isEmpty, true);
