@@ -10,7 +10,6 @@ import { headersFilter } from './headers.js';
 import { localRateLimitFilter } from './local-rate-limit.js';
 
 // The factories' config types differ; the registry hands each its own validated output.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHttpFilterFactory = HttpFilterFactory<any, any>;
 
 export const HTTP_FILTERS: ReadonlyMap<string, AnyHttpFilterFactory> = new Map<string, AnyHttpFilterFactory>(
