@@ -3,6 +3,7 @@ import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
 import { normalizeRoutingKeys, routingListenerKeys } from './schema-router.js';
 import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
+import { httpFiltersSchema } from './schema-http-filters.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -56,6 +57,7 @@ const listener = z.strictObject({
   http2: z.boolean({ error: 'must be true or false' }).optional(),
   ...routingListenerKeys,
   tls: listenerTlsSchema.optional(),
+  httpFilters: httpFiltersSchema.optional(),
 });
 
 const cluster = z.strictObject({
@@ -111,7 +113,7 @@ function normalizeListener(l: FileListener): ListenerConfig {
   if (l.protocol === 'http') {
     if (l.routes === undefined && l.virtualHosts === undefined) throw new Error('unreachable: cross-checks require routes or virtualHosts on http listeners');
     // The virtualHosts form leaves `routes` empty: its rules are in `virtualHosts`.
-    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: (l.routes ?? []).map(normalizeRoute), ...normalizeRoutingKeys(l) };
+    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: (l.routes ?? []).map(normalizeRoute), ...normalizeRoutingKeys(l), ...(l.httpFilters?.length ? { httpFilters: l.httpFilters } : {}) };
   }
   if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
   return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };

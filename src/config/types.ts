@@ -9,6 +9,8 @@
 import type { HttpRoutingKeys } from './types-router.js';
 import type { ListenerTlsConfig, UpstreamTlsConfig } from './types-tls.js';
 export type * from './types-tls.js';
+import type { HttpFilterConfig } from './types-http-filters.js';
+export type { HttpFilterConfig } from './types-http-filters.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -55,6 +57,8 @@ export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly http2: boolean;
   /** At least one, tried in order; the first whose match fits the request wins. Empty when `virtualHosts` is set (types-router.ts). */
   readonly routes: readonly RouteConfig[];
+  /** HTTP filters run in order before the router (proxyctl.yaml(5)); absent when there are none. */
+  readonly httpFilters?: readonly HttpFilterConfig[];
 }
 
 export interface TcpListenerConfig extends ListenerBase {

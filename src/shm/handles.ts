@@ -62,6 +62,15 @@ export class Gauge {
     Atomics.store(this.words, this.first + this.lane, typeof value === 'bigint' ? value : BigInt(value));
   }
 
+  /**
+   * Compare-and-swap on this process's lane: stores `replacement` if the lane holds `expected`
+   * and returns what the lane held. Worker threads of one epoch share the lane, so this is what
+   * lets them keep one piece of state together (the shared rate-limit bucket).
+   */
+  compareExchange(expected: bigint, replacement: bigint): bigint {
+    return Atomics.compareExchange(this.words, this.first + this.lane, expected, replacement);
+  }
+
   /** This process's own contribution. */
   laneValue(): bigint {
     return Atomics.load(this.words, this.first + this.lane);
