@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
 import { ProxyctlError, errnoCode } from '../errors.js';
+import { accessLogChecks } from './access-log-checks.js';
 import { crossCheck } from './cross-checks.js';
 import { formatPath, type PathIssue } from './issue.js';
 import { locate } from './positions.js';
@@ -58,10 +60,12 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   }
   const parsed = configFileSchema.safeParse(raw);
   const found: PathIssue[] = parsed.success ? [] : parsed.error.issues.flatMap((i) => fromZod(i, raw));
-  found.push(...crossCheck(raw));
+  // Relative paths in the file (access logs) are relative to the file, not to our cwd.
+  const baseDir = dirname(resolve(sourceName));
+  found.push(...crossCheck(raw), ...accessLogChecks(raw, baseDir));
   if (!parsed.success || found.length > 0) fail(positioned(found, doc, lines, sourceName));
 
-  const config = deepFreeze(normalize(parsed.data, options.cpus ?? availableParallelism()));
+  const config = deepFreeze(normalize(parsed.data, options.cpus ?? availableParallelism(), baseDir));
   return Object.freeze({ config, hash: configHash(config), source: sourceName });
 }
 

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
+import { accessLogList, withAccessLog } from './schema-access-log.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -51,6 +52,7 @@ const listener = z.strictObject({
   protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
   routes: z.array(route).optional(),
   cluster: name.optional(),
+  accessLog: accessLogList.optional(),
 });
 
 const cluster = z.strictObject({
@@ -81,11 +83,11 @@ export type ConfigFile = z.output<typeof configFileSchema>;
  * Objects are built here key by key, so the JSON (and the hash) does not depend on the order
  * of keys in the file.
  */
-export function normalize(file: ConfigFile, cpus: number): ProxyConfig {
+export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd()): ProxyConfig {
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: file.admin === undefined ? null : { address: file.admin.address },
-    listeners: file.listeners.map(normalizeListener),
+    listeners: file.listeners.map((l) => withAccessLog(normalizeListener(l), l.accessLog, baseDir)),
     clusters: file.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints })),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,

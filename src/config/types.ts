@@ -6,6 +6,9 @@
  * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
+import type { AccessLogConfig } from './types-access-log.js';
+
+export type { AccessLogConfig } from './types-access-log.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -42,6 +45,8 @@ interface ListenerBase {
   /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `listener.<name>.downstream_cx_total`. */
   readonly name: string;
   readonly address: SocketAddress;
+  /** Present only when the file lists at least one (see types-access-log.ts). */
+  readonly accessLog?: readonly AccessLogConfig[];
 }
 
 export interface HttpListenerConfig extends ListenerBase {
