@@ -5,6 +5,7 @@
  * `ConnectionContext` its connections read config from; `bind` swaps that config (RCU).
  */
 import type { Server, Socket } from 'node:net';
+import { accessLogOf, type AccessLog } from './access-log/index.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 import type { ConnectionContext, DownstreamConnection, HttpTimeouts, ListenerSnapshot, RouteEntry } from './types.js';
 import { NETWORK_FILTERS } from './filters/index.js';
@@ -22,6 +23,8 @@ export class ListenerRuntime implements ConnectionContext {
   listener: ListenerSnapshot;
   routes: readonly RouteEntry[] = [];
   tcpCluster: ClusterRuntime | null = null;
+  /** The listener's access log, or null when it has none; swapped with the snapshot. */
+  accessLog: AccessLog | null = null;
   readonly conns = new Set<DownstreamConnection>();
   /** The listening handles this listener accepts on, in the order they were added. */
   readonly servers: Server[] = [];
@@ -71,6 +74,7 @@ export class ListenerRuntime implements ConnectionContext {
       this.tcpCluster = mustRuntime(clusters, listener.cluster.name);
     }
     this.listener = listener;
+    this.accessLog = accessLogOf(listener);
   }
 
   drainAtForNew(): number {

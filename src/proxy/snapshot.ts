@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { ClusterConfig, DirectResponse, ListenerConfig, ProxyConfig } from '../config/types.js';
 import type { StatsStore } from '../shm/types.js';
+import { buildAccessLog } from './access-log/access-log.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
@@ -77,8 +78,10 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
 
 function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore): ListenerSnapshot {
   const lstats = listenerStats(l.name, stats);
+  // Read through accessLogOf(); the field is not in ListenerSnapshot's declared shape yet.
+  const accessLog = buildAccessLog(l.name, l.accessLog, stats);
   if (l.protocol === 'tcp') {
-    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster) });
+    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), accessLog });
   }
   const routes: RouteSnapshot[] = l.routes.map((r) =>
     Object.freeze({
@@ -87,7 +90,7 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
       direct: 'directResponse' in r ? directResponse(r.directResponse) : null,
     }),
   );
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), routes: Object.freeze(routes) });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), routes: Object.freeze(routes), accessLog });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {
