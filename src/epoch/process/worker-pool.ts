@@ -11,6 +11,7 @@ import type { ProxyConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { DrainRequest } from '../../proxy/types.js';
 import type { DrainTarget } from '../../drain/types.js';
+import { createConnectionIdBuffer } from '../../proxy/access-log/connection-id.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
 export interface WorkerPoolOptions {
@@ -70,6 +71,7 @@ export class WorkerPool implements DrainTarget {
   readonly #waiting = new Map<Stage, (err: Error | null) => void>();
   #onListening: ((err: Error | null) => void) | null = null;
   #idleWaiters: Array<() => void> = [];
+  readonly #connectionIds = createConnectionIdBuffer();
 
   private constructor(private readonly opts: WorkerPoolOptions) {}
 
@@ -171,6 +173,20 @@ export class WorkerPool implements DrainTarget {
     return sum;
   }
 
+  /**
+   * SIGUSR1: every worker flushes, closes and reopens its access log files. Resolves with the
+   * files reopened over all workers, or null if some worker did not answer in time.
+   */
+  async reopenLogs(): Promise<number | null> {
+    const counts = await Promise.all(this.#workers.map((w) => this.#ask(w, (id) => ({ type: 'reopenLogs', id }))));
+    let sum = 0;
+    for (const n of counts) {
+      if (n === null) return null;
+      sum += n;
+    }
+    return sum;
+  }
+
   /** Ends every worker: a clean shutdown first, `terminate()` for one that takes longer than `timeoutMs`. */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#shuttingDown = true;
@@ -194,7 +210,7 @@ export class WorkerPool implements DrainTarget {
   }
 
   #spawn(index: number): void {
-    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath };
+    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath, connectionIds: this.#connectionIds };
     const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     // Not events.once: it would reject on 'error', which is reported through #crash instead.
     // A worker's stderr reaches ours through a stream; its last lines may still be on the way
@@ -251,6 +267,9 @@ export class WorkerPool implements DrainTarget {
         return;
       case 'closed':
         this.answer(event.id, event.count);
+        return;
+      case 'reopened':
+        this.answer(event.id, event.files);
         return;
     }
   }

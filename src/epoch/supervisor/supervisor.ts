@@ -172,6 +172,22 @@ export class Supervisor {
     return this.#reloads.request({ config, fault, cold });
   }
 
+  /**
+   * SIGUSR1: passes the signal on to every epoch that runs (active, draining, standby), each of
+   * which has its workers reopen their access logs. An epoch that has not said hello yet is
+   * skipped: it has not installed its handler (Node would start its inspector instead), and it
+   * has no log open either. Returns how many epochs were told.
+   */
+  reopenAccessLogs(): number {
+    let told = 0;
+    for (const e of this.#epochs.all) {
+      if (!e.live || e.conn === null || e.exit !== null) continue;
+      e.kill('SIGUSR1');
+      told++;
+    }
+    return told;
+  }
+
   /** `proxyctl drain`: the active epoch leaves rotation and stays up; a reload brings the host back. */
   drainHost(): Promise<DrainHostReply> {
     if (this.#stopping) return Promise.reject(stoppingError());
