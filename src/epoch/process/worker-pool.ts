@@ -163,28 +163,16 @@ export class WorkerPool implements DrainTarget {
   // ---------------------------------------------------------------------------------------
 
   /** Open connections over all workers, or null if some worker did not answer in time. */
-  async connections(): Promise<number | null> {
-    const counts = await Promise.all(this.#workers.map((w) => this.#ask(w, (id) => ({ type: 'count', id }))));
-    let sum = 0;
-    for (const n of counts) {
-      if (n === null) return null;
-      sum += n;
-    }
-    return sum;
+  connections(): Promise<number | null> {
+    return this.#askAll((id) => ({ type: 'count', id }));
   }
 
   /**
    * SIGUSR1: every worker flushes, closes and reopens its access log files. Resolves with the
    * files reopened over all workers, or null if some worker did not answer in time.
    */
-  async reopenLogs(): Promise<number | null> {
-    const counts = await Promise.all(this.#workers.map((w) => this.#ask(w, (id) => ({ type: 'reopenLogs', id }))));
-    let sum = 0;
-    for (const n of counts) {
-      if (n === null) return null;
-      sum += n;
-    }
-    return sum;
+  reopenLogs(): Promise<number | null> {
+    return this.#askAll((id) => ({ type: 'reopenLogs', id }));
   }
 
   /** Ends every worker: a clean shutdown first, `terminate()` for one that takes longer than `timeoutMs`. */
@@ -280,6 +268,12 @@ export class WorkerPool implements DrainTarget {
       this.#asked.set(id, { resolve, timer: setTimeout(onAskTimeout, ASK_TIMEOUT_MS, this, id) });
       w.thread.postMessage(make(id));
     });
+  }
+
+  /** The sum of every worker's answer, or null if one did not answer in time. */
+  async #askAll(make: (id: number) => WorkerCommand): Promise<number | null> {
+    const answers = await Promise.all(this.#workers.map((w) => this.#ask(w, make)));
+    return answers.some((n) => n === null) ? null : answers.reduce<number>((sum, n) => sum + (n ?? 0), 0);
   }
 
   #broadcast(cmd: WorkerCommand): void {

@@ -94,6 +94,7 @@ class WorkerRuntime {
         this.#stop();
         void this.#plane
           .shutdown()
+          .catch((err: unknown) => this.#log.error('plane shutdown failed', { error: err }))
           // Connections destroyed by the shutdown log their line from their 'close' event, a
           // loop turn later: let those come in, then write every buffered line before the end.
           .then(() => new Promise((resolve) => setImmediate(resolve)))

@@ -173,10 +173,9 @@ export class Supervisor {
   }
 
   /**
-   * SIGUSR1: passes the signal on to every epoch that runs (active, draining, standby), each of
-   * which has its workers reopen their access logs. An epoch that has not said hello yet is
-   * skipped: it has not installed its handler (Node would start its inspector instead), and it
-   * has no log open either. Returns how many epochs were told.
+   * SIGUSR1 for every epoch that runs (active, draining, standby): its workers reopen their
+   * access logs. One that has not said hello is skipped: it has no log open yet, nor its
+   * handler (Node would start its inspector). Returns how many epochs were told.
    */
   reopenAccessLogs(): number {
     let told = 0;
