@@ -230,6 +230,11 @@ test('SIGUSR1 to the supervisor: every epoch reopens its access logs; rotated li
   process.kill(inst.pid, 'SIGUSR1');
   await eventually(() => / access logs reopened files=2 /.test(inst.log()), 10_000, 'the active epoch to confirm the reopen');
   await roundTrips(15);
+  // A reload onto a log directory that does not exist is refused before any epoch starts.
+  const bad = inst.writeConfig('bad.yaml', yaml.replace('path: access.log', 'path: gone/access.log'));
+  const refused = await inst.cli(['reload', '--json', '--config', bad]);
+  assert.equal(refused.code, ExitCode.CONFIG);
+  assert.equal(refused.json.error.code, 'PROXYCTL_ERR_CONFIG_INVALID');
   // No wait for the flush timer: a stop must write what is buffered before the epoch exits.
   inst.child.kill('SIGTERM');
   assert.equal(await Promise.race([exitOf(inst.child), new Promise((r) => setTimeout(r, 15_000, 'timeout'))]), 0);

@@ -64,7 +64,11 @@ export class AccessLogFiles {
     await Promise.all(files.map((f) => f.close()));
   }
 
-  readonly #onFailure = (path: string, err: Error, lines: number): void => {
+  readonly #onFailure = (path: string, err: Error, lines: number, during: 'write' | 'reopen'): void => {
+    if (during === 'reopen') {
+      this.#warn('access log could not be reopened; writing on to the file open before', { path, error: err });
+      return;
+    }
     const now = Date.now();
     const entry = this.#lost.get(path) ?? { lines: 0, lastWarnAt: 0 };
     entry.lines += lines;

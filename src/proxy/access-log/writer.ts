@@ -24,8 +24,11 @@ export const DEFAULT_MAX_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Access logs are created rw-r-----: the proxy's group may read them (log shippers), others not. */
 export const ACCESS_LOG_MODE = 0o640;
 
-/** Told when lines could not be written (the write failed): they are lost. */
-export type WriteFailure = (path: string, err: Error, lines: number) => void;
+/**
+ * Told when a write failed (`lines` are lost), or when a reopen could not open the path
+ * (`reopen`: nothing is lost, the old fd stays in use).
+ */
+export type WriteFailure = (path: string, err: Error, lines: number, during: 'write' | 'reopen') => void;
 
 /** Opens `path` for appending, creating it 0640 (whatever the umask) if it does not exist. */
 export function openAppend(path: string): number {
@@ -155,7 +158,7 @@ export class AccessLogFile {
         this.#writeFrom(buf, offset + n, doneAfter);
         return;
       }
-      if (err !== null) this.onFailure(this.path, err, doneAfter - this.#done);
+      if (err !== null) this.onFailure(this.path, err, doneAfter - this.#done, 'write');
       this.#finish(doneAfter);
     });
   }
@@ -185,7 +188,7 @@ export class AccessLogFile {
     try {
       fd = openAppend(this.path);
     } catch (err: unknown) {
-      this.onFailure(this.path, err instanceof Error ? err : new Error(String(err)), 0);
+      this.onFailure(this.path, err instanceof Error ? err : new Error(String(err)), 0, 'reopen');
       return;
     }
     const old = this.#fd;
