@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { core } from 'zod';
 import { ProxyctlError, errnoCode } from '../errors.js';
+import { accessLogChecks } from './access-log-checks.js';
 import { crossCheck } from './cross-checks.js';
 import { formatPath, type PathIssue } from './issue.js';
 import { locate } from './positions.js';
@@ -60,11 +61,13 @@ export function parseConfig(text: string, sourceName: string, options: ParseOpti
   }
   const parsed = configFileSchema.safeParse(raw);
   const found: PathIssue[] = parsed.success ? [] : parsed.error.issues.flatMap((i) => fromZod(i, raw));
-  found.push(...crossCheck(raw));
+  // Relative paths in the file (access logs) are relative to the file, not to our cwd.
+  const baseDir = dirname(resolve(sourceName));
+  found.push(...crossCheck(raw), ...accessLogChecks(raw, baseDir));
   if (!parsed.success || found.length > 0) fail(positioned(found, doc, lines, sourceName));
 
   // Files named by `tls` keys are read last, and only for a config that is otherwise sound.
-  const tls = attachTls(normalize(parsed.data, options.cpus ?? availableParallelism()), parsed.data, dirname(sourceName));
+  const tls = attachTls(normalize(parsed.data, options.cpus ?? availableParallelism(), baseDir), parsed.data, baseDir);
   if (tls.issues.length > 0) fail(positioned(tls.issues, doc, lines, sourceName));
   const config = deepFreeze(tls.config);
   return Object.freeze({ config, hash: configHash(config), source: sourceName });

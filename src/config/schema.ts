@@ -4,6 +4,7 @@ import { parseDuration } from './duration.js';
 import { normalizeRoutingKeys, routingListenerKeys } from './schema-router.js';
 import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import { httpFiltersSchema } from './schema-http-filters.js';
+import { accessLogList, withAccessLog } from './schema-access-log.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -58,6 +59,7 @@ const listener = z.strictObject({
   ...routingListenerKeys,
   tls: listenerTlsSchema.optional(),
   httpFilters: httpFiltersSchema.optional(),
+  accessLog: accessLogList.optional(),
 });
 
 const cluster = z.strictObject({
@@ -89,11 +91,11 @@ export type ConfigFile = z.output<typeof configFileSchema>;
  * Objects are built here key by key, so the JSON (and the hash) does not depend on the order
  * of keys in the file.
  */
-export function normalize(file: ConfigFile, cpus: number): ProxyConfig {
+export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd()): ProxyConfig {
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: file.admin === undefined ? null : { address: file.admin.address },
-    listeners: file.listeners.map(normalizeListener),
+    listeners: file.listeners.map((l) => withAccessLog(normalizeListener(l), l.accessLog, baseDir)),
     clusters: file.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints })),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,

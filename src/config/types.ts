@@ -11,6 +11,9 @@ import type { ListenerTlsConfig, UpstreamTlsConfig } from './types-tls.js';
 export type * from './types-tls.js';
 import type { HttpFilterConfig } from './types-http-filters.js';
 export type { HttpFilterConfig } from './types-http-filters.js';
+import type { AccessLogConfig } from './types-access-log.js';
+
+export type { AccessLogConfig } from './types-access-log.js';
 
 /** A parsed `host:port`. IPv6 hosts are stored without brackets, in compressed form. */
 export interface SocketAddress {
@@ -49,6 +52,8 @@ interface ListenerBase {
   readonly address: SocketAddress;
   /** TLS termination; absent: plain TCP. */
   readonly tls?: ListenerTlsConfig;
+  /** Present only when the file lists at least one (see types-access-log.ts). */
+  readonly accessLog?: readonly AccessLogConfig[];
 }
 
 export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {

@@ -7,6 +7,7 @@
 import type { Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TlsAcceptor, type PendingHandshake, type TlsAcceptorHost } from './tls/termination.js';
+import { accessLogOf, type AccessLog } from './access-log/index.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 import type { ConnectionContext, DownstreamConnection, RouteEntry } from './connection-types.js';
 import type { HttpTimeouts, ListenerSnapshot } from './types.js';
@@ -25,6 +26,8 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
   listener: ListenerSnapshot;
   routes: readonly RouteEntry[] = [];
   tcpCluster: ClusterRuntime | null = null;
+  /** The listener's access log, or null when it has none; swapped with the snapshot. */
+  accessLog: AccessLog | null = null;
   readonly conns = new Set<DownstreamConnection>();
   /** The listening handles this listener accepts on, in the order they were added. */
   readonly servers: Server[] = [];
@@ -76,6 +79,7 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
       this.tcpCluster = mustRuntime(clusters, listener.cluster.name);
     }
     this.listener = listener;
+    this.accessLog = accessLogOf(listener);
   }
 
   drainAtForNew(): number {

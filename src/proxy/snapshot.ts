@@ -8,6 +8,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ClusterConfig, DirectResponse, ListenerConfig, ProxyConfig } from '../config/types.js';
 import type { StatsStore } from '../shm/types.js';
 import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
+import { buildAccessLog } from './access-log/access-log.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
@@ -87,8 +88,9 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
 function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore): ListenerSnapshot {
   const lstats = listenerStats(l.name, stats);
   const tls = l.tls === undefined ? null : listenerTlsSnapshot(l.name, l.tls, stats);
+  const accessLog = buildAccessLog(l.name, l.accessLog, stats);
   if (l.protocol === 'tcp') {
-    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls });
+    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog });
   }
   const routes: RouteSnapshot[] = l.routes.map((r) =>
     Object.freeze({
@@ -97,7 +99,7 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
       direct: 'directResponse' in r ? directResponse(r.directResponse) : null,
     }),
   );
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, routes: Object.freeze(routes), tls });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, routes: Object.freeze(routes), tls, accessLog });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

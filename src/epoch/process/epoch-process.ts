@@ -186,6 +186,17 @@ export class EpochProcess {
     process.exit(code);
   }
 
+  /**
+   * SIGUSR1 (the supervisor forwards logrotate's): every worker flushes, closes and reopens its
+   * access log files. A standby or booting epoch has none open yet; its workers answer 0.
+   */
+  async reopenLogs(): Promise<void> {
+    if (this.#pool === null || this.#phase === 'exiting') return;
+    const files = await this.#pool.reopenLogs();
+    if (files === null) this.log.warn('access logs: some worker did not confirm the reopen in time');
+    else this.log.info('access logs reopened', { files, workers: this.#pool.size });
+  }
+
   /** SIGTERM / SIGINT: drain and exit like a stop (a second one terminates). */
   onSignal(signal: NodeJS.Signals): void {
     if (this.#phase === 'exiting') return;

@@ -50,6 +50,8 @@ function start(): void {
   const epoch = new EpochProcess(args, log);
   process.on('SIGTERM', () => epoch.onSignal('SIGTERM'));
   process.on('SIGINT', () => epoch.onSignal('SIGINT'));
+  // A listener also keeps Node from starting its inspector on SIGUSR1 (its default).
+  process.on('SIGUSR1', () => void epoch.reopenLogs());
   epoch.run().catch((err: unknown) => void epoch.exit(exitCodeFor(err, log), 'boot failed'));
 }
 

@@ -42,6 +42,8 @@ export interface WorkerInit {
   /** 0-based index; also what the worker's log lines are named after. */
   readonly index: number;
   readonly statsPath: string;
+  /** The epoch's `%CONNECTION_ID%` counter, shared by its workers (proxy/access-log/connection-id.ts). */
+  readonly connectionIds: SharedArrayBuffer;
 }
 
 // ---- main thread → worker ------------------------------------------------------------------
@@ -89,12 +91,18 @@ export interface ShutdownCommand {
   type: 'shutdown';
 }
 
+/** SIGUSR1: flush, close and reopen every access log file; answered with `reopened`. */
+export interface ReopenLogsCommand {
+  type: 'reopenLogs';
+  id: number;
+}
+
 /** A standby's worker: run warm-up traffic through a throwaway plane (warm-up.ts); answered with `warmed`. */
 export interface WarmUpCommand {
   type: 'warmUp';
 }
 
-export type WorkerCommand = WarmUpCommand | ConfigureCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ShutdownCommand;
+export type WorkerCommand = WarmUpCommand | ConfigureCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | ShutdownCommand;
 
 // ---- worker → main thread ------------------------------------------------------------------
 
@@ -145,6 +153,13 @@ export interface ClosedEvent {
   count: number;
 }
 
+/** After `reopenLogs`: how many access log files the worker reopened. */
+export interface ReopenedEvent {
+  type: 'reopened';
+  id: number;
+  files: number;
+}
+
 /** The warm-up is over: all sent, stopped by a reload, or failed or out of time (the worker is merely colder). */
 export interface WarmedEvent {
   type: 'warmed';
@@ -152,4 +167,4 @@ export interface WarmedEvent {
   outcome: 'done' | 'stopped' | 'failed';
 }
 
-export type WorkerEvent = WarmedEvent | LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent;
+export type WorkerEvent = WarmedEvent | LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent | ReopenedEvent;

@@ -11,6 +11,7 @@ import type { ProxyConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { DrainRequest } from '../../proxy/types.js';
 import type { DrainTarget } from '../../drain/types.js';
+import { createConnectionIdBuffer } from '../../proxy/access-log/connection-id.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
 export interface WorkerPoolOptions {
@@ -70,6 +71,7 @@ export class WorkerPool implements DrainTarget {
   readonly #waiting = new Map<Stage, (err: Error | null) => void>();
   #onListening: ((err: Error | null) => void) | null = null;
   #idleWaiters: Array<() => void> = [];
+  readonly #connectionIds = createConnectionIdBuffer();
 
   private constructor(private readonly opts: WorkerPoolOptions) {}
 
@@ -161,14 +163,16 @@ export class WorkerPool implements DrainTarget {
   // ---------------------------------------------------------------------------------------
 
   /** Open connections over all workers, or null if some worker did not answer in time. */
-  async connections(): Promise<number | null> {
-    const counts = await Promise.all(this.#workers.map((w) => this.#ask(w, (id) => ({ type: 'count', id }))));
-    let sum = 0;
-    for (const n of counts) {
-      if (n === null) return null;
-      sum += n;
-    }
-    return sum;
+  connections(): Promise<number | null> {
+    return this.#askAll((id) => ({ type: 'count', id }));
+  }
+
+  /**
+   * SIGUSR1: every worker flushes, closes and reopens its access log files. Resolves with the
+   * files reopened over all workers, or null if some worker did not answer in time.
+   */
+  reopenLogs(): Promise<number | null> {
+    return this.#askAll((id) => ({ type: 'reopenLogs', id }));
   }
 
   /** Ends every worker: a clean shutdown first, `terminate()` for one that takes longer than `timeoutMs`. */
@@ -194,7 +198,7 @@ export class WorkerPool implements DrainTarget {
   }
 
   #spawn(index: number): void {
-    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath };
+    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath, connectionIds: this.#connectionIds };
     const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     // Not events.once: it would reject on 'error', which is reported through #crash instead.
     // A worker's stderr reaches ours through a stream; its last lines may still be on the way
@@ -252,6 +256,9 @@ export class WorkerPool implements DrainTarget {
       case 'closed':
         this.answer(event.id, event.count);
         return;
+      case 'reopened':
+        this.answer(event.id, event.files);
+        return;
     }
   }
 
@@ -261,6 +268,12 @@ export class WorkerPool implements DrainTarget {
       this.#asked.set(id, { resolve, timer: setTimeout(onAskTimeout, ASK_TIMEOUT_MS, this, id) });
       w.thread.postMessage(make(id));
     });
+  }
+
+  /** The sum of every worker's answer, or null if one did not answer in time. */
+  async #askAll(make: (id: number) => WorkerCommand): Promise<number | null> {
+    const answers = await Promise.all(this.#workers.map((w) => this.#ask(w, make)));
+    return answers.some((n) => n === null) ? null : answers.reduce<number>((sum, n) => sum + (n ?? 0), 0);
   }
 
   #broadcast(cmd: WorkerCommand): void {

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isProxyctlError } from '../../errors.js';
 import { createLogger, type Logger } from '../../log.js';
 import { DataPlane } from '../../proxy/index.js';
+import { threadAccessLogFiles, useSharedConnectionIds } from '../../proxy/access-log/index.js';
 import { StatsRegion } from '../../shm/index.js';
 import { stopWarmUp, warmUpDataPlane } from './warm-up.js';
 import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
@@ -47,6 +48,8 @@ class WorkerRuntime {
     this.#log = createLogger(`epoch ${init.epoch} worker ${init.index}`, process.stderr);
     const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch });
     this.#plane = new DataPlane({ stats, log: this.#log });
+    useSharedConnectionIds(init.connectionIds);
+    threadAccessLogFiles.setWarn((msg, fields) => this.#log.warn(msg, fields));
   }
 
   handle(cmd: WorkerCommand): void {
@@ -84,9 +87,20 @@ class WorkerRuntime {
       case 'count':
         this.post({ type: 'count', id: cmd.id, connections: this.#plane.connections() });
         return;
+      case 'reopenLogs':
+        void threadAccessLogFiles.reopenAll().then((files) => this.post({ type: 'reopened', id: cmd.id, files }));
+        return;
       case 'shutdown':
         this.#stop();
-        void this.#plane.shutdown().finally(() => parentPort?.close());
+        void this.#plane
+          .shutdown()
+          .catch((err: unknown) => this.#log.error('plane shutdown failed', { error: err }))
+          // Connections destroyed by the shutdown log their line from their 'close' event, a
+          // loop turn later: let those come in, then write every buffered line before the end.
+          .then(() => new Promise((resolve) => setImmediate(resolve)))
+          .then(() => threadAccessLogFiles.closeAll())
+          .catch((err: unknown) => this.#log.error('access logs could not be closed cleanly', { error: err }))
+          .finally(() => parentPort?.close());
         return;
     }
   }

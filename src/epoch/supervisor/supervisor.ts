@@ -172,6 +172,21 @@ export class Supervisor {
     return this.#reloads.request({ config, fault, cold });
   }
 
+  /**
+   * SIGUSR1 for every epoch that runs (active, draining, standby): its workers reopen their
+   * access logs. One that has not said hello is skipped: it has no log open yet, nor its
+   * handler (Node would start its inspector). Returns how many epochs were told.
+   */
+  reopenAccessLogs(): number {
+    let told = 0;
+    for (const e of this.#epochs.all) {
+      if (!e.live || e.conn === null || e.exit !== null) continue;
+      e.kill('SIGUSR1');
+      told++;
+    }
+    return told;
+  }
+
   /** `proxyctl drain`: the active epoch leaves rotation and stays up; a reload brings the host back. */
   drainHost(): Promise<DrainHostReply> {
     if (this.#stopping) return Promise.reject(stoppingError());

@@ -3,10 +3,16 @@
  * the next endpoint of the cluster; bytes are piped both ways with backpressure, and a FIN in
  * one direction is passed on as a FIN (half-close) without closing the other direction.
  * Per-connection handlers are fine here: there is no per-request work at L4.
+ *
+ * With an access log, one line per connection when the downstream socket closes: bytes both
+ * ways, duration, the upstream host, and `UF` in %RESPONSE_FLAGS% when the upstream could not
+ * be connected to.
  */
 import type { Socket } from 'node:net';
-import { connectUpstream } from '../upstream/connect.js';
+import { accessLogOf, nextConnectionId, type AccessLog, type AccessLogEntry } from '../access-log/index.js';
 import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../connection-types.js';
+import type { StreamInfo } from '../http/filter.js';
+import { connectUpstream } from '../upstream/connect.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
 export class TcpProxyConnection implements DownstreamConnection {
@@ -14,6 +20,8 @@ export class TcpProxyConnection implements DownstreamConnection {
   readonly forcedAtDrainDeadline = true;
   private readonly upstream: Socket;
   private connected = false;
+  /** Null unless the listener logs: then what its line needs. */
+  private readonly logged: TcpLogState | null;
 
   constructor(
     readonly socket: Socket,
@@ -23,6 +31,8 @@ export class TcpProxyConnection implements DownstreamConnection {
     const pool = cluster.pools[cluster.lb.pick()];
     if (pool === undefined) throw new Error(`cluster ${cluster.snapshot.name} has no endpoints`);
     const stats = pool.stats;
+    const accessLog = accessLogOf(ctx.listener);
+    this.logged = accessLog === null ? null : startLogState(accessLog, socket, ctx.listener.name, cluster.snapshot.name, pool.endpoint.key);
     stats.cxTotal.inc();
     stats.cxActive.inc();
     const ds = socket;
@@ -49,6 +59,7 @@ export class TcpProxyConnection implements DownstreamConnection {
       stats.cxActive.dec();
       if (!this.connected) {
         stats.cxConnectFail.inc();
+        if (this.logged !== null) this.logged.info.responseFlags = 'UF';
         ds.destroy();
       } else if (hadError) ds.destroy();
       else endOnce(ds);
@@ -56,6 +67,7 @@ export class TcpProxyConnection implements DownstreamConnection {
     ds.on('close', (hadError: boolean) => {
       if (hadError) us.destroy();
       else endOnce(us);
+      if (this.logged !== null) logClosed(this.logged, ds);
       this.ctx.onClosed(this);
     });
   }
@@ -76,6 +88,46 @@ export class TcpProxyConnection implements DownstreamConnection {
 }
 
 function ignoreError(): void {}
+
+interface TcpLogState {
+  readonly log: AccessLog;
+  readonly info: StreamInfo;
+  readonly connectionId: number;
+}
+
+function startLogState(log: AccessLog, s: Socket, listenerName: string, clusterName: string, upstreamHost: string): TcpLogState {
+  const info: StreamInfo = {
+    listenerName,
+    protocol: '',
+    downstreamRemoteAddress: s.remoteAddress ?? '',
+    downstreamRemotePort: s.remotePort ?? 0,
+    downstreamLocalAddress: s.localAddress ?? '',
+    downstreamLocalPort: s.localPort ?? 0,
+    requestedServerName: '',
+    startTime: Date.now(),
+    startMonotonic: performance.now(),
+    requestId: '',
+    routeName: '',
+    clusterName,
+    upstreamHost,
+    responseFlags: '',
+  };
+  return { log, info, connectionId: nextConnectionId() };
+}
+
+function logClosed(state: TcpLogState, ds: Socket): void {
+  const entry: AccessLogEntry = {
+    streamInfo: state.info,
+    request: null,
+    response: null,
+    status: 0,
+    bytesReceived: ds.bytesRead,
+    bytesSent: ds.bytesWritten,
+    durationMs: performance.now() - state.info.startMonotonic,
+    connectionId: state.connectionId,
+  };
+  state.log.log(entry);
+}
 
 /**
  * Half-closes `s` unless it is already ended or gone. A second `end()` is not free: Node
