@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import type { ListenerProtocol } from '../config/types.js';
 import type { DirectResponseSnapshot, HttpTimeouts, ListenerSnapshot } from './types.js';
+import type { RouteTable } from './router/types.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 
 /**
@@ -31,24 +32,19 @@ export interface DownstreamConnection {
   destroy(): void;
 }
 
-/** A route as the worker runs it: the snapshot's route bound to this worker's cluster runtime. */
-export interface RouteEntry {
-  readonly prefix: Buffer;
-  /** Exactly one of `direct` and `cluster` is set. */
-  readonly direct: DirectResponseSnapshot | null;
-  readonly cluster: ClusterRuntime | null;
-}
+/** A listener's routes as a worker runs them: clusters bound to its runtimes, direct responses pre-built. */
+export type WorkerRouteTable = RouteTable<ClusterRuntime, DirectResponseSnapshot>;
 
 /**
  * What a connection reads its config from: its listener. The listener's fields are swapped as
- * a whole when a snapshot is applied (RCU); HTTP connections read `routes` once per request,
+ * a whole when a snapshot is applied (RCU); HTTP connections read `routeTable` once per request,
  * so a new snapshot applies from the next request on, and an exchange in flight finishes on
  * the routes it started with.
  */
 export interface ConnectionContext {
   readonly listener: ListenerSnapshot;
-  /** HTTP listeners: the routes, in order. Empty for TCP. */
-  readonly routes: readonly RouteEntry[];
+  /** HTTP listeners: the compiled routes. Null for TCP. */
+  readonly routeTable: WorkerRouteTable | null;
   /** TCP listeners: the cluster. Null for HTTP. */
   readonly tcpCluster: ClusterRuntime | null;
   readonly timeouts: HttpTimeouts;

@@ -9,7 +9,9 @@ import type { TLSSocket } from 'node:tls';
 import { TlsAcceptor, type PendingHandshake, type TlsAcceptorHost } from './tls/termination.js';
 import { accessLogOf, type AccessLog } from './access-log/index.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
-import type { ConnectionContext, DownstreamConnection, RouteEntry } from './connection-types.js';
+import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from './connection-types.js';
+import { buildRouteTable } from './router/table.js';
+import { directResponse } from './snapshot.js';
 import type { HttpTimeouts, ListenerSnapshot } from './types.js';
 import { NETWORK_FILTERS } from './filters/index.js';
 
@@ -24,7 +26,7 @@ export interface ListenerHost {
 
 export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
   listener: ListenerSnapshot;
-  routes: readonly RouteEntry[] = [];
+  routeTable: WorkerRouteTable | null = null;
   tcpCluster: ClusterRuntime | null = null;
   /** The listener's access log, or null when it has none; swapped with the snapshot. */
   accessLog: AccessLog | null = null;
@@ -68,14 +70,10 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
   /** Points this listener at a new snapshot; connections pick it up at their next request. */
   bind(listener: ListenerSnapshot, clusters: ReadonlyMap<string, ClusterRuntime>): void {
     if (listener.protocol === 'http') {
-      this.routes = listener.routes.map((r) => ({
-        prefix: r.prefix,
-        direct: r.direct,
-        cluster: r.cluster === null ? null : mustRuntime(clusters, r.cluster.name),
-      }));
+      this.routeTable = buildRouteTable(listener.config, { resolveCluster: (name) => mustRuntime(clusters, name), prepareDirect: directResponse });
       this.tcpCluster = null;
     } else {
-      this.routes = [];
+      this.routeTable = null;
       this.tcpCluster = mustRuntime(clusters, listener.cluster.name);
     }
     this.listener = listener;

@@ -18,7 +18,6 @@ import type {
   HttpStats,
   ListenerSnapshot,
   ListenerStats,
-  RouteSnapshot,
 } from './types.js';
 
 let nextVersion = 1;
@@ -92,14 +91,7 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
   if (l.protocol === 'tcp') {
     return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog });
   }
-  const routes: RouteSnapshot[] = l.routes.map((r) =>
-    Object.freeze({
-      prefix: Buffer.from(r.match.prefix, 'latin1'),
-      cluster: 'cluster' in r ? mustCluster(clusters, r.cluster) : null,
-      direct: 'directResponse' in r ? directResponse(r.directResponse) : null,
-    }),
-  );
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, routes: Object.freeze(routes), tls, accessLog });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, config: l, tls, accessLog });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {
@@ -109,12 +101,12 @@ function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): Clus
   return c;
 }
 
-/** The three wire images of a direct response, built once per snapshot. */
-export function directResponse(d: DirectResponse): DirectResponseSnapshot {
+/** The three wire images of a direct response, built once per snapshot. `extra`: more CRLF-ended header lines. */
+export function directResponse(d: DirectResponse, extra = ''): DirectResponseSnapshot {
   const body = Buffer.from(d.body, 'utf8');
   const head = (conn: string): string =>
     `HTTP/1.1 ${d.status} ${STATUS_CODES[d.status] ?? 'Unknown'}\r\n` +
-    `content-type: text/plain\r\ncontent-length: ${body.length}\r\n${conn}\r\n`;
+    `content-type: text/plain\r\ncontent-length: ${body.length}\r\n${extra}${conn}\r\n`;
   const image = (conn: string): [Buffer, number] => {
     const h = Buffer.from(head(conn), 'latin1');
     return [Buffer.concat([h, body]), h.length];

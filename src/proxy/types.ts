@@ -11,7 +11,7 @@
 import type { Server } from 'node:net';
 import type { Counter, Gauge, Histogram } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
-import type { DrainStrategy } from '../config/types.js';
+import type { DrainStrategy, HttpListenerConfig } from '../config/types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 
 export type * from './tls/types.js';
@@ -131,14 +131,6 @@ export interface DirectResponseSnapshot {
   readonly headBytes: { readonly keepAlive: number; readonly close: number; readonly keepAlive10: number };
 }
 
-export interface RouteSnapshot {
-  /** Path prefix as bytes, compared against the request target without making a string. */
-  readonly prefix: Buffer;
-  /** Exactly one of `cluster` and `direct` is set. */
-  readonly cluster: ClusterSnapshot | null;
-  readonly direct: DirectResponseSnapshot | null;
-}
-
 export interface HttpListenerSnapshot {
   readonly protocol: 'http';
   readonly name: string;
@@ -146,7 +138,8 @@ export interface HttpListenerSnapshot {
   readonly http: HttpStats;
   /** Accept HTTP/2 with prior knowledge (h2c) besides HTTP/1. */
   readonly http2: boolean;
-  readonly routes: readonly RouteSnapshot[];
+  /** The listener's config: its routes or virtual hosts are compiled at bind (router/table.ts). */
+  readonly config: HttpListenerConfig;
   /** TLS termination (ALPN list included), or null: the socket goes to the filter as accepted. */
   readonly tls: ListenerTlsSnapshot | null;
 }

@@ -12,7 +12,7 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
+import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
@@ -21,7 +21,8 @@ import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js'
 import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
 import { forwardedLines } from './forwarded.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
-import { matchRoute } from './router.js';
+import { redirectReply } from './local-reply.js';
+import { Http1RouteRequest, rewriteAuthority, rewritePath, routeHttp1, type ClusterDecision } from '../router/index.js';
 
 const enum Phase {
   /** Between requests, or reading a request head. */
@@ -69,7 +70,9 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   /** Became a tunnel (it never goes back). */
   private tunneled = false;
   private remoteIp: string | undefined;
-  private readonly scheme: string;
+  /** The router's view of the current request (reset per request, no allocation). */
+  private readonly routeReq = new Http1RouteRequest();
+  private readonly scheme: 'http' | 'https';
   private clientEnded = false;
   private closeAfter = false;
   private closeForDrain = false;
@@ -87,6 +90,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   ) {
     this.http = (ctx.listener as HttpListenerSnapshot).http;
     this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+    this.routeReq.scheme = this.scheme;
     this.drainAt = ctx.drainAtForNew();
     this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     // Half-open: a client may send its request and shut down its side; the response still goes out.
@@ -273,18 +277,30 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
       } else bodyEnd = r;
     }
 
-    const route = matchRoute(ctx.routes, buf, h);
-    if (route === null || route.cluster === null) {
-      this.answer(route === null ? REPLY_404 : (route.direct as DirectResponseSnapshot));
+    const d = routeHttp1(ctx.routeTable as WorkerRouteTable, this.routeReq, buf, h);
+    if (d.kind === 'cluster') this.forward(d, buf, bodyEnd);
+    else {
+      if (d.kind === 'direct') this.answer(d.response);
+      else if (d.kind === 'redirect') this.answer(redirectReply(d.status, d.location));
+      else this.answer(d.status === 400 ? REPLY_400 : REPLY_404);
       if (this.reqDone) this.endExchange();
-      return this.reqDone ? bodyEnd : -1;
     }
-    this.forward(route.cluster, buf, bodyEnd);
     return this.reqDone ? bodyEnd : -1;
   }
 
-  private forward(cluster: ClusterRuntime, buf: Buffer, bodyEnd: number): void {
+  private forward(d: ClusterDecision<ClusterRuntime>, buf: Buffer, bodyEnd: number): void {
     const h = this.req;
+    const route = d.route;
+    const rq = this.routeReq;
+    let target: Buffer | null = null;
+    let host = '';
+    if (route.rewrites) {
+      target = Buffer.from(rewritePath(route, rq.path), 'latin1');
+      if (route.hostRewrite !== null) {
+        if (h.hostLine >= 0) h.dropLine(h.hostLine);
+        host = `host: ${rewriteAuthority(route, rq.authority)}\r\n`;
+      }
+    } else if (rq.normalizedPath !== null) target = Buffer.from(rq.normalizedPath, 'latin1');
     let conn = '';
     if (this.upgrading) {
       h.keepLine(h.upgradeLine);
@@ -299,9 +315,9 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
       }
     }
     if (h.xfpLine >= 0) h.dropLine(h.xfpLine);
-    const extra = conn + forwardedLines(priorXff, this.clientIp(), this.scheme, h.hasRequestId);
-    const out = rewriteHead(buf, h, Buffer.from(extra, 'latin1'), bodyEnd);
-    if (!this.exchange.start(cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
+    const extra = conn + host + forwardedLines(priorXff, this.clientIp(), this.scheme, h.hasRequestId);
+    const out = rewriteHead(buf, h, Buffer.from(extra, 'latin1'), bodyEnd, target);
+    if (!this.exchange.start(d.cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
   }
 
   /** Request body bytes arriving after the head's read: forwarded as they are, or dropped. */

@@ -126,6 +126,8 @@ export class MessageHead {
   xfpLine = -1;
   /** An X-Request-Id came with the request. */
   hasRequestId = false;
+  /** Index of the Host line, or -1. */
+  hostLine = -1;
   /** Where the search for the end of an incomplete head resumes, relative to its start. */
   scanOffset = 0;
 
@@ -147,6 +149,7 @@ export class MessageHead {
     this.xffLines = null;
     this.xfpLine = -1;
     this.hasRequestId = false;
+    this.hostLine = -1;
     this.isHead = false;
     this.status = 0;
   }
@@ -353,7 +356,10 @@ function fieldSemantics(buf: Buffer, ns: number, nl: number, vs: number, ve: num
       if (eqLower(buf, ns, nl, H_PROXY_CONNECTION)) dropLine(h, i);
       return true;
     case 4:
-      if (eqLower(buf, ns, nl, H_HOST)) h.hostCount++;
+      if (eqLower(buf, ns, nl, H_HOST)) {
+        h.hostCount++;
+        h.hostLine = i;
+      }
       return true;
     case 2:
       if (eqLower(buf, ns, nl, H_TE)) dropLine(h, i);

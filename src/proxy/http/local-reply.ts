@@ -13,6 +13,11 @@ export function localReply(status: number): DirectResponseSnapshot {
   return r;
 }
 
+/** A redirect: built per request (the Location differs), which only redirect routes pay for. */
+export function redirectReply(status: number, location: string): DirectResponseSnapshot {
+  return directResponse({ status, body: '' }, `location: ${location}\r\n`);
+}
+
 // Resolved up front so the hot path holds the objects, not a lookup.
 export const REPLY_400 = localReply(400);
 export const REPLY_404 = localReply(404);

@@ -11,14 +11,23 @@ import type { MessageHead } from './head.js';
 export const CONNECTION_CLOSE = Buffer.from('connection: close\r\n', 'latin1');
 export const CONNECTION_KEEP_ALIVE = Buffer.from('connection: keep-alive\r\n', 'latin1');
 
-/** `bodyEnd` >= h.headEnd: body bytes in buf[h.headEnd, bodyEnd) go out with the head. */
-export function rewriteHead(buf: Buffer, h: MessageHead, inject: Buffer | null, bodyEnd: number): Buffer {
-  if (h.dropCount === 0 && inject === null) return buf.subarray(h.headStart, bodyEnd);
+/**
+ * `bodyEnd` >= h.headEnd: body bytes in buf[h.headEnd, bodyEnd) go out with the head.
+ * `target`, when set, replaces the request target (a normalized or rewritten path).
+ */
+export function rewriteHead(buf: Buffer, h: MessageHead, inject: Buffer | null, bodyEnd: number, target: Buffer | null = null): Buffer {
+  if (h.dropCount === 0 && inject === null && target === null) return buf.subarray(h.headStart, bodyEnd);
   let size = bodyEnd - h.headStart + (inject === null ? 0 : inject.length);
+  if (target !== null) size += target.length - (h.targetEnd - h.targetStart);
   for (let i = 0; i < h.count; i++) if (h.drop[i] === 1) size -= (h.lineEnd[i] as number) - (h.lineStart[i] as number);
   const out = Buffer.allocUnsafe(size);
   let o = 0;
   let run = h.headStart;
+  if (target !== null) {
+    o += buf.copy(out, o, run, h.targetStart);
+    o += target.copy(out, o);
+    run = h.targetEnd;
+  }
   // Copy runs of kept lines: usually two or three copies, not one per line.
   for (let i = 0; i < h.count; i++) {
     if (h.drop[i] === 0) continue;

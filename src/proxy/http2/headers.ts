@@ -11,6 +11,8 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { MessageHead } from '../http/head.js';
+import { queryParam } from '../router/matchers.js';
+import type { RouteRequest } from '../router/types.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings']);
 /** Request fields the proxy writes itself (forwarded.ts). */
@@ -27,10 +29,7 @@ export interface UpstreamRequest {
  * Builds the HTTP/1.1 request head for a stream's headers; `endStream` means no body follows.
  * `extra` (CRLF-terminated lines) is added; `x-forwarded-for`/`-proto` are left to it.
  */
-export function upstreamRequestHead(headers: IncomingHttpHeaders, endStream: boolean, extra: string): UpstreamRequest {
-  const method = headers[':method'] ?? 'GET';
-  const path = headers[':path'] ?? '/';
-  const authority = headers[':authority'] ?? (headers.host as string | undefined) ?? '';
+export function upstreamRequestHead(headers: IncomingHttpHeaders, method: string, path: string, authority: string, endStream: boolean, extra: string): UpstreamRequest {
   let out = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
   let hasLength = false;
   for (const name in headers) {
@@ -46,6 +45,30 @@ export function upstreamRequestHead(headers: IncomingHttpHeaders, endStream: boo
   out += extra;
   out += '\r\n';
   return { head: Buffer.from(out, 'latin1'), chunked };
+}
+
+/** The router's view of a stream's request (router/types.ts), with the normalized path. */
+export class H2RouteRequest implements RouteRequest {
+  readonly method: string;
+  readonly authority: string;
+
+  constructor(
+    private readonly headers: IncomingHttpHeaders,
+    readonly path: string,
+    readonly scheme: 'http' | 'https',
+  ) {
+    this.method = headers[':method'] ?? 'GET';
+    this.authority = headers[':authority'] ?? headers.host ?? '';
+  }
+
+  header(name: string): string | undefined {
+    const v = this.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  query(name: string): string | undefined {
+    return queryParam(this.path, name);
+  }
 }
 
 /** The response head's fields as node:http2 wants them, with `:status`. */

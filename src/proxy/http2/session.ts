@@ -11,7 +11,7 @@
 import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { ConnectionContext, DownstreamConnection, RouteEntry } from '../connection-types.js';
+import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
 import { H2Stream, type StreamHost } from './stream.js';
 
@@ -38,7 +38,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost {
   private closed = false;
   readonly http: HttpStats;
   readonly clientIp: string;
-  readonly scheme: string;
+  readonly scheme: 'http' | 'https';
 
   constructor(
     readonly socket: Socket,
@@ -58,8 +58,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost {
     socket.on('close', this.onClose);
   }
 
-  get routes(): readonly RouteEntry[] {
-    return this.ctx.routes;
+  get routeTable(): WorkerRouteTable {
+    return this.ctx.routeTable as WorkerRouteTable;
   }
 
   get clock(): { readonly now: number } {

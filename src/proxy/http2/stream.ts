@@ -7,25 +7,25 @@
  * pauses the upstream socket.
  */
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
-import type { RouteEntry } from '../connection-types.js';
+import type { WorkerRouteTable } from '../connection-types.js';
 import { BodyMode } from '../http/body.js';
 import { Res, UpstreamExchange, type ExchangeOwner } from '../http/exchange.js';
 import type { MessageHead } from '../http/head.js';
 import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
 import { forwardedLines } from '../http/forwarded.js';
-import { matchPath } from '../http/router.js';
+import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
 import type { DirectResponseSnapshot, HttpStats } from '../types.js';
-import { downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
+import { H2RouteRequest, downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
 
 /** What a stream needs from its session. */
 export interface StreamHost {
-  readonly routes: readonly RouteEntry[];
+  readonly routeTable: WorkerRouteTable;
   readonly http: HttpStats;
   readonly clock: { readonly now: number };
   readonly upstreamResponseMs: number;
   /** The client's address and the scheme it used, for the forwarded fields. */
   readonly clientIp: string;
-  readonly scheme: string;
+  readonly scheme: 'http' | 'https';
   streamDone(s: H2Stream): void;
 }
 
@@ -57,24 +57,31 @@ export class H2Stream implements ExchangeOwner {
     host.http.rqTotal.inc();
     stream.on('close', this.onClose);
     stream.on('error', ignoreError);
-    const path = headers[':path'];
-    if (path === undefined || path.charCodeAt(0) !== 47) {
+    const raw = headers[':path'];
+    const table = host.routeTable;
+    const n = raw === undefined || raw.charCodeAt(0) !== 47 ? PATH_INVALID : normalizeTargetString(raw, table.escapedSlashes, table.normalizePath);
+    if (n === PATH_INVALID || n === PATH_ESCAPED_SLASH) {
       this.answer(REPLY_400); // CONNECT and `*` are not routed
       return;
     }
-    const pathBytes = Buffer.from(path, 'latin1');
-    const route = matchPath(host.routes, pathBytes, 0, pathBytes.length);
-    if (route === null || route.cluster === null) {
-      this.answer(route === null ? REPLY_404 : (route.direct as DirectResponseSnapshot));
+    const view = new H2RouteRequest(headers, n === PATH_UNCHANGED ? (raw as string) : n, host.scheme);
+    const d = selectRoute(table, view);
+    if (d.kind !== 'cluster') {
+      if (d.kind === 'direct') this.answer(d.response);
+      else if (d.kind === 'redirect') this.redirect(d.status, d.location);
+      else this.answer(d.status === 400 ? REPLY_400 : REPLY_404);
       return;
     }
+    const route = d.route;
+    const path = route.rewrites ? rewritePath(route, view.path) : view.path;
+    const authority = route.hostRewrite !== null ? rewriteAuthority(route, view.authority) : view.authority;
     const xff = headers['x-forwarded-for'];
     const extra = forwardedLines(Array.isArray(xff) ? xff.join(', ') : (xff ?? ''), host.clientIp, host.scheme, headers['x-request-id'] !== undefined);
-    const req = upstreamRequestHead(headers, endStream, extra);
+    const req = upstreamRequestHead(headers, view.method, path, authority, endStream, extra);
     this.chunked = req.chunked;
     const exchange = new UpstreamExchange(this);
     this.exchange = exchange;
-    if (!exchange.start(route.cluster, req.head, !endStream)) stream.pause();
+    if (!exchange.start(d.cluster, req.head, !endStream)) stream.pause();
     if (!endStream) {
       stream.on('data', this.onData);
       stream.on('end', this.onEnd);
@@ -186,6 +193,13 @@ export class H2Stream implements ExchangeOwner {
     } else this.reset();
     if (this.exchange === null || this.reqDone) this.finish();
     else this.stream.resume(); // the rest of the request body is read and dropped
+  }
+
+  private redirect(status: number, location: string): void {
+    this.status = status;
+    const s = this.stream;
+    if (!s.destroyed && !s.headersSent) s.respond({ ':status': status, location, 'content-length': 0 }, { endStream: true });
+    this.finish();
   }
 
   private finish(): void {
