@@ -9,6 +9,7 @@ import type { ClusterConfig, DirectResponse, ListenerConfig, ProxyConfig } from 
 import type { StatsStore } from '../shm/types.js';
 import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
 import { buildAccessLog } from './access-log/access-log.js';
+import { buildFilterChainFactory } from './http/filter-chain-factory.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
@@ -26,7 +27,7 @@ export function buildSnapshot(config: ProxyConfig, stats: StatsStore): ConfigSna
   const clusters = new Map<string, ClusterSnapshot>();
   for (const c of config.clusters) clusters.set(c.name, clusterSnapshot(c, stats));
   const listeners = new Map<string, ListenerSnapshot>();
-  for (const l of config.listeners) listeners.set(l.name, listenerSnapshot(l, clusters, stats));
+  for (const l of config.listeners) listeners.set(l.name, listenerSnapshot(l, clusters, stats, config.workers));
   return Object.freeze({ version: nextVersion++, listeners, clusters });
 }
 
@@ -84,14 +85,14 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
   };
 }
 
-function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore): ListenerSnapshot {
+function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore, workers: number): ListenerSnapshot {
   const lstats = listenerStats(l.name, stats);
   const tls = l.tls === undefined ? null : listenerTlsSnapshot(l.name, l.tls, stats);
   const accessLog = buildAccessLog(l.name, l.accessLog, stats);
   if (l.protocol === 'tcp') {
     return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog });
   }
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, config: l, tls, accessLog });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, config: l, filterChain: buildFilterChainFactory(l, { stats, workers }), tls, accessLog });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

@@ -12,6 +12,7 @@ import type { Server } from 'node:net';
 import type { Counter, Gauge, Histogram } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
 import type { DrainStrategy, HttpListenerConfig } from '../config/types.js';
+import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 
 export type * from './tls/types.js';
@@ -140,6 +141,8 @@ export interface HttpListenerSnapshot {
   readonly http2: boolean;
   /** The listener's config: its routes or virtual hosts are compiled at bind (router/table.ts). */
   readonly config: HttpListenerConfig;
+  /** Its HTTP filters; `isEmpty` keeps the codecs on their raw fast path. */
+  readonly filterChain: FilterChainFactory;
   /** TLS termination (ALPN list included), or null: the socket goes to the filter as accepted. */
   readonly tls: ListenerTlsSnapshot | null;
 }

@@ -22,6 +22,8 @@ import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
 import { forwardedLines } from './forwarded.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { redirectReply } from './local-reply.js';
+import type { FilterChainFactory } from './filter-chain-types.js';
+import { H1Filtered, type FilteredConnection } from './h1-filtered.js';
 import { Http1RouteRequest, rewriteAuthority, rewritePath, routeHttp1, type ClusterDecision } from '../router/index.js';
 
 const enum Phase {
@@ -49,7 +51,7 @@ const MAX_PIPELINE_BYTES = 256 * 1024;
 /** After our FIN, how long the peer gets to close before the socket is destroyed. */
 const LINGER_MS = 5_000;
 
-export class HttpConnection implements DownstreamConnection, TunnelOwner {
+export class HttpConnection implements DownstreamConnection, TunnelOwner, FilteredConnection {
   private phase = Phase.Idle;
   private pending: Buffer | null = null;
   readonly req = new MessageHead();
@@ -72,7 +74,9 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   private remoteIp: string | undefined;
   /** The router's view of the current request (reset per request, no allocation). */
   private readonly routeReq = new Http1RouteRequest();
-  private readonly scheme: 'http' | 'https';
+  readonly scheme: 'http' | 'https';
+  /** Requests through HTTP filters (made on the first one). */
+  private filtered: H1Filtered | null = null;
   private clientEnded = false;
   private closeAfter = false;
   private closeForDrain = false;
@@ -105,7 +109,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   }
 
   /** The client's address, read once (each `remoteAddress` is a getpeername(2)). */
-  private clientIp(): string {
+  clientIp(): string {
     return (this.remoteIp ??= this.socket.remoteAddress ?? '');
   }
 
@@ -128,6 +132,10 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
         this.destroy(); // no byte either way for idleMs
         return;
       case Phase.Active:
+        if (this.filtered?.fx != null) {
+          this.filtered.fx.onTick(now);
+          return;
+        }
         if (!this.exchange.timedOut()) {
           if (this.exchange.res === Res.Body) this.http.rqResponseReset.inc();
           this.destroy(); // a stalled body in either direction
@@ -157,6 +165,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
   destroy(): void {
     this.phase = Phase.Closed;
     this.exchange.abandon();
+    this.filtered?.destroy();
     this.socket.destroy();
   }
 
@@ -194,6 +203,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
 
   private readonly onDrain = (): void => {
     this.exchange.downstreamDrained();
+    this.filtered?.fx?.upstream?.downstreamDrained();
   };
 
   private readonly onClose = (): void => {
@@ -201,6 +211,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     this.phase = Phase.Closed;
     this.http.cxHttp1Active.dec();
     this.exchange.abandon(); // mid-way, the upstream socket cannot be reused
+    this.filtered?.destroy();
     this.ctx.onClosed(this);
   };
 
@@ -261,6 +272,8 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     this.responded = false;
     if (h.chunked) this.reqBody.reset(BodyMode.Chunked, 0);
     else this.reqBody.reset(h.contentLength > 0 ? BodyMode.Length : BodyMode.None, h.contentLength);
+    const chains = (ctx.listener as HttpListenerSnapshot).filterChain;
+    if (!chains.isEmpty) return this.startFiltered(chains, buf, end);
 
     // Where the body ends within this read (before anything is sent anywhere).
     let bodyEnd = end;
@@ -320,8 +333,74 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner {
     if (!this.exchange.start(d.cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
   }
 
+  /** A request through the listener's HTTP filters (h1-filtered.ts): no raw forwarding. */
+  private startFiltered(chains: FilterChainFactory, buf: Buffer, end: number): number {
+    const f = (this.filtered ??= new H1Filtered(this, this.ctx, this.reqBody));
+    // A reply a filter makes before the body is read closes the connection (the rest is unread).
+    this.reqDone = this.reqBody.mode === BodyMode.None;
+    const r = f.start(chains, buf, end);
+    if (r === BAD_FRAMING) {
+      this.reject(REPLY_400);
+      return -1;
+    }
+    if (r === NEED_MORE) return -1;
+    this.requestRead();
+    return (this.phase as Phase) === Phase.Closed ? -1 : r;
+  }
+
+  /** The filtered request's body is all read: the exchange ends if its response is out. */
+  private requestRead(): void {
+    this.reqDone = true;
+    if (this.responded) this.finishFiltered();
+  }
+
+  private finishFiltered(): void {
+    const f = this.filtered as H1Filtered;
+    if (f.fx === null) return; // already finished (a reply that closed the connection)
+    f.complete();
+    this.endExchange();
+  }
+
+  // ---- FilteredConnection -------------------------------------------------------------------
+
+  closeDecision(structural: boolean): boolean {
+    return this.decideClose(structural || !this.reqDone);
+  }
+
+  filteredSent(status: number): void {
+    this.status = status;
+    this.responded = true;
+    if (this.reqDone || this.closeAfter) this.finishFiltered();
+  }
+
+  filteredBroken(): void {
+    this.http.rqResponseReset.inc();
+    this.destroy();
+  }
+
+  pauseForUpstream(): void {
+    this.pauseReads(Paused.Upstream);
+  }
+
+  resumeForUpstream(): void {
+    this.upstreamDrained();
+  }
+
   /** Request body bytes arriving after the head's read: forwarded as they are, or dropped. */
   private requestBody(buf: Buffer, pos: number): void {
+    const f = this.filtered;
+    if (f !== null && f.fx !== null) {
+      const r = f.body(buf, pos);
+      if (r === BAD_FRAMING) {
+        this.http.rqProtocolError.inc();
+        this.destroy();
+        return;
+      }
+      if (r === NEED_MORE) return;
+      if (r < buf.length) this.stash(buf, r);
+      this.requestRead();
+      return;
+    }
     this.waitUpstream();
     const r = this.reqBody.feed(buf, pos, buf.length);
     if (r === BAD_FRAMING) {

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
+import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
 import { H2Stream, type StreamHost } from './stream.js';
 
 const MAX_STREAM_ID = 2 ** 31 - 1;
@@ -29,9 +30,9 @@ const SESSION_OPTIONS = {
   maxSettings: 32,
 } as const;
 
-export class Http2Connection implements DownstreamConnection, StreamHost {
+export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost {
   private readonly session: ServerHttp2Session;
-  private readonly streams = new Set<H2Stream>();
+  private readonly streams = new Set<H2Stream | FilteredStream>();
   private deadline: number;
   private drainAt: number;
   private goingAway = false;
@@ -98,16 +99,22 @@ export class Http2Connection implements DownstreamConnection, StreamHost {
 
   // ---- StreamHost ------------------------------------------------------------------------------
 
-  streamDone(s: H2Stream): void {
+  get listenerName(): string {
+    return this.ctx.listener.name;
+  }
+
+  streamDone(s: H2Stream | FilteredStream): void {
     this.streams.delete(s);
     if (this.streams.size === 0) this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
   }
 
   // ---- session events --------------------------------------------------------------------------
 
-  private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number): void => {
-    // The listener's routes are read once per stream, as HTTP/1 reads them once per request.
-    const s = new H2Stream(this, stream, headers, (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0);
+  private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void => {
+    // The listener's routes and filters are read once per stream, as HTTP/1 reads them per request.
+    const end = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    const chains = (this.ctx.listener as HttpListenerSnapshot).filterChain;
+    const s = chains.isEmpty ? new H2Stream(this, stream, headers, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
     if (!stream.closed && !stream.destroyed) this.streams.add(s);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
   };

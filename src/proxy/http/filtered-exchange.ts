@@ -1,0 +1,254 @@
+/**
+ * One request on a listener with HTTP filters, for either codec: the request runs through the
+ * filter chain as header maps and payload (no chunk framing), then this, the chain's terminal,
+ * routes it (router/), answers directly, or sends it to an HTTP/1.1 upstream through its own
+ * `UpstreamExchange`; the response comes back through the chain's encoders to the codec's
+ * `DownstreamSink`. Listeners without filters never get here: their codecs keep the raw path.
+ */
+import type { WorkerRouteTable } from '../connection-types.js';
+import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, queryParam, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
+import type { RouteRequest } from '../router/types.js';
+import type { DirectResponseSnapshot } from '../types.js';
+import { BodyMode } from './body.js';
+import { Res, UpstreamExchange, type ExchangeOwner } from './exchange.js';
+import type { FilterChainApi, FilterChainFactory, ChainTerminal, DownstreamSink } from './filter-chain-types.js';
+import type { HeaderMap, RequestHeaders } from './filter.js';
+import { forwardedLines } from './forwarded.js';
+import type { MessageHead } from './head.js';
+import { ResponseHeaderMap } from './header-map.js';
+import type { ExchangeInfo } from './stream-info.js';
+
+/** Fields never copied from the filtered request to the upstream head (hop-by-hop, or ours). */
+const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'x-forwarded-for', 'x-forwarded-proto', 'http2-settings']);
+/** Response fields the codec decides itself. */
+const NOT_RELAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
+
+/** What the codec gives a filtered exchange. */
+export interface FilteredHost {
+  readonly routeTable: WorkerRouteTable;
+  readonly clock: { readonly now: number };
+  readonly upstreamResponseMs: number;
+  readonly clientIp: string;
+  readonly scheme: 'http' | 'https';
+  /** Request-body backpressure towards the client. */
+  pauseRequest(): void;
+  resumeRequest(): void;
+  /** The response broke after its head went out: the codec resets the stream or connection. */
+  exchangeBroken(): void;
+}
+
+export class FilteredExchange implements ChainTerminal, ExchangeOwner {
+  readonly chain: FilterChainApi;
+  readonly dechunk = true;
+  readonly upgrading = false;
+  isHead = false;
+  reqDone = false;
+  /** Coarse-clock ms past which the upstream has been silent too long. */
+  deadline = Infinity;
+  private exchange: UpstreamExchange | null = null;
+  private chunked = false;
+  private ended = false;
+
+  constructor(
+    private readonly host: FilteredHost,
+    chains: FilterChainFactory,
+    readonly info: ExchangeInfo,
+    sink: DownstreamSink,
+  ) {
+    this.chain = chains.create(info, this, sink);
+  }
+
+  /** The upstream exchange, for the codec's drain events (null before routing or when answered directly). */
+  get upstream(): UpstreamExchange | null {
+    return this.exchange;
+  }
+
+  onTick(now: number): void {
+    if (now < this.deadline || this.ended) return;
+    const ex = this.exchange;
+    if (ex !== null && ex.timedOut()) return;
+    this.resetMidResponse();
+  }
+
+  /**
+   * The exchange is over for the codec (response sent, request read or given up on): the
+   * upstream connection goes back to its pool if its framing allows, and the chain ends.
+   */
+  complete(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.deadline = Infinity;
+    const ex = this.exchange;
+    if (ex !== null) {
+      if (ex.res === Res.Done || ex.res === Res.None) ex.finish(this.host.clock.now);
+      else ex.abandon();
+    }
+    this.chain.destroy();
+  }
+
+  /** The client went away or the connection is closing: abandon everything. */
+  destroy(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.exchange?.abandon();
+    this.chain.destroy();
+  }
+
+  // ---- ChainTerminal: the request after the last filter -------------------------------------
+
+  decodeHeaders(headers: RequestHeaders, endStream: boolean): void {
+    this.isHead = headers.method === 'HEAD';
+    const table = this.host.routeTable;
+    const raw = headers.path;
+    const n = raw.charCodeAt(0) !== 47 ? PATH_INVALID : normalizeTargetString(raw, table.escapedSlashes, table.normalizePath);
+    if (n === PATH_INVALID || n === PATH_ESCAPED_SLASH) {
+      this.chain.sendLocalReply(400, '400\n');
+      return;
+    }
+    const view = new HeaderMapRouteRequest(headers, n === PATH_UNCHANGED ? raw : n, this.host.scheme);
+    const d = selectRoute(table, view);
+    if (d.kind === 'reject') {
+      this.chain.sendLocalReply(d.status, `${d.status}\n`, undefined, d.status === 404 ? 'NR' : undefined);
+      return;
+    }
+    this.info.routeName = d.route.name;
+    if (d.kind === 'direct') {
+      this.replyWith(d.response);
+      return;
+    }
+    if (d.kind === 'redirect') {
+      const r = new ResponseHeaderMap(d.status);
+      r.set('location', d.location);
+      r.set('content-length', '0');
+      this.chain.encodeHeaders(r, true);
+      return;
+    }
+    this.info.clusterName = d.clusterName;
+    const route = d.route;
+    const path = route.rewrites ? rewritePath(route, view.path) : view.path;
+    const authority = route.hostRewrite !== null ? rewriteAuthority(route, view.authority) : view.authority;
+    let head = `${headers.method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+    headers.forEach((name, value) => {
+      if (!NOT_FORWARDED.has(name)) head += `${name}: ${value}\r\n`;
+    });
+    this.chunked = !endStream && !headers.has('content-length');
+    if (this.chunked) head += 'transfer-encoding: chunked\r\n';
+    head += forwardedLines(headers.getAll('x-forwarded-for').join(', '), this.host.clientIp, this.host.scheme, true);
+    if (!headers.has('x-request-id')) head += `x-request-id: ${this.info.requestId}\r\n`;
+    const ex = new UpstreamExchange(this);
+    this.exchange = ex;
+    if (!ex.start(d.cluster, Buffer.from(`${head}\r\n`, 'latin1'), !endStream)) this.host.pauseRequest();
+  }
+
+  decodeData(data: Buffer, endStream: boolean): void {
+    const ex = this.exchange;
+    if (ex === null) return;
+    let room = true;
+    if (data.length > 0) {
+      if (this.chunked) {
+        ex.writeBody(Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'));
+        ex.writeBody(data);
+        room = ex.writeBody(CRLF);
+      } else room = ex.writeBody(data);
+    }
+    if (endStream && this.chunked) room = ex.writeBody(LAST_CHUNK);
+    if (!room) this.host.pauseRequest();
+  }
+
+  decodeTrailers(_trailers: HeaderMap): void {
+    // Request trailers are not forwarded to an HTTP/1.1 upstream; the body still ends.
+    this.decodeData(EMPTY, true);
+  }
+
+  abort(): void {
+    this.exchange?.abandon();
+  }
+
+  // ---- ExchangeOwner: the upstream response into the chain ----------------------------------
+
+  waitUpstream(): void {
+    this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
+  }
+
+  sendInterim(): void {
+    // 1xx of the HTTP/1 hop are not relayed through filters.
+  }
+
+  sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
+    const flat: string[] = [];
+    for (let i = 0; i < h.count; i++) {
+      if (h.drop[i] === 1) continue;
+      const ls = h.lineStart[i] as number;
+      const colon = buf.indexOf(58, ls);
+      const name = buf.toString('latin1', ls, colon).toLowerCase();
+      if (!NOT_RELAYED.has(name)) flat.push(name, h.value(buf, i));
+    }
+    const end = mode === BodyMode.None;
+    this.chain.encodeHeaders(ResponseHeaderMap.fromFlat(flat, h.status), end);
+    if (!end && bodyEnd > h.headEnd) this.chain.encodeData(buf.subarray(h.headEnd, bodyEnd), false);
+    return true;
+  }
+
+  sendBody(buf: Buffer, start: number, end: number): boolean {
+    this.chain.encodeData(start === 0 && end === buf.length ? buf : buf.subarray(start, end), false);
+    return true;
+  }
+
+  responseDone(): void {
+    this.deadline = Infinity;
+    if (!this.chain.destroyed) this.chain.encodeData(EMPTY, true);
+  }
+
+  localReply(reply: DirectResponseSnapshot): void {
+    const flag = reply.status === 504 ? 'UT' : reply.status === 503 ? 'UF' : undefined;
+    this.chain.sendLocalReply(reply.status, `${reply.status}\n`, undefined, flag);
+  }
+
+  resetMidResponse(): void {
+    this.destroy();
+    this.host.exchangeBroken();
+  }
+
+  upstreamDrained(): void {
+    this.host.resumeRequest();
+  }
+
+  // ---- endings --------------------------------------------------------------------------------
+
+  private replyWith(d: DirectResponseSnapshot): void {
+    const body = d.keepAlive.subarray(d.headBytes.keepAlive);
+    const r = new ResponseHeaderMap(d.status);
+    r.set('content-type', 'text/plain');
+    r.set('content-length', String(body.length));
+    this.chain.encodeHeaders(r, body.length === 0);
+    if (body.length > 0) this.chain.encodeData(body, true);
+  }
+}
+
+/** The router's view of a filtered request (its header map, with the normalized path). */
+class HeaderMapRouteRequest implements RouteRequest {
+  constructor(
+    private readonly headers: RequestHeaders,
+    readonly path: string,
+    readonly scheme: 'http' | 'https',
+  ) {}
+
+  get method(): string {
+    return this.headers.method;
+  }
+
+  get authority(): string {
+    return this.headers.authority;
+  }
+
+  header(name: string): string | undefined {
+    return this.headers.get(name);
+  }
+
+  query(name: string): string | undefined {
+    return queryParam(this.path, name);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The HTTP/1 codec's end of a filtered exchange (`DownstreamSink`): writes the response the
+ * filters produced as an HTTP/1.1 head and body. The framing is chosen here: the filters'
+ * `content-length` when there is one, chunked for an HTTP/1.1 client otherwise, and
+ * close-delimited for an HTTP/1.0 one.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { DownstreamSink } from './filter-chain-types.js';
+import type { HeaderMap, ResponseHeaders } from './filter.js';
+
+const enum Framing {
+  None,
+  Length,
+  Chunked,
+  Close,
+}
+
+/** What the sink needs from its HTTP/1 connection. */
+export interface H1SinkOwner {
+  readonly socket: Socket;
+  /** 10 or 11. */
+  readonly version: number;
+  readonly isHead: boolean;
+  /** Decides once per response whether it closes the connection; `structural` forces it. */
+  closeDecision(structural: boolean): boolean;
+  /** The whole response is written. */
+  sent(status: number): void;
+  /** The response cannot be completed: close the connection. */
+  broken(): void;
+  /** The socket is full: hold the upstream. */
+  full(): void;
+}
+
+export class H1Sink implements DownstreamSink {
+  private framing = Framing.None;
+  private status = 0;
+
+  constructor(private readonly owner: H1SinkOwner) {}
+
+  encodeHeaders(headers: ResponseHeaders, endStream: boolean): void {
+    const o = this.owner;
+    const status = headers.status;
+    this.status = status;
+    if (o.isHead || status === 204 || status === 304 || status < 200) this.framing = Framing.None;
+    else if (headers.has('content-length')) this.framing = Framing.Length;
+    else if (endStream) {
+      headers.set('content-length', '0');
+      this.framing = Framing.Length;
+    } else this.framing = o.version === 11 ? Framing.Chunked : Framing.Close;
+    const close = o.closeDecision(this.framing === Framing.Close);
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    headers.forEach((name, value) => {
+      if (name !== 'transfer-encoding' && name !== 'connection') head += `${name}: ${value}\r\n`;
+    });
+    if (this.framing === Framing.Chunked) head += 'transfer-encoding: chunked\r\n';
+    if (close) head += 'connection: close\r\n';
+    else if (o.version === 10) head += 'connection: keep-alive\r\n';
+    this.write(Buffer.from(`${head}\r\n`, 'latin1'));
+    if (endStream) o.sent(status);
+  }
+
+  encodeData(data: Buffer, endStream: boolean): void {
+    if (this.framing === Framing.Chunked) {
+      if (data.length > 0) this.write(Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]));
+      if (endStream) this.write(LAST_CHUNK);
+    } else if (this.framing !== Framing.None && data.length > 0) this.write(data);
+    if (endStream) this.owner.sent(this.status);
+  }
+
+  encodeTrailers(trailers: HeaderMap): void {
+    if (this.framing === Framing.Chunked) {
+      let t = '0\r\n';
+      trailers.forEach((name, value) => (t += `${name}: ${value}\r\n`));
+      this.write(Buffer.from(`${t}\r\n`, 'latin1'));
+    }
+    this.owner.sent(this.status);
+  }
+
+  reset(): void {
+    this.owner.broken();
+  }
+
+  private write(b: Buffer): void {
+    if (!this.owner.socket.write(b)) this.owner.full();
+  }
+}
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

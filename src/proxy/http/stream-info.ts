@@ -1,0 +1,45 @@
+/** `StreamInfo` for one exchange: what filters, header templates and access logs read. */
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { StreamInfo } from './filter.js';
+
+export class ExchangeInfo implements StreamInfo {
+  readonly downstreamRemoteAddress: string;
+  readonly downstreamRemotePort: number;
+  readonly downstreamLocalAddress: string;
+  readonly downstreamLocalPort: number;
+  readonly requestedServerName: string;
+  readonly startTime = Date.now();
+  readonly startMonotonic = performance.now();
+  routeName = '';
+  clusterName = '';
+  upstreamHost = '';
+  responseFlags = '';
+  private id: string;
+
+  constructor(
+    readonly listenerName: string,
+    readonly protocol: string,
+    socket: Socket,
+    requestId: string | undefined,
+  ) {
+    this.downstreamRemoteAddress = socket.remoteAddress ?? '';
+    this.downstreamRemotePort = socket.remotePort ?? 0;
+    this.downstreamLocalAddress = socket.localAddress ?? '';
+    this.downstreamLocalPort = socket.localPort ?? 0;
+    const sni = (socket as Partial<TLSSocket>).servername;
+    this.requestedServerName = typeof sni === 'string' ? sni : '';
+    this.id = requestId ?? '';
+  }
+
+  /** The request's id: the client's `x-request-id`, or one made on first use. */
+  get requestId(): string {
+    if (this.id === '') this.id = randomUUID();
+    return this.id;
+  }
+
+  addFlag(flag: string): void {
+    this.responseFlags = this.responseFlags === '' ? flag : `${this.responseFlags},${flag}`;
+  }
+}
