@@ -13,6 +13,7 @@ import { buildSnapshot, roundRobin } from '../src/proxy/index.js';
 import { UpstreamExchange, type ExchangeOwner, type ExchangePolicy } from '../src/proxy/http/exchange.js';
 import { backoffMs, retriesStatus } from '../src/proxy/http/retry.js';
 import type { MessageHead } from '../src/proxy/http/head.js';
+import type { RouteInfo } from '../src/proxy/router/types.js';
 import type { DirectResponseSnapshot } from '../src/proxy/types.js';
 import { PoolRegistry, type ClusterRuntime } from '../src/proxy/upstream/cluster.js';
 import { StatsRegion } from '../src/shm/index.js';
@@ -93,6 +94,10 @@ function upstreams(t: TestContext, ports: number[]): Upstreams {
   const c = pools.build(snapshot.clusters.values(), roundRobin).get('app') as ClusterRuntime;
   return { cluster: c, counter: (n) => Number(stats.counter(`cluster.app.${n}`).value()) };
 }
+
+/** A route decision's `route` is what a connection manager passes as the policy. */
+const routeInfoIsAPolicy: RouteInfo extends ExchangePolicy ? true : never = true;
+void routeInfoIsAPolicy;
 
 function policy(p: Partial<ExchangePolicy>): ExchangePolicy {
   return { timeoutMs: null, perTryTimeoutMs: null, retryPolicy: null, ...p };
@@ -175,6 +180,17 @@ test('retriable-4xx and retriable-status-codes retry 409 and the listed codes on
   const again = await exchange(u, policy({ retryPolicy: retries(['retriable-4xx', 'retriable-status-codes'], 3, { retriableStatusCodes: [418] }) }));
   assert.equal(again.status, 429, '429 is not listed: passed through');
   assert.equal(u.counter('upstream_rq_retry'), 2);
+});
+
+test('after an interim head went downstream the final 5xx is passed through, not retried', async (t) => {
+  const be = await startRawBackend(t, (s) =>
+    headsOf(s, (_h, sock) => sock.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 X\r\ncontent-length: 4\r\n\r\nbusy')),
+  );
+  const u = upstreams(t, [be.port]);
+  const o = await exchange(u, policy({ retryPolicy: retries(['5xx'], 3) }));
+  assert.deepEqual([o.kind, o.status, o.body], ['response', 503, 'busy']);
+  assert.equal(u.counter('upstream_rq_retry'), 0);
+  assert.equal(be.connections(), 1);
 });
 
 test('a request whose body streams after start is never retried', async (t) => {
