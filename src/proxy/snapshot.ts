@@ -52,6 +52,10 @@ export function clusterStats(name: string, stats: StatsStore): ClusterStats {
     rq503: stats.counter(`${p}upstream_rq_503`),
     rq504: stats.counter(`${p}upstream_rq_504`),
     rqProtocolError: stats.counter(`${p}upstream_rq_protocol_error`),
+    rqTimeout: stats.counter(`${p}upstream_rq_timeout`),
+    rqPerTryTimeout: stats.counter(`${p}upstream_rq_per_try_timeout`),
+    rqRetry: stats.counter(`${p}upstream_rq_retry`),
+    rqRetrySuccess: stats.counter(`${p}upstream_rq_retry_success`),
   };
 }
 

@@ -104,6 +104,14 @@ export interface ClusterStats {
   readonly rq504: Counter;
   /** The upstream broke the framing (answered 502 before the head, or cut after). */
   readonly rqProtocolError: Counter;
+  /** The route timeout passed: answered 504 before the response head, reset after it. */
+  readonly rqTimeout: Counter;
+  /** A try got no response head within the route's per-try timeout (its connection is closed). */
+  readonly rqPerTryTimeout: Counter;
+  /** Retries sent under a route's retry policy (the stale keep-alive resend is not one). */
+  readonly rqRetry: Counter;
+  /** Retried requests whose response ended with a 2xx..4xx status. */
+  readonly rqRetrySuccess: Counter;
 }
 
 export interface EndpointSnapshot {
