@@ -84,3 +84,39 @@ test('HTTP/2: the same routing by :authority, with curl', async (t) => {
   const canary = await curl(['--http2-prior-knowledge', '-H', 'x-canary: 1', `${base}/w`]);
   assert.equal(canary.body, `blue GET /w HTTP/1.1 host=127.0.0.1:${h.ports.edge}`);
 });
+
+test('route retries and timeouts through the plane: resets are retried on the other endpoint; a slow upstream gets 504', async (t) => {
+  const good = await namedBackend(t, 'good');
+  const bad = await startRawBackend(t, (s) => headsOf(s, (_head, sock) => sock.destroy()));
+  const slow = await startRawBackend(t, () => {});
+  const yaml = `
+listeners:
+  - name: edge
+    address: 127.0.0.1:1
+    protocol: http
+    virtualHosts:
+      - name: all
+        domains: ["*"]
+        routes:
+          - match: { prefix: /slow }
+            cluster: slow
+            timeout: 300ms
+          - match: { prefix: / }
+            cluster: pair
+            retryPolicy: { retryOn: [reset, connect-failure], numRetries: 3, backoff: { base: 1ms, max: 5ms } }
+clusters:
+  - { name: pair, endpoints: ["127.0.0.1:${bad.port}", "127.0.0.1:${good}"] }
+  - { name: slow, endpoints: ["127.0.0.1:${slow.port}"] }
+`;
+  const h = await startPlane(t, parseConfig(yaml, 'retry.yaml', { cpus: 1 }).config);
+  const c = await RawClient.open(t, h.ports.edge as number);
+  for (let i = 0; i < 6; i++) {
+    c.get(`/r${i}`);
+    const r = await c.response();
+    assert.equal(r.status, 200, `request ${i}`);
+  }
+  assert.ok(h.counter('cluster.pair.upstream_rq_retry') >= 3, 'round robin sent half the tries to the endpoint that resets');
+  c.get('/slow');
+  assert.equal((await c.response()).status, 504);
+  assert.equal(h.counter('cluster.slow.upstream_rq_timeout'), 1);
+});

@@ -20,6 +20,7 @@ import { Res, UpstreamExchange, type TunnelOwner } from './exchange.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
 import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
 import { forwardedLines } from './forwarded.js';
+import { policyOf } from './retry.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { redirectReply } from './local-reply.js';
 import type { FilterChainFactory } from './filter-chain-types.js';
@@ -330,7 +331,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
     if (h.xfpLine >= 0) h.dropLine(h.xfpLine);
     const extra = conn + host + forwardedLines(priorXff, this.clientIp(), this.scheme, h.hasRequestId);
     const out = rewriteHead(buf, h, Buffer.from(extra, 'latin1'), bodyEnd, target);
-    if (!this.exchange.start(d.cluster, out, this.reqBody.mode !== BodyMode.None)) this.pauseReads(Paused.Upstream);
+    if (!this.exchange.start(d.cluster, out, !this.reqDone, policyOf(d.route))) this.pauseReads(Paused.Upstream);
   }
 
   /** A request through the listener's HTTP filters (h1-filtered.ts): no raw forwarding. */

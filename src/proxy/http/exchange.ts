@@ -46,7 +46,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
    * request is never retried). `policy` null keeps only the owner's timer and the stale
    * keep-alive resend. Returns false when the upstream's write buffer is full.
    */
-  start(cluster: ClusterRuntime, head: Buffer, moreBody: boolean, policy: ExchangePolicy | null = null): boolean {
+  start(cluster: ClusterRuntime, head: Buffer, moreBody: boolean, policy: ExchangePolicy | null): boolean {
     this.res = Res.WaitHead;
     this.resPending = null;
     this.responseFlags = '';

@@ -14,6 +14,7 @@ import { Res, UpstreamExchange, type ExchangeOwner } from './exchange.js';
 import type { FilterChainApi, FilterChainFactory, ChainTerminal, DownstreamSink } from './filter-chain-types.js';
 import type { HeaderMap, RequestHeaders } from './filter.js';
 import { forwardedLines } from './forwarded.js';
+import { policyOf } from './retry.js';
 import type { MessageHead } from './head.js';
 import { ResponseHeaderMap } from './header-map.js';
 import type { ExchangeInfo } from './stream-info.js';
@@ -140,7 +141,7 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
     if (!headers.has('x-request-id')) head += `x-request-id: ${this.info.requestId}\r\n`;
     const ex = new UpstreamExchange(this);
     this.exchange = ex;
-    if (!ex.start(d.cluster, Buffer.from(`${head}\r\n`, 'latin1'), !endStream)) this.host.pauseRequest();
+    if (!ex.start(d.cluster, Buffer.from(`${head}\r\n`, 'latin1'), !endStream, policyOf(d.route))) this.host.pauseRequest();
   }
 
   decodeData(data: Buffer, endStream: boolean): void {

@@ -24,6 +24,11 @@ export interface ExchangePolicy {
   readonly retryPolicy: RetryPolicyConfig | null;
 }
 
+/** `p` when it asks for anything, else null: a route without timeouts or retries costs nothing per request. */
+export function policyOf(p: ExchangePolicy): ExchangePolicy | null {
+  return (p.timeoutMs !== null && p.timeoutMs > 0) || (p.perTryTimeoutMs !== null && p.perTryTimeoutMs > 0) || p.retryPolicy !== null ? p : null;
+}
+
 /** How a try failed before a usable response head. */
 export const enum Failure {
   /** The upstream connection closed before it connected (refused, unreachable, TLS handshake). */

@@ -10,6 +10,7 @@ import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'nod
 import type { WorkerRouteTable } from '../connection-types.js';
 import { BodyMode } from '../http/body.js';
 import { Res, UpstreamExchange, type ExchangeOwner } from '../http/exchange.js';
+import { policyOf } from '../http/retry.js';
 import type { MessageHead } from '../http/head.js';
 import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
 import { forwardedLines } from '../http/forwarded.js';
@@ -81,7 +82,7 @@ export class H2Stream implements ExchangeOwner {
     this.chunked = req.chunked;
     const exchange = new UpstreamExchange(this);
     this.exchange = exchange;
-    if (!exchange.start(d.cluster, req.head, !endStream)) stream.pause();
+    if (!exchange.start(d.cluster, req.head, !endStream, policyOf(d.route))) stream.pause();
     if (!endStream) {
       stream.on('data', this.onData);
       stream.on('end', this.onEnd);
