@@ -7,7 +7,7 @@
 import type { Server, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TlsAcceptor, type PendingHandshake, type TlsAcceptorHost } from './tls/termination.js';
-import { accessLogOf, type AccessLog } from './access-log/index.js';
+import type { AccessLog } from './access-log/index.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from './connection-types.js';
 import { buildRouteTable } from './router/table.js';
@@ -77,7 +77,7 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
       this.tcpCluster = mustRuntime(clusters, listener.cluster.name);
     }
     this.listener = listener;
-    this.accessLog = accessLogOf(listener);
+    this.accessLog = listener.accessLog;
   }
 
   drainAtForNew(): number {

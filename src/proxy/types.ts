@@ -12,6 +12,7 @@ import type { Server } from 'node:net';
 import type { Counter, Gauge, Histogram } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
 import type { DrainStrategy, HttpListenerConfig } from '../config/types.js';
+import type { AccessLog } from './access-log/types.js';
 import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 
@@ -153,6 +154,8 @@ export interface HttpListenerSnapshot {
   readonly filterChain: FilterChainFactory;
   /** TLS termination (ALPN list included), or null: the socket goes to the filter as accepted. */
   readonly tls: ListenerTlsSnapshot | null;
+  /** Where each request is logged, or null (no `accessLog`): nothing is built for logs then. */
+  readonly accessLog: AccessLog | null;
 }
 
 export interface TcpListenerSnapshot {
@@ -161,6 +164,8 @@ export interface TcpListenerSnapshot {
   readonly stats: ListenerStats;
   readonly cluster: ClusterSnapshot;
   readonly tls: ListenerTlsSnapshot | null;
+  /** One line per connection, or null. */
+  readonly accessLog: AccessLog | null;
 }
 
 export type ListenerSnapshot = HttpListenerSnapshot | TcpListenerSnapshot;

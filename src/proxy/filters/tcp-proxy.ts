@@ -9,7 +9,7 @@
  * be connected to.
  */
 import type { Socket } from 'node:net';
-import { accessLogOf, nextConnectionId, type AccessLog, type AccessLogEntry } from '../access-log/index.js';
+import { nextConnectionId, type AccessLog, type AccessLogEntry } from '../access-log/index.js';
 import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../connection-types.js';
 import type { StreamInfo } from '../http/filter.js';
 import { connectUpstream } from '../upstream/connect.js';
@@ -31,7 +31,7 @@ export class TcpProxyConnection implements DownstreamConnection {
     const pool = cluster.pools[cluster.lb.pick()];
     if (pool === undefined) throw new Error(`cluster ${cluster.snapshot.name} has no endpoints`);
     const stats = pool.stats;
-    const accessLog = accessLogOf(ctx.listener);
+    const accessLog = ctx.listener.accessLog;
     this.logged = accessLog === null ? null : startLogState(accessLog, socket, ctx.listener.name, cluster.snapshot.name, pool.endpoint.key);
     stats.cxTotal.inc();
     stats.cxActive.inc();

@@ -17,7 +17,10 @@ import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '..
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
 import { Res, UpstreamExchange, type TunnelOwner } from './exchange.js';
-import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
+import { INCOMPLETE, MALFORMED, MessageHead, headerFields, parseRequestHead } from './head.js';
+import { RequestHeaderMap, ResponseHeaderMap } from './header-map.js';
+import { RequestRecord } from './request-record.js';
+import { nextConnectionId, type AccessLog } from '../access-log/index.js';
 import { REPLY_400, REPLY_404, REPLY_431 } from './local-reply.js';
 import { forwardedLines } from './forwarded.js';
 import { policyOf } from './retry.js';
@@ -78,6 +81,9 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
   readonly scheme: 'http' | 'https';
   /** Requests through HTTP filters (made on the first one). */
   private filtered: H1Filtered | null = null;
+  /** The current request's access-log record (raw path, listeners with a log only). */
+  private rec: RequestRecord | null = null;
+  private connectionId = 0;
   private clientEnded = false;
   private closeAfter = false;
   private closeForDrain = false;
@@ -213,6 +219,11 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
     this.http.cxHttp1Active.dec();
     this.exchange.abandon(); // mid-way, the upstream socket cannot be reused
     this.filtered?.destroy();
+    const rec = this.rec;
+    if (rec !== null) {
+      this.rec = null;
+      this.logged(rec, 0, 'DC'); // the connection ended before the response did
+    }
     this.ctx.onClosed(this);
   };
 
@@ -273,8 +284,10 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
     this.responded = false;
     if (h.chunked) this.reqBody.reset(BodyMode.Chunked, 0);
     else this.reqBody.reset(h.contentLength > 0 ? BodyMode.Length : BodyMode.None, h.contentLength);
-    const chains = (ctx.listener as HttpListenerSnapshot).filterChain;
+    const listener = ctx.listener as HttpListenerSnapshot;
+    const chains = listener.filterChain;
     if (!chains.isEmpty) return this.startFiltered(chains, buf, end);
+    this.rec = listener.accessLog === null ? null : this.record(listener, buf, h);
 
     // Where the body ends within this read (before anything is sent anywhere).
     let bodyEnd = end;
@@ -289,9 +302,11 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
         bodyEnd = buf.length;
         this.reqDone = false;
       } else bodyEnd = r;
+      if (this.rec !== null) this.rec.bytesReceived += bodyEnd - end;
     }
 
     const d = routeHttp1(ctx.routeTable as WorkerRouteTable, this.routeReq, buf, h);
+    if (this.rec !== null && d.kind !== 'reject') this.rec.streamInfo.routeName = d.route.name;
     if (d.kind === 'cluster') this.forward(d, buf, bodyEnd);
     else {
       if (d.kind === 'direct') this.answer(d.response);
@@ -329,9 +344,35 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
       }
     }
     if (h.xfpLine >= 0) h.dropLine(h.xfpLine);
-    const extra = conn + host + forwardedLines(priorXff, this.clientIp(), this.scheme, h.hasRequestId);
+    const rec = this.rec;
+    if (rec !== null) {
+      rec.streamInfo.clusterName = d.clusterName;
+      rec.request?.set('x-forwarded-for', priorXff === '' ? this.clientIp() : `${priorXff}, ${this.clientIp()}`);
+    }
+    const id = h.hasRequestId ? null : rec === null ? undefined : rec.streamInfo.requestId;
+    if (id !== null && id !== undefined) rec?.request?.set('x-request-id', id); // the log shows the id the upstream got
+    const extra = conn + host + forwardedLines(priorXff, this.clientIp(), this.scheme, id);
     const out = rewriteHead(buf, h, Buffer.from(extra, 'latin1'), bodyEnd, target);
     if (!this.exchange.start(d.cluster, out, !this.reqDone, policyOf(d.route))) this.pauseReads(Paused.Upstream);
+  }
+
+  private logged(rec: RequestRecord, status: number, flags: string): void {
+    const forwarded = rec.streamInfo.clusterName !== '';
+    if (forwarded) rec.streamInfo.upstreamHost = this.exchange.upstreamHost;
+    rec.finish(status, forwarded ? flags : '');
+  }
+
+  /** Starts the access-log record of the request whose head is `h`. */
+  private record(listener: HttpListenerSnapshot, buf: Buffer, h: MessageHead): RequestRecord {
+    if (this.connectionId === 0) this.connectionId = nextConnectionId();
+    const fields = headerFields(buf, h);
+    const i = fields.indexOf('x-request-id');
+    const rec = RequestRecord.start(listener.accessLog as AccessLog, listener.name, h.version === 10 ? 'HTTP/1.0' : 'HTTP/1.1', this.socket, i >= 0 && i % 2 === 0 ? fields[i + 1] : undefined, this.connectionId);
+    if (rec.wantsRequest) {
+      const method = buf.toString('latin1', h.methodStart, h.methodEnd);
+      rec.request = RequestHeaderMap.fromFlat(fields, { method, path: buf.toString('latin1', h.targetStart, h.targetEnd), scheme: this.scheme });
+    }
+    return rec;
   }
 
   /** A request through the listener's HTTP filters (h1-filtered.ts): no raw forwarding. */
@@ -410,6 +451,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
       return;
     }
     const end = r === NEED_MORE ? buf.length : r;
+    if (this.rec !== null) this.rec.bytesReceived += end - pos;
     if (end > pos && !this.exchange.writeBody(pos === 0 && end === buf.length ? buf : buf.subarray(pos, end))) this.pauseReads(Paused.Upstream);
     if (r === NEED_MORE) return;
     this.reqDone = true;
@@ -451,10 +493,16 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
     const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || (this.req.version === 10 && mode === BodyMode.Chunked));
     const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
     if (mode === BodyMode.Chunked && this.dechunk) h.dropLine(h.teLine); // HTTP/1.0 knows no chunked coding
+    const rec = this.rec;
+    if (rec !== null) {
+      if (rec.wantsResponse) rec.response = ResponseHeaderMap.fromFlat(headerFields(buf, h), h.status);
+      rec.bytesSent += bodyEnd - h.headEnd;
+    }
     return this.socket.write(rewriteHead(buf, h, inject, bodyEnd));
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
+    if (this.rec !== null) this.rec.bytesSent += end - start;
     return this.socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
@@ -514,6 +562,7 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
     const img = close ? d.close : this.http10KeepAlive ? d.keepAlive10 : d.keepAlive;
     this.status = d.status;
     this.responded = true;
+    if (this.rec !== null && !this.isHead) this.rec.bytesSent += d.keepAlive.length - d.headBytes.keepAlive;
     if (this.isHead) {
       const n = close ? d.headBytes.close : this.http10KeepAlive ? d.headBytes.keepAlive10 : d.headBytes.keepAlive;
       this.socket.write(img.subarray(0, n));
@@ -552,6 +601,11 @@ export class HttpConnection implements DownstreamConnection, TunnelOwner, Filter
     const http = this.http;
     (http.rqByClass[(this.status / 100) | 0] as { inc(): void }).inc();
     http.rqTime.record((performance.now() - this.startedAt) * 1000);
+    const rec = this.rec;
+    if (rec !== null) {
+      this.rec = null;
+      this.logged(rec, this.status, this.exchange.responseFlags);
+    }
     this.exchange.finish(this.ctx.clock.now);
     if (this.closeAfter || this.clientEnded) {
       this.gracefulClose();

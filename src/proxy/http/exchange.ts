@@ -55,6 +55,11 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     return this.send(cluster.pools[cluster.lb.pick()] as EndpointPool<UpstreamHttp>, head, moreBody);
   }
 
+  /** `host:port` of the endpoint of the last try, or "" before any (for access logs). */
+  get upstreamHost(): string {
+    return this.pool === null ? '' : this.pool.endpoint.key;
+  }
+
   /** More request body. Returns false when the upstream's write buffer is full. */
   writeBody(chunk: Buffer): boolean {
     const up = this.upstream;

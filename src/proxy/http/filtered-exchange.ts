@@ -12,10 +12,12 @@ import type { DirectResponseSnapshot } from '../types.js';
 import { BodyMode } from './body.js';
 import { Res, UpstreamExchange, type ExchangeOwner } from './exchange.js';
 import type { FilterChainApi, FilterChainFactory, ChainTerminal, DownstreamSink } from './filter-chain-types.js';
-import type { HeaderMap, RequestHeaders } from './filter.js';
+import type { HeaderMap, RequestHeaders, ResponseHeaders } from './filter.js';
+import type { AccessLog } from '../access-log/types.js';
+import { RequestRecord } from './request-record.js';
 import { forwardedLines } from './forwarded.js';
 import { policyOf } from './retry.js';
-import type { MessageHead } from './head.js';
+import { headerFields, type MessageHead } from './head.js';
 import { ResponseHeaderMap } from './header-map.js';
 import type { ExchangeInfo } from './stream-info.js';
 
@@ -52,14 +54,43 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
   private exchange: UpstreamExchange | null = null;
   private chunked = false;
   private ended = false;
+  private status = 0;
+
+  /** The access-log record, on listeners with a log. */
+  readonly rec: RequestRecord | null;
 
   constructor(
     private readonly host: FilteredHost,
     chains: FilterChainFactory,
     readonly info: ExchangeInfo,
     sink: DownstreamSink,
+    log: AccessLog | null,
+    connectionId: number,
   ) {
+    this.rec = log === null ? null : new RequestRecord(log, info, connectionId);
     this.chain = chains.create(info, this, sink);
+  }
+
+  /** What the codec's sink sent: the response head (after every filter) and body bytes. */
+  noteResponse(headers: ResponseHeaders): void {
+    this.status = headers.status;
+    if (this.rec?.wantsResponse === true) this.rec.response = headers;
+  }
+
+  noteSent(bytes: number): void {
+    if (this.rec !== null) this.rec.bytesSent += bytes;
+  }
+
+  noteReceived(bytes: number): void {
+    if (this.rec !== null) this.rec.bytesReceived += bytes;
+  }
+
+  private logged(status: number): void {
+    const rec = this.rec;
+    if (rec === null) return;
+    const ex = this.exchange;
+    if (ex !== null) this.info.upstreamHost = ex.upstreamHost;
+    rec.finish(status, ex === null ? '' : ex.responseFlags);
   }
 
   /** The upstream exchange, for the codec's drain events (null before routing or when answered directly). */
@@ -81,6 +112,7 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
   complete(): void {
     if (this.ended) return;
     this.ended = true;
+    this.logged(this.status);
     this.deadline = Infinity;
     const ex = this.exchange;
     if (ex !== null) {
@@ -94,6 +126,8 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
   destroy(): void {
     if (this.ended) return;
     this.ended = true;
+    this.info.addFlag('DC');
+    this.logged(0);
     this.exchange?.abandon();
     this.chain.destroy();
   }
@@ -102,6 +136,7 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
 
   decodeHeaders(headers: RequestHeaders, endStream: boolean): void {
     this.isHead = headers.method === 'HEAD';
+    if (this.rec?.wantsRequest === true) this.rec.request = headers;
     const table = this.host.routeTable;
     const raw = headers.path;
     const n = raw.charCodeAt(0) !== 47 ? PATH_INVALID : normalizeTargetString(raw, table.escapedSlashes, table.normalizePath);
@@ -131,14 +166,14 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
     const route = d.route;
     const path = route.rewrites ? rewritePath(route, view.path) : view.path;
     const authority = route.hostRewrite !== null ? rewriteAuthority(route, view.authority) : view.authority;
+    if (!headers.has('x-request-id')) headers.set('x-request-id', this.info.requestId); // as the upstream and the log see it
     let head = `${headers.method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
     headers.forEach((name, value) => {
       if (!NOT_FORWARDED.has(name)) head += `${name}: ${value}\r\n`;
     });
     this.chunked = !endStream && !headers.has('content-length');
     if (this.chunked) head += 'transfer-encoding: chunked\r\n';
-    head += forwardedLines(headers.getAll('x-forwarded-for').join(', '), this.host.clientIp, this.host.scheme, true);
-    if (!headers.has('x-request-id')) head += `x-request-id: ${this.info.requestId}\r\n`;
+    head += forwardedLines(headers.getAll('x-forwarded-for').join(', '), this.host.clientIp, this.host.scheme, null);
     const ex = new UpstreamExchange(this);
     this.exchange = ex;
     if (!ex.start(d.cluster, Buffer.from(`${head}\r\n`, 'latin1'), !endStream, policyOf(d.route))) this.host.pauseRequest();
@@ -179,14 +214,9 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
   }
 
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
+    const all = headerFields(buf, h);
     const flat: string[] = [];
-    for (let i = 0; i < h.count; i++) {
-      if (h.drop[i] === 1) continue;
-      const ls = h.lineStart[i] as number;
-      const colon = buf.indexOf(58, ls);
-      const name = buf.toString('latin1', ls, colon).toLowerCase();
-      if (!NOT_RELAYED.has(name)) flat.push(name, h.value(buf, i));
-    }
+    for (let i = 0; i < all.length; i += 2) if (!NOT_RELAYED.has(all[i] as string)) flat.push(all[i] as string, all[i + 1] as string);
     const end = mode === BodyMode.None;
     this.chain.encodeHeaders(ResponseHeaderMap.fromFlat(flat, h.status), end);
     if (!end && bodyEnd > h.headEnd) this.chain.encodeData(buf.subarray(h.headEnd, bodyEnd), false);

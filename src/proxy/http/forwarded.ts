@@ -6,10 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 
-/** The lines to add, each ending in CRLF. `priorXff` is the client's X-Forwarded-For value, or "". */
-export function forwardedLines(priorXff: string, clientIp: string, scheme: string, hasRequestId: boolean): string {
+/**
+ * The lines to add, each ending in CRLF. `priorXff` is the client's X-Forwarded-For value, or
+ * "". `requestId`: the id to add (undefined: make one), or null when the request has its own.
+ */
+export function forwardedLines(priorXff: string, clientIp: string, scheme: string, requestId: string | null | undefined): string {
   const xff = priorXff === '' ? clientIp : `${priorXff}, ${clientIp}`;
   let out = `x-forwarded-for: ${xff}\r\nx-forwarded-proto: ${scheme}\r\n`;
-  if (!hasRequestId) out += `x-request-id: ${randomUUID()}\r\n`;
+  if (requestId !== null) out += `x-request-id: ${requestId ?? randomUUID()}\r\n`;
   return out;
 }

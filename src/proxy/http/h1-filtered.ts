@@ -11,9 +11,11 @@ import { BAD_FRAMING, BodyMode, NEED_MORE, type BodyFramer } from './body.js';
 import type { FilterChainFactory } from './filter-chain-types.js';
 import { FilteredExchange, type FilteredHost } from './filtered-exchange.js';
 import { H1Sink, type H1SinkOwner } from './h1-sink.js';
-import type { MessageHead } from './head.js';
+import { headerFields, type MessageHead } from './head.js';
 import { RequestHeaderMap } from './header-map.js';
 import { ExchangeInfo } from './stream-info.js';
+import type { ResponseHeaders } from './filter.js';
+import { nextConnectionId } from '../access-log/index.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -36,6 +38,7 @@ export interface FilteredConnection {
 export class H1Filtered implements FilteredHost, H1SinkOwner {
   /** The exchange in progress, or null. */
   fx: FilteredExchange | null = null;
+  private connectionId = 0;
   private readonly sink = new H1Sink(this);
   private readonly toChain = (buf: Buffer, start: number, end: number): void => {
     this.fx?.chain.decodeData(buf.subarray(start, end), false);
@@ -105,6 +108,14 @@ export class H1Filtered implements FilteredHost, H1SinkOwner {
     this.conn.filteredBroken();
   }
 
+  noteResponse(headers: ResponseHeaders): void {
+    this.fx?.noteResponse(headers);
+  }
+
+  noteSent(bytes: number): void {
+    this.fx?.noteSent(bytes);
+  }
+
   full(): void {
     this.fx?.upstream?.downstreamFull();
   }
@@ -117,19 +128,14 @@ export class H1Filtered implements FilteredHost, H1SinkOwner {
    */
   start(chains: FilterChainFactory, buf: Buffer, end: number): number {
     const h = this.conn.req;
-    const flat: string[] = [];
-    let requestId: string | undefined;
-    for (let i = 0; i < h.count; i++) {
-      if (h.drop[i] === 1) continue;
-      const ls = h.lineStart[i] as number;
-      const name = buf.toString('latin1', ls, buf.indexOf(58, ls)).toLowerCase();
-      const value = h.value(buf, i);
-      if (name === 'x-request-id') requestId = value;
-      flat.push(name, value);
-    }
+    const flat = headerFields(buf, h);
+    const rid = flat.indexOf('x-request-id');
+    const requestId = rid >= 0 && rid % 2 === 0 ? flat[rid + 1] : undefined;
     const listener = this.ctx.listener as HttpListenerSnapshot;
     const info = new ExchangeInfo(listener.name, h.version === 10 ? 'HTTP/1.0' : 'HTTP/1.1', this.conn.socket, requestId);
-    const fx = new FilteredExchange(this, chains, info, this.sink);
+    const log = listener.accessLog;
+    if (log !== null && this.connectionId === 0) this.connectionId = nextConnectionId();
+    const fx = new FilteredExchange(this, chains, info, this.sink, log, this.connectionId);
     this.fx = fx;
     const method = buf.toString('latin1', h.methodStart, h.methodEnd);
     const headers = RequestHeaderMap.fromFlat(flat, { method, path: buf.toString('latin1', h.targetStart, h.targetEnd), scheme: this.conn.scheme });
@@ -151,6 +157,7 @@ export class H1Filtered implements FilteredHost, H1SinkOwner {
     this.reqBody.sink = null;
     if (r === BAD_FRAMING || fx === null) return r;
     const done = r !== NEED_MORE;
+    fx.noteReceived((done ? r : buf.length) - pos); // framing included for chunked bodies
     if (chunked) {
       if (done) fx.chain.decodeData(EMPTY, true);
     } else fx.chain.decodeData(buf.subarray(pos, done ? r : buf.length), done);

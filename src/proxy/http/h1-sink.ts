@@ -18,6 +18,9 @@ const enum Framing {
 
 /** What the sink needs from its HTTP/1 connection. */
 export interface H1SinkOwner {
+  /** What was sent, for the access log. */
+  noteResponse(headers: ResponseHeaders): void;
+  noteSent(bytes: number): void;
   readonly socket: Socket;
   /** 10 or 11. */
   readonly version: number;
@@ -42,6 +45,7 @@ export class H1Sink implements DownstreamSink {
     const o = this.owner;
     const status = headers.status;
     this.status = status;
+    o.noteResponse(headers);
     if (o.isHead || status === 204 || status === 304 || status < 200) this.framing = Framing.None;
     else if (headers.has('content-length')) this.framing = Framing.Length;
     else if (endStream) {
@@ -61,6 +65,7 @@ export class H1Sink implements DownstreamSink {
   }
 
   encodeData(data: Buffer, endStream: boolean): void {
+    this.owner.noteSent(data.length);
     if (this.framing === Framing.Chunked) {
       if (data.length > 0) this.write(Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]));
       if (endStream) this.write(LAST_CHUNK);

@@ -174,6 +174,17 @@ export class MessageHead {
   }
 }
 
+/** The head's forwarded fields as a flat `[name, value, ...]` list, names lower-cased. */
+export function headerFields(buf: Buffer, h: MessageHead): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < h.count; i++) {
+    if (h.drop[i] === 1) continue;
+    const ls = h.lineStart[i] as number;
+    out.push(buf.toString('latin1', ls, buf.indexOf(COLON, ls)).toLowerCase(), h.value(buf, i));
+  }
+  return out;
+}
+
 /**
  * Parses a request head starting at `start`. Returns the offset past the head, INCOMPLETE, or
  * MALFORMED (with `h.error` set).

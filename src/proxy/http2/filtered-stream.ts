@@ -12,6 +12,7 @@ import { FilteredExchange, type FilteredHost } from '../http/filtered-exchange.j
 import { RequestHeaderMap } from '../http/header-map.js';
 import { ExchangeInfo } from '../http/stream-info.js';
 import type { HttpStats } from '../types.js';
+import type { AccessLog } from '../access-log/types.js';
 
 /** What a filtered stream needs from its session. */
 export interface FilteredStreamHost {
@@ -23,6 +24,8 @@ export interface FilteredStreamHost {
   readonly upstreamResponseMs: number;
   readonly clientIp: string;
   readonly scheme: 'http' | 'https';
+  readonly accessLog: AccessLog | null;
+  readonly connectionId: number;
   streamDone(s: FilteredStream): void;
 }
 
@@ -44,7 +47,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
     host.http.rqTotal.inc();
     const rid = headers['x-request-id'];
     const info = new ExchangeInfo(host.listenerName, 'HTTP/2', host.socket, typeof rid === 'string' ? rid : undefined);
-    this.fx = new FilteredExchange(this, chains, info, this);
+    this.fx = new FilteredExchange(this, chains, info, this, host.accessLog, host.accessLog === null ? 0 : host.connectionId);
     stream.on('close', this.onClose);
     stream.on('error', ignoreError);
     stream.on('drain', this.onDrain);
@@ -103,6 +106,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
 
   encodeHeaders(headers: ResponseHeaders, endStream: boolean): void {
     this.status = headers.status;
+    this.fx.noteResponse(headers);
     const s = this.stream;
     if (s.destroyed || s.headersSent) return;
     const out: OutgoingHttpHeaders = { ':status': headers.status };
@@ -117,6 +121,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
   }
 
   encodeData(data: Buffer, endStream: boolean): void {
+    this.fx.noteSent(data.length);
     const s = this.stream;
     if (!s.destroyed) {
       if (data.length > 0 && !s.write(data)) this.fx.upstream?.downstreamFull();
@@ -132,7 +137,9 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
   // ---- stream events --------------------------------------------------------------------------
 
   private readonly onData = (chunk: Buffer): void => {
-    if (chunk.length > 0) this.fx.chain.decodeData(chunk, false);
+    if (chunk.length === 0) return;
+    this.fx.noteReceived(chunk.length);
+    this.fx.chain.decodeData(chunk, false);
   };
 
   private readonly onEnd = (): void => {

@@ -12,6 +12,7 @@ import { constants, performServerHandshake, type IncomingHttpHeaders, type Serve
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
+import { nextConnectionId, type AccessLog } from '../access-log/index.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
 import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
 import { H2Stream, type StreamHost } from './stream.js';
@@ -37,6 +38,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   private drainAt: number;
   private goingAway = false;
   private closed = false;
+  private connId = 0;
   readonly http: HttpStats;
   readonly clientIp: string;
   readonly scheme: 'http' | 'https';
@@ -99,6 +101,16 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
 
   // ---- StreamHost ------------------------------------------------------------------------------
 
+  get accessLog(): AccessLog | null {
+    return this.ctx.listener.accessLog;
+  }
+
+  /** For access logs: taken on first use, so connections on listeners without one pay nothing. */
+  get connectionId(): number {
+    if (this.connId === 0) this.connId = nextConnectionId();
+    return this.connId;
+  }
+
   get listenerName(): string {
     return this.ctx.listener.name;
   }
@@ -114,7 +126,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     // The listener's routes and filters are read once per stream, as HTTP/1 reads them per request.
     const end = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
     const chains = (this.ctx.listener as HttpListenerSnapshot).filterChain;
-    const s = chains.isEmpty ? new H2Stream(this, stream, headers, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
+    const s = chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
     if (!stream.closed && !stream.destroyed) this.streams.add(s);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
   };

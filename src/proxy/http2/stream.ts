@@ -11,7 +11,11 @@ import type { WorkerRouteTable } from '../connection-types.js';
 import { BodyMode } from '../http/body.js';
 import { Res, UpstreamExchange, type ExchangeOwner } from '../http/exchange.js';
 import { policyOf } from '../http/retry.js';
-import type { MessageHead } from '../http/head.js';
+import { headerFields, type MessageHead } from '../http/head.js';
+import { RequestHeaderMap, ResponseHeaderMap } from '../http/header-map.js';
+import { RequestRecord } from '../http/request-record.js';
+import type { AccessLog } from '../access-log/types.js';
+import type { Socket } from 'node:net';
 import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
 import { forwardedLines } from '../http/forwarded.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
@@ -24,6 +28,11 @@ export interface StreamHost {
   readonly http: HttpStats;
   readonly clock: { readonly now: number };
   readonly upstreamResponseMs: number;
+  /** Access log of the listener (null: none), and what a record needs. */
+  readonly accessLog: AccessLog | null;
+  readonly listenerName: string;
+  readonly socket: Socket;
+  readonly connectionId: number;
   /** The client's address and the scheme it used, for the forwarded fields. */
   readonly clientIp: string;
   readonly scheme: 'http' | 'https';
@@ -46,16 +55,25 @@ export class H2Stream implements ExchangeOwner {
   private status = 0;
   private finished = false;
   private readonly startedAt = performance.now();
+  private rec: RequestRecord | null = null;
 
   constructor(
     private readonly host: StreamHost,
     private readonly stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
+    rawHeaders: readonly string[],
     endStream: boolean,
   ) {
     this.isHead = headers[':method'] === 'HEAD';
     this.reqDone = endStream;
     host.http.rqTotal.inc();
+    const log = host.accessLog;
+    if (log !== null) {
+      const rid = headers['x-request-id'];
+      const rec = RequestRecord.start(log, host.listenerName, 'HTTP/2', host.socket, typeof rid === 'string' ? rid : undefined, host.connectionId);
+      if (rec.wantsRequest) rec.request = RequestHeaderMap.fromFlat(rawHeaders);
+      this.rec = rec;
+    }
     stream.on('close', this.onClose);
     stream.on('error', ignoreError);
     const raw = headers[':path'];
@@ -67,6 +85,7 @@ export class H2Stream implements ExchangeOwner {
     }
     const view = new H2RouteRequest(headers, n === PATH_UNCHANGED ? (raw as string) : n, host.scheme);
     const d = selectRoute(table, view);
+    if (this.rec !== null && d.kind !== 'reject') this.rec.streamInfo.routeName = d.route.name;
     if (d.kind !== 'cluster') {
       if (d.kind === 'direct') this.answer(d.response);
       else if (d.kind === 'redirect') this.redirect(d.status, d.location);
@@ -74,10 +93,12 @@ export class H2Stream implements ExchangeOwner {
       return;
     }
     const route = d.route;
+    if (this.rec !== null) this.rec.streamInfo.clusterName = d.clusterName;
     const path = route.rewrites ? rewritePath(route, view.path) : view.path;
     const authority = route.hostRewrite !== null ? rewriteAuthority(route, view.authority) : view.authority;
     const xff = headers['x-forwarded-for'];
-    const extra = forwardedLines(Array.isArray(xff) ? xff.join(', ') : (xff ?? ''), host.clientIp, host.scheme, headers['x-request-id'] !== undefined);
+    const extra = forwardedLines(Array.isArray(xff) ? xff.join(', ') : (xff ?? ''), host.clientIp, host.scheme, headers['x-request-id'] !== undefined ? null : this.rec?.streamInfo.requestId);
+    if (headers['x-request-id'] === undefined && this.rec !== null) this.rec.request?.set('x-request-id', this.rec.streamInfo.requestId);
     const req = upstreamRequestHead(headers, view.method, path, authority, endStream, extra);
     this.chunked = req.chunked;
     const exchange = new UpstreamExchange(this);
@@ -108,6 +129,7 @@ export class H2Stream implements ExchangeOwner {
   private readonly onData = (chunk: Buffer): void => {
     const ex = this.exchange;
     if (ex === null || chunk.length === 0) return;
+    if (this.rec !== null) this.rec.bytesReceived += chunk.length;
     let ok: boolean;
     if (this.chunked) {
       ex.writeBody(Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'));
@@ -135,6 +157,7 @@ export class H2Stream implements ExchangeOwner {
       if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.http.rxReset.inc();
       this.finished = true;
       this.exchange?.abandon();
+      this.logged(0, 'DR'); // the stream was reset before the response ended
       this.host.streamDone(this);
     }
   };
@@ -152,13 +175,20 @@ export class H2Stream implements ExchangeOwner {
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
     if (this.stream.destroyed) return true;
     this.status = h.status;
-    this.stream.respond(downstreamResponseHeaders(buf, h));
+    const out = downstreamResponseHeaders(buf, h);
+    this.stream.respond(out);
+    const rec = this.rec;
+    if (rec !== null) {
+      if (rec.wantsResponse) rec.response = ResponseHeaderMap.fromFlat(headerFields(buf, h), h.status);
+      if (mode !== BodyMode.None) rec.bytesSent += bodyEnd - h.headEnd;
+    }
     if (mode !== BodyMode.None && bodyEnd > h.headEnd) return this.stream.write(buf.subarray(h.headEnd, bodyEnd));
     return true;
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
     if (this.stream.destroyed) return true;
+    if (this.rec !== null) this.rec.bytesSent += end - start;
     return this.stream.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
@@ -191,6 +221,7 @@ export class H2Stream implements ExchangeOwner {
       const body = d.keepAlive.subarray(d.headBytes.keepAlive);
       s.respond({ ':status': d.status, 'content-type': 'text/plain', 'content-length': body.length }, { endStream: this.isHead || body.length === 0 });
       if (!this.isHead && body.length > 0) s.end(body);
+      if (this.rec !== null && !this.isHead) this.rec.bytesSent += body.length;
     } else this.reset();
     if (this.exchange === null || this.reqDone) this.finish();
     else this.stream.resume(); // the rest of the request body is read and dropped
@@ -213,9 +244,18 @@ export class H2Stream implements ExchangeOwner {
     const ex = this.exchange;
     if (ex !== null) {
       if (ex.res === Res.Done && !this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+      this.logged(this.status, ex.responseFlags);
       ex.finish(this.host.clock.now);
-    }
+    } else this.logged(this.status, '');
     this.host.streamDone(this);
+  }
+
+  private logged(status: number, flags: string): void {
+    const rec = this.rec;
+    if (rec === null) return;
+    this.rec = null;
+    if (this.exchange !== null) rec.streamInfo.upstreamHost = this.exchange.upstreamHost;
+    rec.finish(status, flags);
   }
 }
 
