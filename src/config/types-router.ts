@@ -8,7 +8,14 @@
  * posted to worker threads). They were compiled once when the file was checked, and the router
  * compiles them again per snapshot (`src/proxy/router/table.ts`).
  */
-import type { DirectResponse } from './types.js';
+
+/** A response the proxy sends itself. */
+export interface DirectResponse {
+  /** 200..599. */
+  readonly status: number;
+  /** Sent as is. Default: "" (an empty body). */
+  readonly body: string;
+}
 
 /** What to do with `%2F` and `%5C` in a request path. See `src/proxy/router/normalize-path.ts`. */
 export type EscapedSlashesPolicy = 'keep' | 'reject' | 'unescape';

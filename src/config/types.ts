@@ -6,7 +6,8 @@
  * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
-import type { HttpRoutingKeys } from './types-router.js';
+import type { DirectResponse, HttpRoutingKeys } from './types-router.js';
+export type { DirectResponse } from './types-router.js';
 import type { ListenerTlsConfig, UpstreamTlsConfig } from './types-tls.js';
 export type * from './types-tls.js';
 import type { HttpFilterConfig } from './types-http-filters.js';
@@ -91,12 +92,6 @@ export interface DirectResponseRouteConfig {
   readonly directResponse: DirectResponse;
 }
 
-export interface DirectResponse {
-  /** 200..599. */
-  readonly status: number;
-  /** Sent as is. Default: "" (an empty body). */
-  readonly body: string;
-}
 
 export interface ClusterConfig {
   /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `cluster.<name>.upstream_rq_total`. */

@@ -40,7 +40,7 @@ export class UsocketRpcConnection implements RpcConnection {
 
   constructor(
     private readonly socket: USocket,
-    private readonly router: RequestRouter,
+    private readonly router: RequestRouter<UsocketRpcConnection>,
     readonly peerCredentials: PeerCredentials | null,
   ) {
     socket.on('error', this.onSocketError);

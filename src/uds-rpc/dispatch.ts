@@ -7,7 +7,6 @@ import { ProxyctlError, errnoCode } from '../errors.js';
 import { closeFds } from './framing.js';
 import type { JsonObject, ReplyPayload, RpcRequest } from './messages.js';
 import { METHODS, isRequestType } from './validate.js';
-import type { UsocketRpcConnection } from './connection.js';
 import type { RequestContext, RpcConnection, RpcHandlers, RpcResult } from './types.js';
 
 /** A request as it came off the wire: `type` is any string, the rest is unchecked JSON. */
@@ -28,9 +27,10 @@ export interface OutgoingReply {
   closeAfter?: ProxyctlError;
 }
 
-export interface RequestRouter {
+/** `C`: the connection type the router needs (the server's hello gate needs its own). */
+export interface RequestRouter<C extends RpcConnection = RpcConnection> {
   /** Decides the reply to one request. Must not throw. */
-  route(request: IncomingRequest, connection: UsocketRpcConnection): OutgoingReply | Promise<OutgoingReply>;
+  route(request: IncomingRequest, connection: C): OutgoingReply | Promise<OutgoingReply>;
 }
 
 /** The handler shape after the per-type correlation is erased (see routeToHandlers). */
@@ -79,7 +79,7 @@ export async function routeToHandlers(handlers: RpcHandlers, request: IncomingRe
 export class HandlerRouter implements RequestRouter {
   constructor(private readonly handlers: RpcHandlers) {}
 
-  route(request: IncomingRequest, connection: UsocketRpcConnection): Promise<OutgoingReply> {
+  route(request: IncomingRequest, connection: RpcConnection): Promise<OutgoingReply> {
     return routeToHandlers(this.handlers, request, connection);
   }
 }

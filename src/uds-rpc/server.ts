@@ -26,7 +26,7 @@ function onHelloDeadline(connection: UsocketRpcConnection, timeoutMs: number): v
 }
 
 /** The server's router: hello first, then the handler table. One per connection. */
-class HelloGate implements RequestRouter {
+class HelloGate implements RequestRouter<UsocketRpcConnection> {
   constructor(
     private readonly server: UsocketRpcServer,
     private readonly ours: HelloMessage,

@@ -5,29 +5,8 @@
  * except by exact domains that name one (`api.example.com:8080`), which are tried first.
  * A wildcard stands for at least one character: `*.example.com` does not match `example.com`.
  */
-import type { CompiledVirtualHost } from './table.js';
+import type { CompiledVirtualHost, VirtualHostIndex, Wildcard } from './types.js';
 
-interface Wildcard<C, D> {
-  /** The domain without its `*`. */
-  readonly text: string;
-  readonly host: CompiledVirtualHost<C, D>;
-}
-
-export interface VirtualHostIndex<C, D> {
-  /** Exact domains, lower case, with or without a port. */
-  readonly exact: ReadonlyMap<string, CompiledVirtualHost<C, D>>;
-  /** Whether some exact domain names a port (only then is the full authority looked up). */
-  readonly exactWithPort: boolean;
-  /** `*suffix` domains, longest first. */
-  readonly suffixes: readonly Wildcard<C, D>[];
-  /** `prefix*` domains, longest first. */
-  readonly prefixes: readonly Wildcard<C, D>[];
-  readonly any: CompiledVirtualHost<C, D> | null;
-  /** Set when one virtual host takes every request: the authority need not be read at all. */
-  readonly only: CompiledVirtualHost<C, D> | null;
-}
-
-/** Domains are lower case and unique across hosts (the config checks guarantee both). */
 export function indexVirtualHosts<C, D>(hosts: readonly { readonly domains: readonly string[]; readonly compiled: CompiledVirtualHost<C, D> }[]): VirtualHostIndex<C, D> {
   const exact = new Map<string, CompiledVirtualHost<C, D>>();
   const suffixes: Wildcard<C, D>[] = [];

@@ -4,25 +4,7 @@
  * never makes the request produce a header or query string.
  */
 import type { HeaderMatcherConfig, QueryParameterMatcherConfig } from '../../config/types-router.js';
-import type { RouteRequest } from './types.js';
-
-export const enum ValueTest {
-  Exact = 0,
-  Prefix = 1,
-  Suffix = 2,
-  Regex = 3,
-  Present = 4,
-}
-
-export interface ValueMatcher {
-  readonly name: string;
-  readonly test: ValueTest;
-  /** The string to compare with; "" for Regex and Present. */
-  readonly value: string;
-  readonly regex: RegExp | null;
-  /** Headers only: negate the result (an absent header then matches an exact test). */
-  readonly invert: boolean;
-}
+import { ValueTest, type RouteRequest, type ValueMatcher } from './types.js';
 
 export function compileHeader(h: HeaderMatcherConfig): ValueMatcher {
   if ('exact' in h) return { name: h.name, test: ValueTest.Exact, value: h.exact, regex: null, invert: h.invert };

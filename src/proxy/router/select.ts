@@ -9,8 +9,8 @@
 import { findVirtualHost } from './domains.js';
 import { headersMatch, queryMatches, startsWithIgnoreCase } from './matchers.js';
 import { redirectLocation } from './rewrite.js';
-import { PathKind, type CompiledRoute, type CompiledVirtualHost } from './table.js';
-import type { RandomSource, RejectDecision, RouteDecision, RouteRequest, RouteTable } from './types.js';
+
+import { PathKind, type CompiledRoute, type CompiledVirtualHost, type RandomSource, type RejectDecision, type RouteDecision, type RouteRequest, type RouteTable } from './types.js';
 
 export const REJECT_BAD_PATH: RejectDecision = Object.freeze({ kind: 'reject', status: 400, reason: 'bad-path' });
 export const REJECT_ESCAPED_SLASH: RejectDecision = Object.freeze({ kind: 'reject', status: 400, reason: 'escaped-slash' });

@@ -5,44 +5,10 @@
  * so both forms route through the same code (and its fast path).
  */
 import type { DirectResponse, HttpListenerConfig, RouteConfig } from '../../config/types.js';
-import type { RedirectConfig, VirtualHostConfig, VirtualHostRouteConfig } from '../../config/types-router.js';
+import type { VirtualHostConfig, VirtualHostRouteConfig } from '../../config/types-router.js';
 import { indexVirtualHosts } from './domains.js';
-import { compileHeader, compileQuery, type ValueMatcher } from './matchers.js';
-import type { ClusterDecision, DirectDecision, RouteInfo, RouteResolvers, RouteTable } from './types.js';
-
-export const enum PathKind {
-  Prefix = 0,
-  Exact = 1,
-  Regex = 2,
-}
-
-export type CompiledAction<C, D> =
-  | { readonly kind: 'fixed'; readonly decision: ClusterDecision<C> | DirectDecision<D> }
-  | { readonly kind: 'weighted'; readonly total: number; readonly cumulative: readonly number[]; readonly decisions: readonly ClusterDecision<C>[] }
-  | { readonly kind: 'redirect'; readonly redirect: RedirectConfig };
-
-export interface CompiledRoute<C, D> {
-  readonly pathKind: PathKind;
-  /** The prefix or exact path; lower case when not case-sensitive. */
-  readonly value: string;
-  /** The prefix as bytes, for the byte loop over an unchanged HTTP/1 target. */
-  readonly bytes: Buffer;
-  readonly caseSensitive: boolean;
-  readonly regex: RegExp | null;
-  /** null: any method. */
-  readonly methods: readonly string[] | null;
-  readonly headers: readonly ValueMatcher[] | null;
-  readonly query: readonly ValueMatcher[] | null;
-  readonly action: CompiledAction<C, D>;
-  readonly info: RouteInfo;
-}
-
-export interface CompiledVirtualHost<C, D> {
-  readonly name: string;
-  readonly routes: readonly CompiledRoute<C, D>[];
-  /** Every route is a case-sensitive prefix with no other matcher: for an unchanged HTTP/1 target the byte loop decides. */
-  readonly fast: boolean;
-}
+import { compileHeader, compileQuery } from './matchers.js';
+import { PathKind, type ClusterDecision, type CompiledAction, type CompiledRoute, type CompiledVirtualHost, type DirectDecision, type RouteInfo, type RouteResolvers, type RouteTable, type ValueMatcher } from './types.js';
 
 /**
  * @param resolvers turn cluster names (and direct responses) into what the caller holds.

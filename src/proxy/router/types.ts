@@ -10,7 +10,7 @@
  */
 import type { DirectResponse } from '../../config/types.js';
 import type { EscapedSlashesPolicy, RedirectCode, RetryPolicyConfig } from '../../config/types-router.js';
-import type { VirtualHostIndex } from './domains.js';
+import type { RedirectConfig } from '../../config/types-router.js';
 
 /**
  * The request as the router reads it. Only `method`, `authority` and `path` are read for every
@@ -105,3 +105,79 @@ export interface RouteTable<C = string, D = DirectResponse> {
   /** The compiled virtual hosts (domains.ts, table.ts); internal to the router. */
   readonly hosts: VirtualHostIndex<C, D>;
 }
+
+// ---- compiled tables (table.ts builds them, domains.ts indexes them, select.ts reads them) ----
+
+export const enum ValueTest {
+  Exact = 0,
+  Prefix = 1,
+  Suffix = 2,
+  Regex = 3,
+  Present = 4,
+}
+
+export interface ValueMatcher {
+  readonly name: string;
+  readonly test: ValueTest;
+  /** The string to compare with; "" for Regex and Present. */
+  readonly value: string;
+  readonly regex: RegExp | null;
+  /** Headers only: negate the result (an absent header then matches an exact test). */
+  readonly invert: boolean;
+}
+
+export const enum PathKind {
+  Prefix = 0,
+  Exact = 1,
+  Regex = 2,
+}
+
+export type CompiledAction<C, D> =
+  | { readonly kind: 'fixed'; readonly decision: ClusterDecision<C> | DirectDecision<D> }
+  | { readonly kind: 'weighted'; readonly total: number; readonly cumulative: readonly number[]; readonly decisions: readonly ClusterDecision<C>[] }
+  | { readonly kind: 'redirect'; readonly redirect: RedirectConfig };
+
+export interface CompiledRoute<C, D> {
+  readonly pathKind: PathKind;
+  /** The prefix or exact path; lower case when not case-sensitive. */
+  readonly value: string;
+  /** The prefix as bytes, for the byte loop over an unchanged HTTP/1 target. */
+  readonly bytes: Buffer;
+  readonly caseSensitive: boolean;
+  readonly regex: RegExp | null;
+  /** null: any method. */
+  readonly methods: readonly string[] | null;
+  readonly headers: readonly ValueMatcher[] | null;
+  readonly query: readonly ValueMatcher[] | null;
+  readonly action: CompiledAction<C, D>;
+  readonly info: RouteInfo;
+}
+
+export interface CompiledVirtualHost<C, D> {
+  readonly name: string;
+  readonly routes: readonly CompiledRoute<C, D>[];
+  /** Every route is a case-sensitive prefix with no other matcher: for an unchanged HTTP/1 target the byte loop decides. */
+  readonly fast: boolean;
+}
+
+export interface Wildcard<C, D> {
+  /** The domain without its `*`. */
+  readonly text: string;
+  readonly host: CompiledVirtualHost<C, D>;
+}
+
+export interface VirtualHostIndex<C, D> {
+  /** Exact domains, lower case, with or without a port. */
+  readonly exact: ReadonlyMap<string, CompiledVirtualHost<C, D>>;
+  /** Whether some exact domain names a port (only then is the full authority looked up). */
+  readonly exactWithPort: boolean;
+  /** `*suffix` domains, longest first. */
+  readonly suffixes: readonly Wildcard<C, D>[];
+  /** `prefix*` domains, longest first. */
+  readonly prefixes: readonly Wildcard<C, D>[];
+  readonly any: CompiledVirtualHost<C, D> | null;
+  /** Set when one virtual host takes every request: the authority need not be read at all. */
+  readonly only: CompiledVirtualHost<C, D> | null;
+}
+
+/** Domains are lower case and unique across hosts (the config checks guarantee both). */
