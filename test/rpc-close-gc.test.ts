@@ -14,7 +14,7 @@ import { socketPath } from './fixtures/rpc-util.js';
 test('closing RPC servers and connections with a garbage collection right after never aborts', async (t) => {
   const path = socketPath(t);
   ensurePrivateDir(dirname(path));
-  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./fixtures/rpc-close-gc-child.js', import.meta.url)), path, '150'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(new URL('./fixtures/rpc-close-gc-child.js', import.meta.url)), path, '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -22,5 +22,5 @@ test('closing RPC servers and connections with a garbage collection right after 
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
   assert.deepEqual({ code, signal }, { code: 0, signal: null });
-  assert.equal(out, 'survived 150\n');
+  assert.equal(out, 'survived 60\n');
 });
