@@ -155,3 +155,25 @@ test('drain sends GOAWAY and lets the stream in flight finish; a client reset is
   r2.close(constants.NGHTTP2_CANCEL);
   await until(() => h.counter('http.web.downstream_rq_rx_reset') === 1);
 });
+
+test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a loop is sent GOAWAY; others are served', async (t) => {
+  const port = await upstream(t, (_req, res) => setTimeout(() => res.end('late'), 20));
+  const h = await h2Plane(t, port);
+  const url = `http://127.0.0.1:${h.ports.web}`;
+  const abuser = h2connect(url);
+  t.after(() => abuser.destroy());
+  abuser.on('error', () => {});
+  const goaway = new Promise<number>((resolve) => abuser.once('goaway', (code: number) => resolve(code)));
+  await once(abuser, 'connect');
+  let sent = 0;
+  for (; sent < 5000 && !abuser.closed && !abuser.destroyed; sent++) {
+    const r = abuser.request({ ':path': '/x' });
+    r.on('error', () => {});
+    r.close(constants.NGHTTP2_CANCEL);
+    if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
+  }
+  assert.notEqual(await goaway, constants.NGHTTP2_NO_ERROR);
+  assert.ok(sent < 5000, `the session was ended after ${sent} resets`);
+  const ok = await curl(['--http2-prior-knowledge', `${url}/fine`]);
+  assert.deepEqual([ok.status, ok.body], [200, 'late']);
+});
