@@ -8,7 +8,7 @@ import type { DirectResponse, HttpListenerConfig, RouteConfig } from '../../conf
 import type { VirtualHostConfig, VirtualHostRouteConfig } from '../../config/types-router.js';
 import { indexVirtualHosts } from './domains.js';
 import { compileHeader, compileQuery } from './matchers.js';
-import { PathKind, type ClusterDecision, type CompiledAction, type CompiledRoute, type CompiledVirtualHost, type DirectDecision, type RouteInfo, type RouteResolvers, type RouteTable, type ValueMatcher } from './types.js';
+import { PathKind, type ClusterDecision, type CompiledAction, type CompiledRoute, type RouteInfo, type RouteResolvers, type RouteTable } from './types.js';
 
 /**
  * @param resolvers turn cluster names (and direct responses) into what the caller holds.
