@@ -27,7 +27,11 @@ export interface ListenerFilter {
   readonly name: string;
   /** How long this filter may wait for bytes, from when it starts; then `timedOut` and the socket is destroyed. */
   readonly timeoutMs: number;
-  /** `buf` holds every unconsumed byte read so far (never empty). May record facts about `socket`. */
+  /**
+   * `buf` holds every unconsumed byte read so far (never empty). May record facts about
+   * `socket`. The run keeps reading while the answer is NeedMoreData, so a filter must bound
+   * what it waits for (the PROXY protocol: 107 bytes for v1, 2064 for v2) and say Close past it.
+   */
   onData(buf: Buffer, socket: Socket): ListenerFilterVerdict;
   /** The timeout passed before a verdict: count it. */
   timedOut(): void;
