@@ -5,6 +5,7 @@ import { normalizeRoutingKeys, routingListenerKeys } from './schema-router.js';
 import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
+import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
 import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
 
 /**
@@ -60,6 +61,7 @@ const listener = z.strictObject({
   tls: listenerTlsSchema.optional(),
   httpFilters: httpFiltersSchema.optional(),
   accessLog: accessLogList.optional(),
+  listenerFilters: listenerFiltersSchema.optional(),
 });
 
 const cluster = z.strictObject({
@@ -95,7 +97,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: file.admin === undefined ? null : { address: file.admin.address },
-    listeners: file.listeners.map((l) => withAccessLog(normalizeListener(l), l.accessLog, baseDir)),
+    listeners: file.listeners.map((l) => withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters)),
     clusters: file.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints })),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,

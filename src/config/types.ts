@@ -13,6 +13,8 @@ export type * from './types-tls.js';
 import type { HttpFilterConfig } from './types-http-filters.js';
 export type { HttpFilterConfig } from './types-http-filters.js';
 import type { AccessLogConfig } from './types-access-log.js';
+import type { ListenerFilterConfig } from './types-listener-filters.js';
+export type * from './types-listener-filters.js';
 
 export type { AccessLogConfig } from './types-access-log.js';
 
@@ -55,6 +57,8 @@ interface ListenerBase {
   readonly tls?: ListenerTlsConfig;
   /** Present only when the file lists at least one (see types-access-log.ts). */
   readonly accessLog?: readonly AccessLogConfig[];
+  /** Run before TLS and the network filter, in order; present only when the file lists at least one. */
+  readonly listenerFilters?: readonly ListenerFilterConfig[];
 }
 
 export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {

@@ -14,6 +14,8 @@ import { buildRouteTable } from './router/table.js';
 import { directResponse } from './snapshot.js';
 import type { HttpTimeouts, ListenerSnapshot } from './types.js';
 import { NETWORK_FILTERS } from './filters/index.js';
+import { ListenerFilterRun, type ListenerFilterHost } from './listener-filters/index.js';
+import { inheritProxiedAddresses } from './client-address.js';
 
 /** What a listener needs from its plane. */
 export interface ListenerHost {
@@ -24,7 +26,7 @@ export interface ListenerHost {
   connectionClosed(): void;
 }
 
-export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
+export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost, ListenerFilterHost {
   listener: ListenerSnapshot;
   routeTable: WorkerRouteTable | null = null;
   tcpCluster: ClusterRuntime | null = null;
@@ -116,25 +118,48 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost {
     const stats = this.listener.stats;
     stats.cxTotal.inc();
     stats.cxActive.inc();
+    const filters = this.listener.listenerFilters;
+    // Until the listener filters are done, their run is the connection drain and closeAll see.
+    if (filters !== null) this.conns.add(new ListenerFilterRun(socket, filters, this));
+    else this.afterListenerFilters(socket, Infinity, false);
+  };
+
+  /** The listener filters let `run` through: its socket goes on to TLS or the network filter. */
+  listenerFiltersDone(run: ListenerFilterRun): void {
+    this.conns.delete(run);
+    this.afterListenerFilters(run.socket, run.drainAt, true);
+  }
+
+  /**
+   * `drainAt`: a drain that reached the stand-in before, passed on to what replaces it.
+   * `paused`: the run paused the socket (its unread bytes unshifted), to resume once the
+   * network filter listens; TLS termination reads those bytes itself.
+   */
+  private afterListenerFilters(socket: Socket, drainAt: number, paused: boolean): void {
     const tls = this.listener.tls;
     if (tls !== null) {
       // Only a finished handshake reaches the network filter (handshakeDone); until then the
       // pending handshake is the connection drain and closeAll see.
       this.tls ??= new TlsAcceptor(this);
       try {
-        this.conns.add(this.tls.accept(socket, tls));
+        const pending = this.tls.accept(socket, tls);
+        this.conns.add(pending);
+        if (drainAt !== Infinity) pending.drain(drainAt);
       } catch {
-        stats.cxActive.dec();
+        this.listener.stats.cxActive.dec();
         socket.destroy();
       }
       return;
     }
-    this.startFilter(socket);
-  };
+    const conn = this.startFilter(socket);
+    if (paused) socket.resume();
+    if (conn !== null && drainAt !== Infinity) conn.drain(drainAt);
+  }
 
   /** TLS handshake done: the network filter of the current snapshot takes the TLSSocket. */
   handshakeDone(pending: PendingHandshake, socket: TLSSocket): void {
     this.conns.delete(pending);
+    inheritProxiedAddresses(pending.socket, socket);
     const conn = this.startFilter(socket);
     if (conn !== null && pending.drainAt !== Infinity) conn.drain(pending.drainAt);
   }

@@ -10,6 +10,7 @@ import type { StatsStore } from '../shm/types.js';
 import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
 import { buildAccessLog } from './access-log/access-log.js';
 import { buildFilterChainFactory } from './http/filter-chain-factory.js';
+import { buildListenerFilters } from './listener-filters/index.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
@@ -93,10 +94,11 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
   const lstats = listenerStats(l.name, stats);
   const tls = l.tls === undefined ? null : listenerTlsSnapshot(l.name, l.tls, stats);
   const accessLog = buildAccessLog(l.name, l.accessLog, stats);
+  const listenerFilters = buildListenerFilters(l.name, l.listenerFilters, stats);
   if (l.protocol === 'tcp') {
-    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog });
+    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog, listenerFilters });
   }
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, config: l, filterChain: buildFilterChainFactory(l, { stats, workers }), tls, accessLog });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, config: l, filterChain: buildFilterChainFactory(l, { stats, workers }), tls, accessLog, listenerFilters });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

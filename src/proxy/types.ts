@@ -15,6 +15,7 @@ import type { DrainStrategy, HttpListenerConfig } from '../config/types.js';
 import type { AccessLog } from './access-log/types.js';
 import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
+import type { ListenerFilter } from './listener-filters/types.js';
 
 export type * from './tls/types.js';
 
@@ -156,6 +157,8 @@ export interface HttpListenerSnapshot {
   readonly tls: ListenerTlsSnapshot | null;
   /** Where each request is logged, or null (no `accessLog`): nothing is built for logs then. */
   readonly accessLog: AccessLog | null;
+  /** Run on each accepted socket before TLS, in order; null when the listener has none. */
+  readonly listenerFilters: readonly ListenerFilter[] | null;
 }
 
 export interface TcpListenerSnapshot {
@@ -166,6 +169,7 @@ export interface TcpListenerSnapshot {
   readonly tls: ListenerTlsSnapshot | null;
   /** One line per connection, or null. */
   readonly accessLog: AccessLog | null;
+  readonly listenerFilters: readonly ListenerFilter[] | null;
 }
 
 export type ListenerSnapshot = HttpListenerSnapshot | TcpListenerSnapshot;

@@ -13,6 +13,7 @@ import { nextConnectionId, type AccessLog, type AccessLogEntry } from '../access
 import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../connection-types.js';
 import type { StreamInfo } from '../http/filter.js';
 import { connectUpstream } from '../upstream/connect.js';
+import { clientAddress, clientPort, localAddress, localPort } from '../client-address.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
 export class TcpProxyConnection implements DownstreamConnection {
@@ -99,10 +100,10 @@ function startLogState(log: AccessLog, s: Socket, listenerName: string, clusterN
   const info: StreamInfo = {
     listenerName,
     protocol: '',
-    downstreamRemoteAddress: s.remoteAddress ?? '',
-    downstreamRemotePort: s.remotePort ?? 0,
-    downstreamLocalAddress: s.localAddress ?? '',
-    downstreamLocalPort: s.localPort ?? 0,
+    downstreamRemoteAddress: clientAddress(s),
+    downstreamRemotePort: clientPort(s),
+    downstreamLocalAddress: localAddress(s),
+    downstreamLocalPort: localPort(s),
     requestedServerName: '',
     startTime: Date.now(),
     startMonotonic: performance.now(),

@@ -16,6 +16,7 @@ import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '..
 import { BodyFramer, BodyMode } from './body.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
 import { REPLY_400, REPLY_431 } from './local-reply.js';
+import { clientAddress } from '../client-address.js';
 
 export const enum Phase {
   /** Between requests, or reading a request head. */
@@ -87,9 +88,9 @@ export abstract class H1Connection implements DownstreamConnection {
     this.http.cxHttp1Active.inc();
   }
 
-  /** The client's address, read once (each `remoteAddress` is a getpeername(2)). */
+  /** The client's address (a listener filter's, else the peer's), read once (each `remoteAddress` is a getpeername(2)). */
   clientIp(): string {
-    return (this.remoteIp ??= this.socket.remoteAddress ?? '');
+    return (this.remoteIp ??= clientAddress(this.socket));
   }
 
   /** Bytes read before this connection existed (protocol detection), as its first read. */

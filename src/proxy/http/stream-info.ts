@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { StreamInfo } from './filter.js';
+import { clientAddress, clientPort, localAddress, localPort } from '../client-address.js';
 
 export class ExchangeInfo implements StreamInfo {
   readonly downstreamRemoteAddress: string;
@@ -24,10 +25,10 @@ export class ExchangeInfo implements StreamInfo {
     socket: Socket,
     requestId: string | undefined,
   ) {
-    this.downstreamRemoteAddress = socket.remoteAddress ?? '';
-    this.downstreamRemotePort = socket.remotePort ?? 0;
-    this.downstreamLocalAddress = socket.localAddress ?? '';
-    this.downstreamLocalPort = socket.localPort ?? 0;
+    this.downstreamRemoteAddress = clientAddress(socket);
+    this.downstreamRemotePort = clientPort(socket);
+    this.downstreamLocalAddress = localAddress(socket);
+    this.downstreamLocalPort = localPort(socket);
     const sni = (socket as Partial<TLSSocket>).servername;
     this.requestedServerName = typeof sni === 'string' ? sni : '';
     this.id = requestId ?? '';

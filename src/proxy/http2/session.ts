@@ -9,6 +9,7 @@
  * session ends once its open streams have finished.
  */
 import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { clientAddress } from '../client-address.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
@@ -52,7 +53,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     this.drainAt = ctx.drainAtForNew();
     this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     socket.setNoDelay(true);
-    this.clientIp = socket.remoteAddress ?? '';
+    this.clientIp = clientAddress(socket);
     this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
     this.session = performServerHandshake(socket, SESSION_OPTIONS);
     this.session.on('stream', this.onStream);
