@@ -98,7 +98,8 @@ test('10 reload requests within a second are coalesced: at most 3 live epochs, n
   const inst = await startProxyctl(t, configYaml({ port, workers: 1, drainTime: '2s', parentShutdownTime: '4s' }));
   const status = async () => (await inst.cli(['status', '--json'])).json;
   // The supervisor's fds include its standby's pipes and RPC connection: count with one warm.
-  const warmStandby = () => eventually(async () => (await status()).standby?.state === 'warm', 20_000, 'a warm standby');
+  // The standby boots at nice 10: poll gently (each poll is a CLI process) and give it time.
+  const warmStandby = () => eventually(async () => (await status()).standby?.state === 'warm', 60_000, 'a warm standby', 250);
   await warmStandby();
   const fdsBefore = fdCount(inst.pid);
   const load = HttpLoad.start(t, port, { keepAlive: 4, perRequest: 2 });
