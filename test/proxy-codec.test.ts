@@ -4,6 +4,7 @@ import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from '../src/proxy/http/
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead, parseResponseHead } from '../src/proxy/http/head.js';
 import { rewriteHead, CONNECTION_CLOSE } from '../src/proxy/http/rewrite.js';
 import { RawClient, cluster, helloBackend, httpListener, makeConfig, startPlane } from './fixtures/proxy-util.js';
+import { curl } from './fixtures/clients.js';
 
 function req(text: string): { r: number; h: MessageHead } {
   const h = new MessageHead();
@@ -137,4 +138,23 @@ test('a slow client that never finishes its head is cut off by the header-read t
   const t0 = Date.now();
   await c.whenClosed();
   assert.ok(Date.now() - t0 < 2000);
+});
+
+test('a listener sets its own head limits: past maxRequestHeadersKb or maxRequestHeaders, 431 over HTTP/1 and HTTP/2', async (t) => {
+  const be = await helloBackend(t);
+  const small = { ...httpListener('small', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true }), maxRequestHeadersKb: 1, maxRequestHeaders: 3 };
+  const h = await startPlane(t, makeConfig([small, httpListener('big', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
+  const ask = async (port: number, extra: string): Promise<number> => {
+    const c = await RawClient.open(t, port);
+    c.send(`GET /x HTTP/1.1\r\nhost: t\r\n${extra}\r\n`);
+    return (await c.response()).status;
+  };
+  assert.equal(await ask(h.ports.small as number, 'a: 1\r\nb: 2\r\n'), 200);
+  assert.equal(await ask(h.ports.small as number, 'a: 1\r\nb: 2\r\nc: 3\r\n'), 431);
+  assert.equal(await ask(h.ports.small as number, `x-big: ${'a'.repeat(1100)}\r\n`), 431);
+  assert.equal(await ask(h.ports.big as number, `x-big: ${'a'.repeat(50_000)}\r\n`), 200);
+  const h2big = await curl(['--http2-prior-knowledge', '-H', `x-big: ${'a'.repeat(2000)}`, `http://127.0.0.1:${h.ports.small}/x`]);
+  assert.equal(h2big.status, 431);
+  const h2ok = await curl(['--http2-prior-knowledge', `http://127.0.0.1:${h.ports.small}/x`]);
+  assert.equal(h2ok.status, 200);
 });

@@ -40,6 +40,9 @@ function listenerShape(l: unknown, i: number, issues: PathIssue[]): void {
     if (l.cluster === undefined) issues.push({ path: at('cluster'), message: 'missing required key "cluster": a tcp listener sends every connection to one cluster', at: 'value' });
     if (l.routes !== undefined) issues.push({ path: at('routes'), message: 'a tcp listener has no routes (routes are for http)', at: 'key' });
     if (l.http2 !== undefined) issues.push({ path: at('http2'), message: 'http2 is for http listeners', at: 'key' });
+    for (const k of ['maxRequestHeadersKb', 'maxRequestHeaders'] as const) {
+      if (l[k] !== undefined) issues.push({ path: at(k), message: `${k} is for http listeners`, at: 'key' });
+    }
     if (l.httpFilters !== undefined) issues.push({ path: at('httpFilters'), message: 'a tcp listener has no httpFilters (they are for http)', at: 'key' });
   }
   if (!Array.isArray(l.routes)) return;

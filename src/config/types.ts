@@ -65,6 +65,10 @@ export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly protocol: 'http';
   /** Also accept HTTP/2 over cleartext with prior knowledge (h2c). Default false. */
   readonly http2: boolean;
+  /** Request heads past this size (KiB, 1..1024) get 431. Absent: 60. */
+  readonly maxRequestHeadersKb?: number;
+  /** Request heads with more fields (1..1000) get 431. Absent: 100. */
+  readonly maxRequestHeaders?: number;
   /** At least one, tried in order; the first whose match fits the request wins. Empty when `virtualHosts` is set (types-router.ts). */
   readonly routes: readonly RouteConfig[];
   /** HTTP filters run in order before the router (proxyctl.yaml(5)); absent when there are none. */

@@ -10,6 +10,7 @@ import type { StatsStore } from '../shm/types.js';
 import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
 import { buildAccessLog } from './access-log/access-log.js';
 import { buildFilterChainFactory } from './http/filter-chain-factory.js';
+import { MAX_HEADERS, MAX_HEAD_BYTES } from './http/head.js';
 import { buildListenerFilters } from './listener-filters/index.js';
 import type {
   ClusterSnapshot,
@@ -98,7 +99,7 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
   if (l.protocol === 'tcp') {
     return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog, listenerFilters });
   }
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, config: l, filterChain: buildFilterChainFactory(l, { stats, workers }), tls, accessLog, listenerFilters });
+  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, headBytes: (l.maxRequestHeadersKb ?? MAX_HEAD_BYTES / 1024) * 1024, headFields: l.maxRequestHeaders ?? MAX_HEADERS, config: l, filterChain: buildFilterChainFactory(l, { stats, workers }), tls, accessLog, listenerFilters });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

@@ -149,6 +149,9 @@ export interface HttpListenerSnapshot {
   readonly http: HttpStats;
   /** Accept HTTP/2 with prior knowledge (h2c) besides HTTP/1. */
   readonly http2: boolean;
+  /** Request head limits: bytes and fields (HTTP/1 head; HTTP/2 header list). */
+  readonly headBytes: number;
+  readonly headFields: number;
   /** The listener's config: its routes or virtual hosts are compiled at bind (router/table.ts). */
   readonly config: HttpListenerConfig;
   /** Its HTTP filters; `isEmpty` keeps the codecs on their raw fast path. */

@@ -208,6 +208,9 @@ export abstract class H1Connection implements DownstreamConnection {
         if (this.clientEnded) this.gracefulClose();
         return;
       }
+      const l = this.ctx.listener as HttpListenerSnapshot; // its limits, as of this head (RCU)
+      this.req.maxBytes = l.headBytes;
+      this.req.maxFields = l.headFields;
       const end = parseRequestHead(buf, pos, this.req);
       if (end === INCOMPLETE) {
         if (!this.readingHead) {

@@ -8,13 +8,17 @@
  *   - Content-Length not all digits, or two that differ                 -> 400
  *   - both Content-Length and Transfer-Encoding; a TE other than chunked -> 400 (requests)
  *   - HTTP/1.1 request without exactly one Host                        -> 400
- *   - head over MAX_HEAD_BYTES or more than MAX_HEADERS lines           -> 431
+ *   - head over `maxBytes` or more than `maxFields` lines (defaults: MAX_HEAD_BYTES and
+ *     MAX_HEADERS; a listener may set its own)                          -> 431
  * One `MessageHead` per connection direction is reused for every message.
  */
 
 /** Envoy's defaults (max_request_headers_kb 60, max_headers_count 100), for both directions. */
 export const MAX_HEAD_BYTES = 60 * 1024;
 export const MAX_HEADERS = 100;
+/** The most a listener may allow (`maxRequestHeadersKb` 1024, `maxRequestHeaders` 1000). */
+export const HEAD_BYTES_CAP = 1024 * 1024;
+export const HEADERS_CAP = 1000;
 
 /** Parse outcome when the head is not complete yet. */
 export const INCOMPLETE = -1;
@@ -68,13 +72,16 @@ function eqLower(buf: Buffer, start: number, len: number, name: Uint8Array): boo
   return true;
 }
 
-const LINE_START = new Int32Array(MAX_HEADERS);
-const LINE_END = new Int32Array(MAX_HEADERS);
-const LINE_DROP = new Uint8Array(MAX_HEADERS);
+const LINE_START = new Int32Array(HEADERS_CAP);
+const LINE_END = new Int32Array(HEADERS_CAP);
+const LINE_DROP = new Uint8Array(HEADERS_CAP);
 
 export class MessageHead {
   /** Status to answer when parsing fails (400 or 431 for requests, 502 for responses). */
   error = 0;
+  /** Limits of this direction's heads: past them, 431 (requests) or 502 (responses). */
+  maxBytes = MAX_HEAD_BYTES;
+  maxFields = MAX_HEADERS;
   /** 10 or 11. */
   version = 11;
   // request line
@@ -283,7 +290,7 @@ function findHeadEnd(buf: Buffer, start: number, h: MessageHead, tooBig: number)
       h.error = bad;
       return MALFORMED;
     }
-    if (lf - start >= MAX_HEAD_BYTES) break;
+    if (lf - start >= h.maxBytes) break;
     if (lf - 1 === p) {
       // An empty line: the end of the head, or an empty start line (refused, not skipped).
       h.scanOffset = 0;
@@ -295,7 +302,7 @@ function findHeadEnd(buf: Buffer, start: number, h: MessageHead, tooBig: number)
     }
     p = lf + 1;
   }
-  if (buf.length - start > MAX_HEAD_BYTES) {
+  if (buf.length - start > h.maxBytes) {
     h.scanOffset = 0;
     h.error = tooBig;
     return MALFORMED;
@@ -308,7 +315,7 @@ function findHeadEnd(buf: Buffer, start: number, h: MessageHead, tooBig: number)
 function parseFields(buf: Buffer, p: number, end: number, h: MessageHead): boolean {
   const last = end - 2; // the blank line's CR
   while (p < last) {
-    if (h.count === MAX_HEADERS) {
+    if (h.count === h.maxFields) {
       h.error = h.error === 400 ? 431 : h.error;
       return false;
     }

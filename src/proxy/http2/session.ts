@@ -8,7 +8,7 @@
  * whichever is first) `close()` sends the second with the last stream id really seen, and the
  * session ends once its open streams have finished.
  */
-import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type ServerOptions } from 'node:http2';
 import { clientAddress } from '../client-address.js';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -23,14 +23,26 @@ const MAX_STREAM_ID = 2 ** 31 - 1;
 const GOAWAY_GAP_MS = 1_000;
 
 /** Session settings: limits as nginx and Envoy ship them, with heads capped like HTTP/1's. */
-const SESSION_OPTIONS = {
-  settings: { maxConcurrentStreams: 128, maxHeaderListSize: 60 * 1024, enablePush: false },
-  maxHeaderListPairs: 100,
-  maxSessionInvalidFrames: 100,
-  maxSessionRejectedStreams: 100,
-  maxOutstandingPings: 10,
-  maxSettings: 32,
-} as const;
+function sessionOptions(l: HttpListenerSnapshot): ServerOptions {
+  return {
+    settings: { maxConcurrentStreams: 128, maxHeaderListSize: l.headBytes, enablePush: false },
+    maxHeaderListPairs: l.headFields + 4, // the pseudo-headers count too
+    maxSessionInvalidFrames: 100,
+    maxSessionRejectedStreams: 100,
+    maxOutstandingPings: 10,
+    maxSettings: 32,
+  };
+}
+
+/** A header list over the listener's limits: its size as HPACK counts it (RFC 7541 4.1), or its fields. */
+function overLimits(raw: readonly string[], l: HttpListenerSnapshot): boolean {
+  if (raw.length / 2 > l.headFields + 4) return true; // the pseudo-headers count too
+  let size = 0;
+  for (let i = 0; i < raw.length; i++) size += (raw[i] as string).length + (i % 2 === 1 ? 32 : 0);
+  return size > l.headBytes;
+}
+
+function ignoreError(): void {}
 
 export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost {
   private readonly session: ServerHttp2Session;
@@ -55,7 +67,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     socket.setNoDelay(true);
     this.clientIp = clientAddress(socket);
     this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
-    this.session = performServerHandshake(socket, SESSION_OPTIONS);
+    this.session = performServerHandshake(socket, sessionOptions(ctx.listener as HttpListenerSnapshot));
     this.session.on('stream', this.onStream);
     this.session.on('error', this.onError);
     this.session.on('close', this.onClose);
@@ -126,7 +138,16 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void => {
     // The listener's routes and filters are read once per stream, as HTTP/1 reads them per request.
     const end = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
-    const chains = (this.ctx.listener as HttpListenerSnapshot).filterChain;
+    const l = this.ctx.listener as HttpListenerSnapshot;
+    if (overLimits(rawHeaders, l)) {
+      // SETTINGS_MAX_HEADER_LIST_SIZE is advisory to nghttp2: the limit is enforced here.
+      this.http.rqTotal.inc();
+      (this.http.rqByClass[4] as { inc(): void }).inc();
+      stream.on('error', ignoreError);
+      stream.respond({ ':status': 431 }, { endStream: true });
+      return;
+    }
+    const chains = l.filterChain;
     const s = chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
     if (!stream.closed && !stream.destroyed) this.streams.add(s);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
