@@ -1,6 +1,6 @@
 import type { Counter, Gauge } from '../../shm/handles.js';
 import type { StatsStore } from '../../shm/types.js';
-import type { RpcConnection } from '../../uds-rpc/index.js';
+import type { EpochSummary, RpcConnection } from '../../uds-rpc/index.js';
 import type { Epoch } from './epoch.js';
 
 /** Gauge lanes are `epoch % 4` (see shm/layout.ts); two live epochs must never share one. */
@@ -18,6 +18,34 @@ export class EpochTable {
   }
 
   /** Live epochs that serve or drain: the standby is not one of them. */
+  /** What `status` shows of every epoch but the standby (its connections asked of each live one). */
+  summaries(now: number): Promise<EpochSummary[]> {
+    return Promise.all(
+      this.#epochs.filter((e) => !e.standby).map(async (e) => ({
+        epoch: e.number,
+        pid: e.pid,
+        state: e.state,
+        uptimeMs: e.uptimeMs(now),
+        connections: e.live ? await e.connections() : 0,
+        workers: e.workers,
+      })),
+    );
+  }
+
+  /**
+   * Sends `signal` to every running epoch that has said hello (one that has not has no handler
+   * yet: for SIGUSR1 Node would start its inspector). Returns how many were signalled.
+   */
+  signalHelloed(signal: NodeJS.Signals): number {
+    let n = 0;
+    for (const e of this.#epochs) {
+      if (!e.live || e.conn === null || e.exit !== null) continue;
+      e.kill(signal);
+      n++;
+    }
+    return n;
+  }
+
   live(): Epoch[] {
     return this.#epochs.filter((e) => e.live && !e.standby);
   }

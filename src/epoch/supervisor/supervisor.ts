@@ -178,13 +178,7 @@ export class Supervisor {
    * handler (Node would start its inspector). Returns how many epochs were told.
    */
   reopenAccessLogs(): number {
-    let told = 0;
-    for (const e of this.#epochs.all) {
-      if (!e.live || e.conn === null || e.exit !== null) continue;
-      e.kill('SIGUSR1');
-      told++;
-    }
-    return told;
+    return this.#epochs.signalHelloed('SIGUSR1');
   }
 
   /** `proxyctl drain`: the active epoch leaves rotation and stays up; a reload brings the host back. */
@@ -207,16 +201,7 @@ export class Supervisor {
 
   async status(): Promise<StatusReply> {
     const now = Date.now();
-    const epochs = await Promise.all(
-      this.#epochs.all.filter((e) => !e.standby).map(async (e) => ({
-        epoch: e.number,
-        pid: e.pid,
-        state: e.state,
-        uptimeMs: e.uptimeMs(now),
-        connections: e.live ? await e.connections() : 0,
-        workers: e.workers,
-      })),
-    );
+    const epochs = await this.#epochs.summaries(now);
     return {
       type: 'status',
       supervisor: { pid: process.pid, baseId: this.#opts.baseId, uptimeMs: now - this.startedAt, configPath: this.#current.path, reloading: this.#busy > 0 },
