@@ -10,7 +10,7 @@
  * between requests is never closed for the drain except by `closeIfIdle` at the deadline.
  */
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { schemeOf } from './forwarded.js';
 import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import { BodyFramer, BodyMode } from './body.js';
@@ -74,7 +74,7 @@ export abstract class H1Connection implements DownstreamConnection {
     protected readonly ctx: ConnectionContext,
   ) {
     this.http = (ctx.listener as HttpListenerSnapshot).http;
-    this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+    this.scheme = schemeOf(socket);
     this.drainAt = ctx.drainAtForNew();
     this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     // Half-open: a client may send its request and shut down its side; the response still goes out.

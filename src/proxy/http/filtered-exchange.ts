@@ -15,16 +15,12 @@ import type { FilterChainApi, FilterChainFactory, ChainTerminal, DownstreamSink 
 import type { HeaderMap, RequestHeaders, ResponseHeaders } from './filter.js';
 import type { AccessLog } from '../access-log/types.js';
 import { RequestRecord } from './request-record.js';
-import { forwardedLines } from './forwarded.js';
+import { NOT_FORWARDED, NOT_RELAYED, forwardedLines } from './forwarded.js';
 import { policyOf } from './retry.js';
 import { headerFields, type MessageHead } from './head.js';
 import { ResponseHeaderMap } from './header-map.js';
 import type { ExchangeInfo } from './stream-info.js';
 
-/** Fields never copied from the filtered request to the upstream head (hop-by-hop, or ours). */
-const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'x-forwarded-for', 'x-forwarded-proto', 'http2-settings']);
-/** Response fields the codec decides itself. */
-const NOT_RELAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 const CRLF = Buffer.from('\r\n', 'latin1');
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);

@@ -5,6 +5,22 @@
  * replaced, never trusted), and `x-request-id` is generated when the request has none.
  */
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+/**
+ * Request fields never copied to the upstream hop when a head is rebuilt from fields (HTTP/2,
+ * or through filters): the hop-by-hop ones, `host` (written from the authority), and the ones
+ * `forwardedLines` writes.
+ */
+export const NOT_FORWARDED = new Set(['host', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'x-forwarded-for', 'x-forwarded-proto']);
+/** Response fields of the HTTP/1 hop that the downstream codec decides itself. */
+export const NOT_RELAYED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** The scheme the client used on `socket`. */
+export function schemeOf(socket: Socket): 'http' | 'https' {
+  return (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+}
 
 /**
  * The lines to add, each ending in CRLF. `priorXff` is the client's X-Forwarded-For value, or

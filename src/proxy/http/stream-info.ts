@@ -1,7 +1,8 @@
 /** `StreamInfo` for one exchange: what filters, header templates and access logs read. */
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { requestedServerName } from '../tls/termination.js';
+import { addResponseFlag } from './filter-chain-direction.js';
 import type { StreamInfo } from './filter.js';
 import { clientAddress, clientPort, localAddress, localPort } from '../client-address.js';
 
@@ -29,8 +30,7 @@ export class ExchangeInfo implements StreamInfo {
     this.downstreamRemotePort = clientPort(socket);
     this.downstreamLocalAddress = localAddress(socket);
     this.downstreamLocalPort = localPort(socket);
-    const sni = (socket as Partial<TLSSocket>).servername;
-    this.requestedServerName = typeof sni === 'string' ? sni : '';
+    this.requestedServerName = requestedServerName(socket) ?? '';
     this.id = requestId ?? '';
   }
 
@@ -41,6 +41,7 @@ export class ExchangeInfo implements StreamInfo {
   }
 
   addFlag(flag: string): void {
-    this.responseFlags = this.responseFlags === '' ? flag : `${this.responseFlags},${flag}`;
+    addResponseFlag(this, flag);
   }
+
 }

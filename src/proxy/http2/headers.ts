@@ -10,13 +10,11 @@
  * `transfer-encoding` (the HTTP/2 framing carries the body), with lower-case names.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { NOT_FORWARDED, NOT_RELAYED } from '../http/forwarded.js';
 import type { MessageHead } from '../http/head.js';
 import { queryParam } from '../router/matchers.js';
 import type { RouteRequest } from '../router/types.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'host', 'http2-settings']);
-/** Request fields the proxy writes itself (forwarded.ts). */
-const REWRITTEN = new Set(['x-forwarded-for', 'x-forwarded-proto']);
 
 export interface UpstreamRequest {
   /** The request line and fields, through the blank line. */
@@ -33,7 +31,7 @@ export function upstreamRequestHead(headers: IncomingHttpHeaders, method: string
   let out = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
   let hasLength = false;
   for (const name in headers) {
-    if (name.charCodeAt(0) === 58 || HOP_BY_HOP.has(name) || REWRITTEN.has(name)) continue; // ':'
+    if (name.charCodeAt(0) === 58 || NOT_FORWARDED.has(name)) continue; // ':' starts a pseudo-header
     const v = headers[name];
     if (v === undefined) continue;
     if (name === 'content-length') hasLength = true;
@@ -81,7 +79,7 @@ export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): Outgoing
     const colon = buf.indexOf(58, ls);
     if (colon < 0 || colon >= le) continue;
     const name = buf.toString('latin1', ls, colon).toLowerCase();
-    if (HOP_BY_HOP.has(name)) continue;
+    if (NOT_RELAYED.has(name)) continue;
     const value = buf.toString('latin1', colon + 1, le).trim();
     const prev = out[name];
     if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;

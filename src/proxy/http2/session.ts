@@ -11,7 +11,7 @@
 import { constants, performServerHandshake, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream, type ServerOptions } from 'node:http2';
 import { clientAddress } from '../client-address.js';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { schemeOf } from '../http/forwarded.js';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import { nextConnectionId, type AccessLog } from '../access-log/index.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
@@ -66,7 +66,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     socket.setNoDelay(true);
     this.clientIp = clientAddress(socket);
-    this.scheme = (socket as Partial<TLSSocket>).encrypted === true ? 'https' : 'http';
+    this.scheme = schemeOf(socket);
     this.session = performServerHandshake(socket, sessionOptions(ctx.listener as HttpListenerSnapshot));
     this.session.on('stream', this.onStream);
     this.session.on('error', this.onError);
