@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as h2connect, constants } from 'node:http2';
 import type { TestContext } from 'node:test';
-import { cluster, httpListener, makeConfig, startPlane } from './fixtures/proxy-util.js';
+import { cluster, httpListener, listenOnLoopback, makeConfig, startPlane } from './fixtures/proxy-util.js';
+import { eventually } from './fixtures/supervisor-util.js';
 import { curl, h2load } from './fixtures/clients.js';
 
 /** A node:http upstream; `handler` answers. Closed after the test. */
@@ -16,22 +17,7 @@ async function upstream(t: TestContext, handler: (req: IncomingMessage, res: Ser
     req.on('end', () => handler(req, res, Buffer.concat(parts)));
   });
   server.keepAliveTimeout = 30_000;
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return (server.address() as { port: number }).port;
-}
-
-/** Resolves once `cond()` holds; fails the test after 5 s. */
-async function until(cond: () => boolean): Promise<void> {
-  const giveUp = Date.now() + 5_000;
-  while (!cond()) {
-    if (Date.now() > giveUp) assert.fail('condition not met within 5 s');
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  return listenOnLoopback(t, server);
 }
 
 async function h2Plane(t: TestContext, backendPort: number) {
@@ -118,7 +104,7 @@ test('h2load: 2000 requests over 10 connections with 100 streams each all succee
   assert.equal(r.status2xx, 2000, r.output);
   assert.equal(h.counter('http.web.downstream_rq_2xx'), 2000);
   // h2load has closed its connections; the gauge follows once the proxy has seen the closes.
-  await until(() => h.gauge('http.web.downstream_cx_http2_active') === 0);
+  await eventually(() => h.gauge('http.web.downstream_cx_http2_active') === 0, 5_000, 'the HTTP/2 connections closed');
 });
 
 test('drain sends GOAWAY and lets the stream in flight finish; a client reset is counted', async (t) => {
@@ -134,7 +120,7 @@ test('drain sends GOAWAY and lets the stream in flight finish; a client reset is
   const slow = session.request({ ':path': '/slow' });
   const slowBody: Buffer[] = [];
   slow.on('data', (d: Buffer) => slowBody.push(d));
-  await until(() => gate.release !== null);
+  await eventually(() => gate.release !== null, 5_000, 'the slow request upstream');
   assert.equal(h.gauge('http.web.downstream_cx_http2_active'), 1);
   h.plane.startDrain({ strategy: 'immediate', drainTimeMs: 0, deadlineAt: Date.now() + 5_000 });
   const [code] = (await goaway) as [number];
@@ -151,9 +137,9 @@ test('drain sends GOAWAY and lets the stream in flight finish; a client reset is
   t.after(() => s2.destroy());
   const r2 = s2.request({ ':path': '/slow' });
   r2.on('error', () => {});
-  await until(() => gate.release !== null);
+  await eventually(() => gate.release !== null, 5_000, 'the slow request upstream');
   r2.close(constants.NGHTTP2_CANCEL);
-  await until(() => h.counter('http.web.downstream_rq_rx_reset') === 1);
+  await eventually(() => h.counter('http.web.downstream_rq_rx_reset') === 1, 5_000, 'the reset counted');
 });
 
 test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a loop is sent GOAWAY; others are served', async (t) => {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { TestContext } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { RawClient, cluster, delay, httpListener, makeConfig, startPlane } from './fixtures/proxy-util.js';
+import { RawClient, cluster, delay, httpListener, listenOnLoopback, makeConfig, startPlane } from './fixtures/proxy-util.js';
 
 /** An HTTP server that echoes WebSocket messages and answers plain requests with 200 "plain". */
 async function echoUpstream(t: TestContext): Promise<number> {
@@ -18,14 +18,10 @@ async function echoUpstream(t: TestContext): Promise<number> {
     }
     wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   t.after(() => {
     for (const c of wss.clients) c.terminate();
-    server.closeAllConnections();
-    server.close();
   });
-  return (server.address() as { port: number }).port;
+  return listenOnLoopback(t, server);
 }
 
 async function wsPlane(t: TestContext) {

@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { tempDir } from './helpers.js';
-import { startRawBackend } from './fixtures/proxy-util.js';
+import { listenOnLoopback, startRawBackend } from './fixtures/proxy-util.js';
 import { eventually, freePort, readStat, runCli, startProxyctl } from './fixtures/supervisor-util.js';
 import { curl, httpsBackend, makeCa, makeLeaf, presented, read, tlsExchange } from './fixtures/tls-util.js';
 
@@ -28,14 +27,7 @@ function pki(t: TestContext): string {
 }
 
 async function plainBackend(t: TestContext): Promise<number> {
-  const server = createServer((req, res) => res.end(`upstream ${req.url}\n`));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    server.closeAllConnections();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return (server.address() as { port: number }).port;
+  return listenOnLoopback(t, createServer((req, res) => res.end(`upstream ${req.url}\n`)));
 }
 
 const GET = 'GET / HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n';
