@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -153,6 +154,24 @@ static napi_value listen_fd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* usocket makes its sockets without SOCK_CLOEXEC: every process the supervisor spawns would
+ * inherit them (its listening RPC socket stays alive in orphaned epochs after a crash). */
+static napi_value set_cloexec(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t fd = -1;
+  int flags;
+
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setCloexec(fd): fd >= 0 required");
+    return NULL;
+  }
+  flags = fcntl(fd, F_GETFD);
+  if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return throw_errno(env, "ERR_FCNTL", "fcntl(F_SETFD)");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn, supported;
   if (napi_create_function(env, "peerCred", NAPI_AUTO_LENGTH, peer_cred, NULL, &fn) != napi_ok) return NULL;
@@ -161,6 +180,8 @@ static napi_value init(napi_env env, napi_value exports) {
   if (napi_set_named_property(env, exports, "reuseportSocket", fn) != napi_ok) return NULL;
   if (napi_create_function(env, "listen", NAPI_AUTO_LENGTH, listen_fd, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "listen", fn) != napi_ok) return NULL;
+  if (napi_create_function(env, "setCloexec", NAPI_AUTO_LENGTH, set_cloexec, NULL, &fn) != napi_ok) return NULL;
+  if (napi_set_named_property(env, exports, "setCloexec", fn) != napi_ok) return NULL;
   if (napi_get_boolean(env, kSupported, &supported) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "supported", supported) != napi_ok) return NULL;
   return exports;

@@ -9,6 +9,8 @@ export interface NativeSockets {
   reuseportSocket(host: string, port: number): number;
   /** listen(2) without accepting. Throws with code ERR_LISTEN. */
   listen(fd: number, backlog: number): void;
+  /** Sets FD_CLOEXEC, so spawned processes do not inherit `fd`. Throws with code ERR_FCNTL. */
+  setCloexec(fd: number): void;
 }
 
 let loaded: NativeSockets | null | undefined;
@@ -16,7 +18,7 @@ let loaded: NativeSockets | null | undefined;
 function isNativeSockets(value: unknown): value is NativeSockets {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof NativeSockets, unknown>>;
-  return typeof v.peerCred === 'function' && typeof v.listen === 'function' && typeof v.reuseportSocket === 'function' && typeof v.supported === 'boolean';
+  return typeof v.peerCred === 'function' && typeof v.listen === 'function' && typeof v.reuseportSocket === 'function' && typeof v.setCloexec === 'function' && typeof v.supported === 'boolean';
 }
 
 /** The addon, or null when it was not built (the callers say what that turns off). */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -48,6 +48,24 @@ test('a start over the files of a SIGKILLed supervisor succeeds', async (t) => {
   const second = await startProxyctl(t, configYaml({ port }), { runtimeDir: first.runtimeDir, baseId: first.baseId });
   assert.equal((await get(port)).status, 200);
   assert.notEqual(second.pid, first.pid);
+});
+
+test('epochs do not inherit the supervisor\'s listening RPC socket (it would outlive a dead supervisor)', async (t) => {
+  const port = await freePort();
+  const inst = await startProxyctl(t, configYaml({ port }));
+  const path = join(inst.runtimeDir, `base-${inst.baseId}`, 'hot-restart.sock');
+  // /proc/net/unix: "Num RefCount Protocol Flags Type St Inode Path"; a listener has flag 00010000.
+  const line = readFileSync('/proc/net/unix', 'utf8').split('\n').find((l) => l.endsWith(` ${path}`) && l.split(/\s+/)[3] === '00010000');
+  assert.ok(line !== undefined, 'the listening socket is in /proc/net/unix');
+  const inode = line.trim().split(/\s+/)[6];
+  const holders = (pid: number) => readdirSync(`/proc/${pid}/fd`).filter((fd) => { try { return readlinkSync(`/proc/${pid}/fd/${fd}`) === `socket:[${inode}]`; } catch { return false; } });
+  assert.equal(holders(inst.pid).length, 1, 'the supervisor holds it');
+  let standbyPid = 0;
+  await eventually(async () => {
+    standbyPid = ((await inst.cli(['status', '--json'])).json.standby as { pid: number } | null)?.pid ?? 0;
+    return standbyPid !== 0;
+  }, 30_000, 'a standby', 250);
+  for (const pid of [...inst.epochPids(), standbyPid]) assert.deepEqual(holders(pid), [], `epoch process ${pid}`);
 });
 
 test('status shows the supervisor and its epochs; runtime files are private', async (t) => {

@@ -2,7 +2,7 @@
  * connectRpc: connect to an RpcServer's socket, check the server's uid, exchange hellos.
  * Resolves only with a connection both sides have agreed to use.
  */
-import { USocket } from './usocket.js';
+import { USocket, closeOnExec } from './usocket.js';
 import { ProxyctlError, errnoCode, isProxyctlError } from '../errors.js';
 import { UsocketRpcConnection } from './connection.js';
 import { HandlerRouter } from './dispatch.js';
@@ -34,6 +34,7 @@ function openSocket(path: string, timeoutMs: number): Promise<USocket> {
       if (settled) socket.destroy();
       else {
         settled = true;
+        closeOnExec(socket.fd);
         resolve(socket);
       }
     });

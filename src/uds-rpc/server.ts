@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { dirname } from 'node:path';
-import { UServer, type USocket } from './usocket.js';
+import { UServer, closeOnExec, type USocket } from './usocket.js';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { ensurePrivateDir } from '../runtime-dir.js';
 import { closeFds } from './framing.js';
@@ -109,6 +109,7 @@ export class UsocketRpcServer extends EventEmitter implements RpcServer {
       });
     });
     userver.on('error', this.onServerError);
+    closeOnExec(userver.fd);
     this.userver = userver;
     this.listened = true;
     // Between bind and this chmod the socket has the umask's mode; the 0700 directory is what
@@ -143,6 +144,7 @@ export class UsocketRpcServer extends EventEmitter implements RpcServer {
   };
 
   private readonly onConnection = (socket: USocket): void => {
+    closeOnExec(socket.fd);
     let creds;
     try {
       creds = checkPeerCredentials(socket.fd, this.options.expectedPeerUid ?? ourUid());

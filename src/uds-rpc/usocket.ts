@@ -13,6 +13,7 @@
  * the handle was queued for, whatever phase close() was called in.
  */
 import { createRequire } from 'node:module';
+import { nativeSockets } from '../native.js';
 
 const require = createRequire(import.meta.url);
 
@@ -42,6 +43,15 @@ function loadedNativeModule(): { USocketWrap: NativeWrapClass; UServerWrap: Nati
 const native = loadedNativeModule();
 pinClose(native.USocketWrap);
 pinClose(native.UServerWrap);
+
+/**
+ * usocket makes its sockets without SOCK_CLOEXEC, so every process spawned afterwards inherits
+ * them: each epoch held the supervisor's listening RPC socket, which then outlived a SIGKILLed
+ * supervisor and made the next `proxyctl start` find it "in use". Call on every usocket fd.
+ */
+export function closeOnExec(fd: number | undefined): void {
+  if (fd !== undefined) nativeSockets()?.setCloexec(fd);
+}
 
 // The re-exported module is evaluated before this one, so its native module is in the cache.
 export { UServer, USocket, type USocketWrite } from 'usocket';
