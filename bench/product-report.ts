@@ -86,6 +86,7 @@ for (const line of (tsv ?? '').split('\n').slice(1)) {
 const medRps = new Map<string, number | null>();
 const LABEL: Record<string, string> = {
   'proxyctl-l7': '**proxyctl-l7** (`proxyctl start`, http listener)',
+  'proxyctl-l7-filters': '**proxyctl-l7-filters** (the same, with a one-filter HTTP chain)',
   'proxyctl-l4': '**proxyctl-l4** (`proxyctl start`, tcp listener)',
   nginx: 'nginx (proxy_pass, keepalive 64)',
   haproxy: 'HAProxy mode http (http-reuse always)',
@@ -129,6 +130,7 @@ if (rows.length > 0) {
     ['proxyctl-l7', 'nginx'],
     ['proxyctl-l7', 'undici'],
     ['proxyctl-l7', 'haproxy'],
+    ['proxyctl-l7-filters', 'proxyctl-l7'],
     ['proxyctl-l4', 'haproxy-tcp'],
     ['proxyctl-l4', 'nginx-stream'],
   ];

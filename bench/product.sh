@@ -4,7 +4,8 @@
 #
 #   1. Throughput matrix. Backend: nginx, 1 worker, `return 200 "hello\n"`. Targets, 1 worker
 #      each: proxyctl-l7 (`node bin/run.js start --config <yaml> --workers 1 --base-id N
-#      --runtime-dir DIR`, foreground, its own process group), proxyctl-l4 (tcp listener),
+#      --runtime-dir DIR`, foreground, its own process group), proxyctl-l7-filters (the same
+#      listener with a one-filter HTTP chain: the chain's price), proxyctl-l4 (tcp listener),
 #      nginx (L7, keepalive 64), haproxy (mode http, http-reuse always), haproxy-tcp (mode tcp),
 #      nginx-stream (L4, when the Debian module is installed), undici (bench/undici-peer.ts),
 #      and direct (the backend itself; not in the default list). Scenarios keepalive and close
@@ -25,15 +26,15 @@
 #   --duration S      seconds per measured wrk run (default 8)
 #   --reps N          interleaved rounds per scenario (default 3)
 #   --warmup S        warm-up seconds per target and scenario, not counted (default 2)
-#   --targets LIST    comma-separated (default proxyctl-l7,proxyctl-l4,nginx,haproxy,haproxy-tcp,
-#                     undici[,nginx-stream when installed]); also: direct
+#   --targets LIST    comma-separated (default proxyctl-l7,proxyctl-l7-filters,proxyctl-l4,nginx,
+#                     haproxy,haproxy-tcp,undici[,nginx-stream when installed]); also: direct
 #   --scenarios LIST  keepalive,close (default both)
 #   --skip-reload     no reload figures        --skip-memory   no memory figures
 #   --skip-dataplane  no in-process DataPlane line
 #   --quick           --duration 3 --reps 1 --warmup 1, 5 idle reloads, 2 cold, 6 s load runs
 #   --mem-conns N     idle connections for the memory figure (default 10000)
 #   --out DIR         default bench/results/<date-time>
-#   --base-id B       proxyctl base ids B (l7), B+1 (l4), B+2 (memory); default 41
+#   --base-id B       proxyctl base ids B (l7), B+1 (l4), B+2 (memory), B+3 (l7-filters); default 41
 #   --port-base P     ports P+1.. (see PORT below); default 19200
 #   --proxyctl-root D the built proxyctl tree to measure (default: this repository) [PROXYCTL_ROOT]
 # A default run takes about 8 minutes on the 2-core VM (about 9 with nginx-stream).
@@ -54,8 +55,8 @@ SKIP_RELOAD=0 SKIP_MEMORY=0 SKIP_DATAPLANE=0 QUICK=0
 RELOADS=20 COLD_RELOADS=6 CLI_COUNT=10 LOAD_SECONDS=20 MEM_CONNS=10000
 BASE_ID=41 PORT_BASE=19200 OUT=""
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 while (( $# )); do
   case "$1" in
@@ -88,7 +89,7 @@ done
 
 STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 if [[ -z $TARGETS ]]; then
-  TARGETS=proxyctl-l7,proxyctl-l4,nginx,haproxy,haproxy-tcp,undici
+  TARGETS=proxyctl-l7,proxyctl-l7-filters,proxyctl-l4,nginx,haproxy,haproxy-tcp,undici
   [[ -f $STREAM_MODULE ]] && TARGETS+=,nginx-stream
 fi
 
@@ -96,9 +97,9 @@ BACKEND_PORT=$((PORT_BASE + 1)) STATUS_PORT=$((PORT_BASE + 2))
 declare -A PORT=(
   [direct]=$BACKEND_PORT [proxyctl-l7]=$((PORT_BASE + 11)) [proxyctl-l4]=$((PORT_BASE + 12))
   [nginx]=$((PORT_BASE + 13)) [haproxy]=$((PORT_BASE + 14)) [haproxy-tcp]=$((PORT_BASE + 15))
-  [nginx-stream]=$((PORT_BASE + 16)) [undici]=$((PORT_BASE + 17))
+  [nginx-stream]=$((PORT_BASE + 16)) [undici]=$((PORT_BASE + 17)) [proxyctl-l7-filters]=$((PORT_BASE + 18))
 )
-declare -A LAYER=([direct]=- [proxyctl-l7]=L7 [proxyctl-l4]=L4 [nginx]=L7 [haproxy]=L7 [haproxy-tcp]=L4 [nginx-stream]=L4 [undici]=L7)
+declare -A LAYER=([direct]=- [proxyctl-l7]=L7 [proxyctl-l7-filters]=L7 [proxyctl-l4]=L4 [nginx]=L7 [haproxy]=L7 [haproxy-tcp]=L4 [nginx-stream]=L4 [undici]=L7)
 MEM_PROXYCTL_PORT=$((PORT_BASE + 21)) MEM_NGINX_PORT=$((PORT_BASE + 22))
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 IFS=, read -r -a SCENARIO_LIST <<<"$SCENARIOS"
@@ -128,84 +129,6 @@ mkdir -p "$OUT/raw" "$OUT/reload"
 exec 9>"${TMPDIR:-/tmp}/proxyctl-bench-product.lock"
 flock -n 9 || die "another bench/product.sh is running (two runs would share ports and cores)"
 
-# --------------------------------------------------------------- process control ----
-TAG="$$-$RANDOM$RANDOM"
-GROUPS_STARTED=()   # "name:pgid", in start order
-CLK_TCK=$(getconf CLK_TCK)
-
-# start_group NAME LOGFILE CMD... -> LAST_PGID (= the leader's PID)
-start_group() {
-  local name=$1 out=$2; shift 2
-  env PROXYCTL_PRODUCT_BENCH_TAG="$TAG" setsid "$@" >"$out" 2>&1 </dev/null 9>&- &
-  LAST_PGID=$!
-  GROUPS_STARTED+=("$name:$LAST_PGID")
-}
-
-# live (non-zombie) PIDs of a process group
-group_pids() {
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pg="$1" '
-    { pid = $1; s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[3] == pg && f[1] != "Z") print pid }'
-}
-group_alive() { [[ -n $(group_pids "$1") ]]; }
-
-# stop_group NAME PGID: SIGTERM to the leader (proxyctl stops its epochs, nginx and HAProxy
-# their workers), then SIGKILL to the whole group if anything is left after 10 s.
-stop_group() {
-  local name=$1 pg=$2 i=0
-  if group_alive "$pg"; then
-    kill -TERM "$pg" 2>/dev/null || kill -TERM -- "-$pg" 2>/dev/null
-    while group_alive "$pg" && (( i < 100 )); do sleep 0.1; i=$((i + 1)); done
-    if group_alive "$pg"; then
-      log "$name (pgid $pg) still alive after 10 s: SIGKILL to the group"
-      kill -KILL -- "-$pg" 2>/dev/null
-    fi
-  fi
-  wait "$pg" 2>/dev/null
-  local keep=() g
-  for g in "${GROUPS_STARTED[@]}"; do [[ $g == "$name:$pg" ]] || keep+=("$g"); done
-  GROUPS_STARTED=("${keep[@]}")
-}
-
-tagged_pids() {
-  grep -lsaF "PROXYCTL_PRODUCT_BENCH_TAG=$TAG" /proc/[0-9]*/environ 2>/dev/null | awk -F/ '{ print $3 }' | grep -vx "$$"
-}
-
-cleanup() {
-  local rc=$? i g p
-  trap - EXIT INT TERM
-  for (( i = ${#GROUPS_STARTED[@]} - 1; i >= 0; i-- )); do
-    g=${GROUPS_STARTED[i]}
-    stop_group "${g%%:*}" "${g##*:}"
-  done
-  p=$(tagged_pids)
-  if [[ -n $p ]]; then
-    log "stopping leftover processes of this run: $(echo $p)"
-    for i in $p; do kill -TERM "$i" 2>/dev/null; done
-    sleep 2
-    for i in $(tagged_pids); do kill -KILL "$i" 2>/dev/null; done
-  fi
-  [[ -n ${WORK:-} && -d $WORK ]] && rm -rf "$WORK"
-  log "results: $OUT"
-  exit "$rc"
-}
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { # PORT SECONDS
-  local i=0
-  while (( i < $2 * 10 )); do port_open "$1" && return 0; sleep 0.1; i=$((i + 1)); done
-  return 1
-}
-require_free_port() { ! port_open "$1" || die "port $1 is in use (pick other ports with --port-base)"; }
-
-# CPU ticks (user+sys, with reaped children) of every process in a group
-pg_ticks() {
-  [[ -n $1 ]] || { echo 0; return; }
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pg="$1" '
-    { s = $0; sub(/^.*\) /, "", s); split(s, f, " "); if (f[3] == pg) t += f[12] + f[13] + f[14] + f[15] }
-    END { print t + 0 }'
-}
-# machine-wide jiffies "busy total steal"
-machine_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6 - $9, t, $9; exit }' /proc/stat; }
 
 # connections the backend has accepted so far (stub_status, read with bash's /dev/tcp)
 backend_accepts() {
@@ -214,33 +137,7 @@ backend_accepts() {
   awk '/^ *[0-9]+ +[0-9]+ +[0-9]+ *$/ { print $1; exit }' <<<"$r"
 }
 
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo NA; }
 
-# ---------------------------------------------------------------------- targets ----
-render() { # TEMPLATE DEST PROXY_PORT [TCP_PORT]
-  sed -e "s/@BACKEND_PORT@/$BACKEND_PORT/g" -e "s/@STATUS_PORT@/$STATUS_PORT/g" -e "s/@PROXY_PORT@/$3/g" \
-      -e "s/@HTTP_PORT@/$3/g" -e "s/@TCP_PORT@/${4:-0}/g" "$1" >"$2"
-}
-
-start_nginx() { # NAME TEMPLATE PORT -> LAST_PGID
-  local prefix=$WORK/$1
-  mkdir -p "$prefix/logs" "$prefix/tmp"
-  render "$2" "$prefix/nginx.conf" "$3"
-  cp "$prefix/nginx.conf" "$OUT/raw/$1.nginx.conf"
-  nginx -t -q -p "$prefix/" -c "$prefix/nginx.conf" || die "nginx config test failed for $2"
-  start_group "$1" "$OUT/raw/$1.out" nginx -p "$prefix/" -c "$prefix/nginx.conf"
-}
-
-# start_proxyctl NAME TEMPLATE PORT BASE_ID -> LAST_PGID, RT_DIR; the foreground supervisor is the group leader
-start_proxyctl() {
-  local name=$1 yaml=$WORK/$1.yaml
-  RT_DIR=$WORK/$name-runtime
-  mkdir -p "$RT_DIR" && chmod 700 "$RT_DIR"
-  render "$2" "$yaml" "$3"
-  cp "$yaml" "$OUT/raw/$name.yaml"
-  echo "node bin/run.js start --config $yaml --workers 1 --base-id $4 --runtime-dir $RT_DIR" >"$OUT/raw/$name.command"
-  start_group "$name" "$OUT/raw/$name.log" node "$CLI" start --config "$yaml" --workers 1 --base-id "$4" --runtime-dir "$RT_DIR"
-}
 
 declare -A PGID RUNTIME BASE
 start_target() { # TARGET
@@ -248,6 +145,7 @@ start_target() { # TARGET
   case $t in
     direct) PGID[$t]=""; return 0 ;;
     proxyctl-l7) require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l7.yaml" "$p" "$BASE_ID"; RUNTIME[$t]=$RT_DIR; BASE[$t]=$BASE_ID ;;
+    proxyctl-l7-filters) require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l7-filters.yaml" "$p" $((BASE_ID + 3)) ;;
     proxyctl-l4) require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l4.yaml" "$p" $((BASE_ID + 1)); RUNTIME[$t]=$RT_DIR; BASE[$t]=$((BASE_ID + 1)) ;;
     nginx) require_free_port "$p"; start_nginx nginx "$CONF/product-nginx-proxy.conf" "$p" ;;
     nginx-stream) require_free_port "$p"; start_nginx nginx-stream "$CONF/product-nginx-stream.conf" "$p" ;;
@@ -264,15 +162,6 @@ start_target() { # TARGET
   PGID[$t]=$LAST_PGID
 }
 
-# waits until URL answers 200 (proxyctl's port is bound by the supervisor before epoch 0 serves)
-wait_serving() { # PORT SECONDS
-  local i=0
-  while (( i < $2 * 4 )); do
-    [[ $(timeout 5 node "$DIST/reload-probe.js" get "http://127.0.0.1:$1/" 2>/dev/null) == *'"status":200'* ]] && return 0
-    sleep 0.25; i=$((i + 1))
-  done
-  return 1
-}
 
 declare -A NOTE
 check_target() { # TARGET: answers 200 hello, and Connection: close with Connection: close

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench [-- product.sh options]: builds, installs the load tools and peers when they
-# are missing (Debian packages wrk, nginx, haproxy, time), then runs
+# are missing (Debian packages wrk, nghttp2-client, nginx, haproxy, time), then runs
 #   1. the counter-increment micro-benchmark (dist/bench/counter-increment.js);
 #   2. bench/product.sh, the product as deployed: `proxyctl start --config FILE` against nginx,
 #      HAProxy and an undici proxy (throughput, reload, memory; it also prints the in-process
 #      DataPlane line). Arguments go to it, e.g. `npm run bench -- --quick`. About 8 minutes.
-#   3. with BENCH_RELOAD=1 only: bench/reload.sh, the reload storm against nginx and HAProxy
+#   3. bench/h2.sh, HTTP/2 as deployed: h2load (10 connections x 100 streams) against proxyctl
+#      with an h2c listener, nginx `http2`, HAProxy `proto h2` and a node:http2 + undici proxy
+#      (about 2 minutes; --quick is passed on). BENCH_H2=0 skips it.
+#   4. with BENCH_RELOAD=1 only: bench/reload.sh, the reload storm against nginx and HAProxy
 #      (several minutes more; its settings come from env vars, see its header). It is off by
 #      default since the product benchmark already measures reloads and the whole run would
 #      take well over 12 minutes with it.
@@ -15,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
+command -v h2load >/dev/null || missing+=(nghttp2-client)
 command -v nginx >/dev/null || missing+=(nginx)
 command -v haproxy >/dev/null || missing+=(haproxy)
 [[ -x /usr/bin/time ]] || missing+=(time)
@@ -29,6 +33,11 @@ fi
 npm run build
 node dist/bench/counter-increment.js
 bash bench/product.sh "$@"
+if [[ ${BENCH_H2:-1} != 0 ]]; then
+  h2args=()
+  [[ " $* " == *' --quick '* ]] && h2args=(--quick)
+  bash bench/h2.sh "${h2args[@]}"
+fi
 if [[ ${BENCH_RELOAD:-0} != 0 ]]; then
   bash bench/reload.sh
 fi
