@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigFile, parseConfig, formatIssue, parseDuration, parseAddress, type ConfigIssue } from '../src/config/index.js';
 import { addressesOverlap } from '../src/config/address.js';
+import { prefixRoute } from '../src/config/prefix-route.js';
 import { ExitCode, isProxyctlError } from '../src/errors.js';
 import { tempDir } from './helpers.js';
 
@@ -40,7 +41,7 @@ test('the bundled default config loads, with defaults filled in', async () => {
   assert.equal(config.workers, 4);
   assert.deepEqual(config.admin, { address: { host: '127.0.0.1', port: 9901 } });
   assert.deepEqual(config.listeners, [
-    { name: 'http', address: { host: '127.0.0.1', port: 8080 }, protocol: 'http', http2: false, routes: [{ match: { prefix: '/' }, directResponse: { status: 200, body: 'ok\n' } }] },
+    { name: 'http', address: { host: '127.0.0.1', port: 8080 }, protocol: 'http', http2: false, routes: [prefixRoute('/', { directResponse: { status: 200, body: 'ok\n' } })] },
   ]);
   assert.deepEqual(config.clusters, []);
   assert.deepEqual(config.drain, { strategy: 'gradual', drainTimeMs: 30_000, parentShutdownTimeMs: 45_000 });
@@ -60,8 +61,8 @@ test('the example from the issue normalizes to the documented shape', async () =
         protocol: 'http',
         http2: false,
         routes: [
-          { match: { prefix: '/health' }, directResponse: { status: 200, body: 'ok\n' } },
-          { match: { prefix: '/' }, cluster: 'app' },
+          prefixRoute('/health', { directResponse: { status: 200, body: 'ok\n' } }),
+          prefixRoute('/', { cluster: 'app' }),
         ],
       },
       { name: 'raw', address: { host: '::1', port: 8443 }, protocol: 'tcp', cluster: 'app' },
@@ -81,7 +82,7 @@ test('defaults: no admin section means null, body "", workers from the CPU count
     address: { host: '127.0.0.1', port: 8080 },
     protocol: 'http',
     http2: false,
-    routes: [{ match: { prefix: '/' }, directResponse: { status: 204, body: '' } }],
+    routes: [prefixRoute('/', { directResponse: { status: 204, body: '' } })],
   });
   assert.equal(parseConfig(MINIMAL, 'm.yaml', { cpus: 200 }).config.workers, 64);
   assert.ok(parseConfig(MINIMAL, 'm.yaml').config.workers >= 1);
@@ -183,7 +184,7 @@ clusters:
   assert.deepEqual(issuesOf(text), [
     { line: 2, col: 5, path: 'listeners[0].address' },
     { line: 3, col: 5, path: 'listeners[0].adress' },
-    { line: 6, col: 16, path: 'listeners[0].routes[0].match.prefix' },
+    { line: 6, col: 16, path: 'listeners[0].routes[0].match' },
     { line: 6, col: 18, path: 'listeners[0].routes[0].match.prefx' },
     { line: 11, col: 5, path: 'clusters[0].weight' },
   ]);

@@ -212,3 +212,16 @@ ${clusters}`;
     '12:32 listeners[0].virtualHosts[0].routes[3].match.prefix',
   ]);
 });
+
+test('routes: shorthand errors come with positions, as in a virtual host', () => {
+  const text = `${head}    routes:
+      - match: { prefix: /a, path: /b }
+        cluster: users
+      - match: { prefix: /c }
+        cluster: nowhere
+      - match: { prefix: /d }
+        directResponse: { status: 200 }
+        timeout: 1s
+${clusters}`;
+  assert.deepEqual(issuesOf(text), ['6:16 listeners[0].routes[0].match', '9:18 listeners[0].routes[1].cluster', '12:9 listeners[0].routes[2].timeout']);
+});

@@ -298,3 +298,23 @@ test('routeHttp1: virtual hosts, headers and methods read from the raw head', ()
   assert.equal(raw('GET / HTTP/1.0'), 'direct:204', 'no Host: only * matches');
   assert.equal(raw('GET /a%2Fb HTTP/1.1\r\nHost: api.example.com'), 'reject:400:escaped-slash');
 });
+
+test('the routes: shorthand takes the full route shape of a virtual host, on every authority', () => {
+  const t = tableFrom(`    routes:
+      - match: { prefix: /api/, methods: [POST], headers: [{ name: x-canary, exact: "1" }] }
+        weightedClusters: [{ name: canary, weight: 1 }]
+      - match: { prefix: /api/ }
+        cluster: app
+        prefixRewrite: /
+        retryPolicy: { retryOn: [5xx], numRetries: 2 }
+      - match: { path: /old }
+        redirect: { pathRedirect: /new }
+      - match: { regex: "^/v[0-9]+$" }
+        directResponse: { status: 204 }
+`);
+  assert.equal(summary(select(t, '/api/x', { method: 'POST', headers: { 'x-canary': '1' }, authority: 'a.example' })), 'cluster:canary');
+  assert.equal(summary(select(t, '/api/x', { method: 'POST', authority: 'b.example' })), 'cluster:app');
+  assert.equal(summary(select(t, '/old')), 'redirect:301 http://example.com/new');
+  assert.equal(summary(select(t, '/v2')), 'direct:204');
+  assert.equal(summary(select(t, '/v2/x')), 'reject:404:no-route');
+});

@@ -27,6 +27,7 @@ export function crossCheckRouting(listeners: unknown[], clusters: unknown[] | nu
       issues.push({ path: [...at, 'pathWithEscapedSlashes'], message: 'pathWithEscapedSlashes is part of path normalization, which normalizePath: false turns off', at: 'key' });
     }
     if (Array.isArray(l.virtualHosts)) virtualHosts(l.virtualHosts, [...at, 'virtualHosts'], defined, issues);
+    if (Array.isArray(l.routes)) routes(l.routes, [...at, 'routes'], defined, issues);
   });
 }
 

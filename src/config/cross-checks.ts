@@ -45,12 +45,6 @@ function listenerShape(l: unknown, i: number, issues: PathIssue[]): void {
     }
     if (l.httpFilters !== undefined) issues.push({ path: at('httpFilters'), message: 'a tcp listener has no httpFilters (they are for http)', at: 'key' });
   }
-  if (!Array.isArray(l.routes)) return;
-  l.routes.forEach((r, j) => {
-    if (isRecord(r) && (r.cluster === undefined) === (r.directResponse === undefined)) {
-      issues.push({ path: ['listeners', i, 'routes', j], message: 'a route needs exactly one of "cluster" or "directResponse"', at: 'value' });
-    }
-  });
 }
 
 function uniqueNames(key: string, items: unknown[], what: string, issues: PathIssue[]): void {
@@ -93,10 +87,6 @@ function clusterReferences(listeners: unknown[], clusters: unknown[], issues: Pa
   listeners.forEach((l, i) => {
     if (!isRecord(l)) return;
     check(l.cluster, ['listeners', i, 'cluster']);
-    if (!Array.isArray(l.routes)) return;
-    l.routes.forEach((r, j) => {
-      if (isRecord(r)) check(r.cluster, ['listeners', i, 'routes', j, 'cluster']);
-    });
   });
 }
 

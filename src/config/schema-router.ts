@@ -119,7 +119,8 @@ const retryPolicy = z.strictObject({
   backoff: z.strictObject({ base: duration.optional(), max: duration.optional() }).optional(),
 });
 
-const route = z.strictObject({
+/** One route, in `virtualHosts[].routes` and in a listener's `routes:` shorthand alike. */
+export const routeSchema = z.strictObject({
   name: name.optional(),
   match,
   cluster: name.optional(),
@@ -137,7 +138,7 @@ const route = z.strictObject({
 const virtualHost = z.strictObject({
   name,
   domains: z.array(domain).min(1, { error: 'a virtual host needs at least one domain' }),
-  routes: z.array(route).min(1, { error: 'a virtual host needs at least one route' }),
+  routes: z.array(routeSchema).min(1, { error: 'a virtual host needs at least one route' }),
 });
 
 /** Spread into the listener's strict object in schema.ts. */
@@ -148,7 +149,7 @@ export const routingListenerKeys = {
 };
 
 type FileRoutingKeys = { [K in keyof typeof routingListenerKeys]?: z.output<(typeof routingListenerKeys)[K]> };
-type FileRoute = z.output<typeof route>;
+type FileRoute = z.output<typeof routeSchema>;
 
 /** The routing keys of a listener, normalized; absent keys stay absent (so `routes:` listeners look as before). */
 export function normalizeRoutingKeys(l: FileRoutingKeys): HttpRoutingKeys {
@@ -164,7 +165,7 @@ function normalizeVirtualHost(v: z.output<typeof virtualHost>): VirtualHostConfi
 }
 
 // The cross-checks guarantee "exactly one" before normalize runs; the throws mark a bug.
-function normalizeRoute(r: FileRoute): VirtualHostRouteConfig {
+export function normalizeRoute(r: FileRoute): VirtualHostRouteConfig {
   const base: RouteOptions = {
     name: r.name ?? null,
     match: normalizeMatch(r.match),

@@ -1,12 +1,12 @@
 import * as z from 'zod';
 import { parseAddress } from './address.js';
 import { parseDuration } from './duration.js';
-import { normalizeRoutingKeys, routingListenerKeys } from './schema-router.js';
+import { normalizeRoute, normalizeRoutingKeys, routeSchema, routingListenerKeys } from './schema-router.js';
 import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
-import type { DrainConfig, ListenerConfig, ProxyConfig, RouteConfig } from './types.js';
+import type { DrainConfig, ListenerConfig, ProxyConfig } from './types.js';
 
 /**
  * The shape of the config file, checked field by field. Every object is strict, so a typo in a
@@ -35,26 +35,15 @@ const duration = z.string({ error: 'must be a duration string with a unit, such 
   return z.NEVER;
 });
 
-const match = z.strictObject({
-  prefix: z.string().refine((p) => p.startsWith('/'), { error: 'must start with "/"' }),
-});
-
-const directResponse = z.strictObject({
-  status: z.int().min(200, { error: 'must be 200..599' }).max(599, { error: 'must be 200..599' }),
-  body: z.string({ error: 'must be a string (quote it if it looks like a number)' }).default(''),
-});
-
-// Which keys a route or listener needs depends on its other keys (exactly one of cluster and
-// directResponse; routes for http, cluster for tcp). Those rules live in cross-checks.ts, since
-// zod skips an object's refinements once a field inside it is wrong, and every error should
-// come out in one pass.
-const route = z.strictObject({ match, cluster: name.optional(), directResponse: directResponse.optional() });
-
+// Which keys a listener or route needs depends on its other keys (routes for http, cluster for
+// tcp; one action per route). Those rules live in cross-checks.ts and cross-checks-router.ts,
+// since zod skips an object's refinements once a field inside it is wrong, and every error
+// should come out in one pass. `routes:` takes the same routes as a virtual host.
 const listener = z.strictObject({
   name,
   address,
   protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
-  routes: z.array(route).optional(),
+  routes: z.array(routeSchema).optional(),
   cluster: name.optional(),
   http2: z.boolean({ error: 'must be true or false' }).optional(),
   maxRequestHeadersKb: z.int({ error: 'must be a whole number of KiB' }).min(1, { error: 'must be 1..1024' }).max(1024, { error: 'must be 1..1024' }).optional(),
@@ -111,7 +100,6 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
 }
 
 type FileListener = z.output<typeof listener>;
-type FileRoute = z.output<typeof route>;
 
 // The cross-checks guarantee the protocol rules before normalize runs; the throws mark a bug.
 function normalizeListener(l: FileListener): ListenerConfig {
@@ -131,11 +119,4 @@ function headLimits(l: FileListener): { maxRequestHeadersKb?: number; maxRequest
     ...(l.maxRequestHeadersKb === undefined ? {} : { maxRequestHeadersKb: l.maxRequestHeadersKb }),
     ...(l.maxRequestHeaders === undefined ? {} : { maxRequestHeaders: l.maxRequestHeaders }),
   };
-}
-
-function normalizeRoute(r: FileRoute): RouteConfig {
-  const match = { prefix: r.match.prefix };
-  if (r.cluster !== undefined) return { match, cluster: r.cluster };
-  if (r.directResponse !== undefined) return { match, directResponse: { status: r.directResponse.status, body: r.directResponse.body } };
-  throw new Error('unreachable: cross-checks require exactly one of cluster or directResponse');
 }

@@ -6,7 +6,7 @@
  * The shape follows the YAML file (proxyctl.yaml(5)) key for key, except that durations gain
  * an `Ms` suffix and an absent `admin` becomes `null`.
  */
-import type { DirectResponse, HttpRoutingKeys } from './types-router.js';
+import type { HttpRoutingKeys, VirtualHostRouteConfig } from './types-router.js';
 export type { DirectResponse } from './types-router.js';
 import type { ListenerTlsConfig, UpstreamTlsConfig } from './types-tls.js';
 export type * from './types-tls.js';
@@ -81,25 +81,8 @@ export interface TcpListenerConfig extends ListenerBase {
   readonly cluster: string;
 }
 
-/** A route sends a request to a cluster, or answers it directly: exactly one of the two. */
-export type RouteConfig = ClusterRouteConfig | DirectResponseRouteConfig;
-
-export interface RouteMatch {
-  /** A path prefix; always starts with "/". "/" matches every request. */
-  readonly prefix: string;
-}
-
-export interface ClusterRouteConfig {
-  readonly match: RouteMatch;
-  /** The name of a cluster defined in `clusters`. */
-  readonly cluster: string;
-}
-
-export interface DirectResponseRouteConfig {
-  readonly match: RouteMatch;
-  readonly directResponse: DirectResponse;
-}
-
+/** A route of the `routes:` shorthand: the same as a virtual host's (types-router.ts). */
+export type RouteConfig = VirtualHostRouteConfig;
 
 export interface ClusterConfig {
   /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `cluster.<name>.upstream_rq_total`. */

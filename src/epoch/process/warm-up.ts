@@ -16,6 +16,7 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ProxyConfig } from '../../config/types.js';
+import { prefixRoute } from '../../config/prefix-route.js';
 import { DataPlane } from '../../proxy/index.js';
 import { Counter, Gauge, Histogram, laneFor } from '../../shm/handles.js';
 import { GAUGE_LANES, HISTOGRAM_WORDS, type GaugeCombineName } from '../../shm/layout.js';
@@ -134,8 +135,8 @@ export async function warmUpDataPlane(): Promise<{ ms: number; outcome: 'done' |
           http2: false,
           address: { host: '127.0.0.1', port: webPort },
           routes: [
-            { match: { prefix: '/direct' }, directResponse: { status: 200, body: 'warm\n' } },
-            { match: { prefix: '/' }, cluster: 'warmup' },
+            prefixRoute('/direct', { directResponse: { status: 200, body: 'warm\n' } }),
+            prefixRoute('/', { cluster: 'warmup' }),
           ],
         },
         { name: 'warmup_tcp', protocol: 'tcp', address: { host: '127.0.0.1', port: rawPort }, cluster: 'warmup' },

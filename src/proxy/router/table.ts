@@ -4,7 +4,7 @@
  * and frozen. A `routes:` listener becomes one catch-all virtual host named after the listener,
  * so both forms route through the same code (and its fast path).
  */
-import type { DirectResponse, HttpListenerConfig, RouteConfig } from '../../config/types.js';
+import type { DirectResponse, HttpListenerConfig } from '../../config/types.js';
 import type { VirtualHostConfig, VirtualHostRouteConfig } from '../../config/types-router.js';
 import { indexVirtualHosts } from './domains.js';
 import { compileHeader, compileQuery } from './matchers.js';
@@ -15,7 +15,7 @@ import { PathKind, type ClusterDecision, type CompiledAction, type CompiledRoute
  * @throws Error when a cluster name does not resolve: the config checks references, so that is a bug.
  */
 export function buildRouteTable<C = string, D = DirectResponse>(listener: HttpListenerConfig, resolvers: RouteResolvers<C, D>): RouteTable<C, D> {
-  const vhosts: readonly VirtualHostConfig[] = listener.virtualHosts ?? [{ name: listener.name, domains: ['*'], routes: listener.routes.map(fromPrefixRoute) }];
+  const vhosts: readonly VirtualHostConfig[] = listener.virtualHosts ?? [{ name: listener.name, domains: ['*'], routes: listener.routes }];
   const compiled = vhosts.map((v) => {
     const routes = v.routes.map((r, i) => compileRoute(r, v.name, i, resolvers));
     // A prefix with a char above 0xFF has no latin1 byte image, so only the string compare is right for it.
@@ -34,20 +34,6 @@ export function buildRouteTable<C = string, D = DirectResponse>(listener: HttpLi
 export function clustersByName(names: Iterable<string>): RouteResolvers<string, DirectResponse> {
   const known = new Set(names);
   return { resolveCluster: (name) => (known.has(name) ? name : undefined) };
-}
-
-function fromPrefixRoute(r: RouteConfig): VirtualHostRouteConfig {
-  const base = {
-    name: null,
-    match: { prefix: r.match.prefix, caseSensitive: true, headers: [], queryParameters: [], methods: [] },
-    prefixRewrite: null,
-    regexRewrite: null,
-    hostRewrite: null,
-    timeoutMs: null,
-    perTryTimeoutMs: null,
-    retryPolicy: null,
-  };
-  return 'cluster' in r ? { ...base, cluster: r.cluster } : { ...base, directResponse: r.directResponse };
 }
 
 function compileRoute<C, D>(r: VirtualHostRouteConfig, vhost: string, index: number, resolvers: RouteResolvers<C, D>): CompiledRoute<C, D> {
