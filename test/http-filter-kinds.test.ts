@@ -79,10 +79,17 @@ test('header templates: an unknown or misplaced variable is refused with its cha
   assert.match(bad('x %NOPE% y'), /character 3/);
   assert.match(bad('%REQ()%'), /character 1/);
   assert.match(bad('ab %PROTOCOL'), /character 4/);
-  assert.match(bad('%UPSTREAM_HOST%'), /response side/);
+  assert.match(bad('%UPSTREAM_HOST%'), /character 1/);
   assert.equal(bad('%UPSTREAM_HOST%', 'response'), 'ok');
-  assert.match(bad('%HOSTNAME(x)%'), /unknown variable/);
-  assert.match(bad('%REQ(bad name)%', 'response'), /not a header name/);
+  assert.match(bad('a%%b %HOSTNAME(x)%'), /character 6/);
+  assert.match(bad('%REQ(bad name)%', 'response'), /character 1/);
+  assert.match(bad('%%%REQ(a?b)%'), /character 3/, 'alternatives are for access logs');
+  assert.match(bad('%REQ(a):4%'), /character 1/, 'truncation is for access logs');
+  assert.match(bad('%RESPONSE_CODE%', 'response'), /character 1/, 'an access-log operator that header values do not know');
+  assert.deepEqual(parseTemplate('%REQ(:AUTHORITY)%/%REQ(X-A)%', 'request'), {
+    ok: true,
+    parts: [{ variable: 'REQ', arg: ':authority' }, { literal: '/' }, { variable: 'REQ', arg: 'x-a' }],
+  });
 });
 
 test('localRateLimit: the bucket empties, answers 429 with retry-after, and refills on the clock', (t) => {

@@ -46,6 +46,8 @@ export interface OperatorPart {
   readonly timeFormat: string | null;
   /** `:N` truncation, or null. */
   readonly maxLength: number | null;
+  /** Offset in the format string of its opening "%". */
+  readonly offset: number;
 }
 
 export type FormatPart = string | OperatorPart;
@@ -141,15 +143,15 @@ function operatorAt(text: string, at: number): OperatorAt {
       } else if (HEADER_NAME.test(n)) out.push(n.toLowerCase());
       else return fail(`%${op}(${n})%: "${n}" is not a header name`, end);
     }
-    return { part: { op, names: out, timeFormat: null, maxLength }, end };
+    return { part: { op, names: out, timeFormat: null, maxLength, offset: at }, end };
   }
   if (op === 'START_TIME') {
     if (arg !== null) {
       const t = compileStrftime(arg);
       if (!t.ok) return { problem: { offset: at + '%START_TIME('.length + t.offset, message: t.message }, resumeAt: end };
     }
-    return { part: { op, names: [], timeFormat: arg, maxLength: null }, end };
+    return { part: { op, names: [], timeFormat: arg, maxLength: null, offset: at }, end };
   }
   if (arg !== null) return fail(`%${op}% takes no argument`, end);
-  return { part: { op, names: [], timeFormat: null, maxLength: null }, end };
+  return { part: { op, names: [], timeFormat: null, maxLength: null, offset: at }, end };
 }

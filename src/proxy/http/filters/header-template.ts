@@ -1,6 +1,6 @@
 /**
  * Header value templates: literal text with `%VARIABLE%` parts, `%%` for a literal percent
- * sign. `parseTemplate` checks a value at load time (an unknown variable is a config error
+ * sign, in the access log's syntax. `parseTemplate` checks a value at load time (an unknown variable is a config error
  * with its character position); `compileTemplate` turns it, once per snapshot, into a list of
  * literal strings and getter functions that a request only concatenates.
  *
@@ -12,7 +12,7 @@
  */
 import { hostname } from 'node:os';
 import type { RequestHeaders, StreamInfo } from '../filter.js';
-import { TOKEN } from './schema-parts.js';
+import { parseFormat, type FormatProblem } from '../../access-log/parse.js';
 
 export type TemplateSide = 'request' | 'response';
 
@@ -35,44 +35,33 @@ const SIMPLE: Readonly<Record<string, TemplateGetter>> = {
   UPSTREAM_HOST: (i) => i.upstreamHost,
 };
 const RESPONSE_ONLY = new Set(['UPSTREAM_HOST']);
-const REQ_PSEUDO = new Set([':authority', ':path', ':method', ':scheme']);
-const VARIABLE = /^([A-Z_]+)(?:\((.*)\))?$/;
 
-/** Splits a template into parts, or says what is wrong and at which character (1-based). */
+/**
+ * Splits a template into parts, or says what is wrong and at which character (1-based). The
+ * syntax is the access log's (access-log/parse.ts reads both); a header value takes a subset
+ * of its operators, without alternatives, truncation or time formats.
+ */
 export function parseTemplate(text: string, side: TemplateSide): ParseResult {
+  const f = parseFormat(text);
+  if (!f.ok) {
+    const p = f.problems[0] as FormatProblem;
+    return { ok: false, message: `${p.message} (at character ${p.offset + 1})` };
+  }
   const parts: Part[] = [];
-  let literal = '';
-  let i = 0;
-  while (i < text.length) {
-    const pct = text.indexOf('%', i);
-    if (pct < 0) {
-      literal += text.slice(i);
-      break;
-    }
-    literal += text.slice(i, pct);
-    if (text[pct + 1] === '%') {
-      literal += '%';
-      i = pct + 2;
+  for (const part of f.parts) {
+    if (typeof part === 'string') {
+      parts.push({ literal: part });
       continue;
     }
-    const close = text.indexOf('%', pct + 1);
-    const at = `at character ${pct + 1}`;
-    if (close < 0) return { ok: false, message: `unterminated variable ${at}: write %% for a literal "%"` };
-    const body = text.slice(pct + 1, close);
-    const m = VARIABLE.exec(body);
-    const name = m?.[1] ?? '';
-    const arg = m?.[2] ?? null;
-    if (m === null || (name === 'REQ') !== (arg !== null) || (name !== 'REQ' && SIMPLE[name] === undefined && name !== 'HOSTNAME')) {
-      return { ok: false, message: `unknown variable %${body}% ${at}` };
+    const where = `at character ${part.offset + 1}`;
+    const name = part.op;
+    if (name !== 'REQ' && name !== 'HOSTNAME' && SIMPLE[name] === undefined) return { ok: false, message: `%${name}% is not known in header values (${where})` };
+    if (side === 'request' && RESPONSE_ONLY.has(name)) return { ok: false, message: `%${name}% (${where}) is only known on the response side` };
+    if (part.names.length > 1 || part.maxLength !== null || part.timeFormat !== null) {
+      return { ok: false, message: `%${name}% (${where}): header values take %REQ(name)% and %START_TIME% only, without alternatives, ":N" or a time format` };
     }
-    if (side === 'request' && RESPONSE_ONLY.has(name)) return { ok: false, message: `%${name}% ${at} is only known on the response side` };
-    if (arg !== null && !TOKEN.test(arg) && !REQ_PSEUDO.has(arg)) return { ok: false, message: `%REQ(${arg})% ${at}: "${arg}" is not a header name` };
-    if (literal !== '') parts.push({ literal });
-    literal = '';
-    parts.push({ variable: name, arg: arg?.toLowerCase() ?? null });
-    i = close + 1;
+    parts.push({ variable: name, arg: name === 'REQ' ? (part.names[0] as string).toLowerCase() : null });
   }
-  if (literal !== '') parts.push({ literal });
   return { ok: true, parts };
 }
 
