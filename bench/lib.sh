@@ -105,15 +105,16 @@ start_nginx() { # NAME TEMPLATE PORT -> LAST_PGID
   start_group "$1" "$OUT/raw/$1.out" nginx -p "$prefix/" -c "$prefix/nginx.conf"
 }
 
-# start_proxyctl NAME TEMPLATE PORT BASE_ID -> LAST_PGID, RT_DIR; the foreground supervisor is the group leader
+# start_proxyctl NAME TEMPLATE PORT BASE_ID [CLI] -> LAST_PGID, RT_DIR; the foreground supervisor
+# is the group leader. CLI: the bin/run.js of the tree to run (default $CLI).
 start_proxyctl() {
-  local name=$1 yaml=$WORK/$1.yaml
+  local name=$1 yaml=$WORK/$1.yaml cli=${5:-$CLI}
   RT_DIR=$WORK/$name-runtime
   mkdir -p "$RT_DIR" && chmod 700 "$RT_DIR"
   render "$2" "$yaml" "$3"
   cp "$yaml" "$OUT/raw/$name.yaml"
-  echo "node bin/run.js start --config $yaml --workers 1 --base-id $4 --runtime-dir $RT_DIR" >"$OUT/raw/$name.command"
-  start_group "$name" "$OUT/raw/$name.log" node "$CLI" start --config "$yaml" --workers 1 --base-id "$4" --runtime-dir "$RT_DIR"
+  echo "node $cli start --config $yaml --workers 1 --base-id $4 --runtime-dir $RT_DIR" >"$OUT/raw/$name.command"
+  start_group "$name" "$OUT/raw/$name.log" node "$cli" start --config "$yaml" --workers 1 --base-id "$4" --runtime-dir "$RT_DIR"
 }
 
 # waits until URL answers 200 (proxyctl's port is bound by the supervisor before epoch 0 serves)

@@ -87,6 +87,7 @@ const medRps = new Map<string, number | null>();
 const LABEL: Record<string, string> = {
   'proxyctl-l7': '**proxyctl-l7** (`proxyctl start`, http listener)',
   'proxyctl-l7-filters': '**proxyctl-l7-filters** (the same, with a one-filter HTTP chain)',
+  'proxyctl-l7-baseline': 'proxyctl-l7-baseline (the proxyctl-l7 config on the --baseline-root tree)',
   'proxyctl-l4': '**proxyctl-l4** (`proxyctl start`, tcp listener)',
   nginx: 'nginx (proxy_pass, keepalive 64)',
   haproxy: 'HAProxy mode http (http-reuse always)',
@@ -131,6 +132,7 @@ if (rows.length > 0) {
     ['proxyctl-l7', 'undici'],
     ['proxyctl-l7', 'haproxy'],
     ['proxyctl-l7-filters', 'proxyctl-l7'],
+    ['proxyctl-l7', 'proxyctl-l7-baseline'],
     ['proxyctl-l4', 'haproxy-tcp'],
     ['proxyctl-l4', 'nginx-stream'],
   ];

@@ -37,6 +37,8 @@
 #   --base-id B       proxyctl base ids B (l7), B+1 (l4), B+2 (memory), B+3 (l7-filters); default 41
 #   --port-base P     ports P+1.. (see PORT below); default 19200
 #   --proxyctl-root D the built proxyctl tree to measure (default: this repository) [PROXYCTL_ROOT]
+#   --baseline-root D another built tree (an older commit), run as target proxyctl-l7-baseline
+#                     (base id B+4) with the proxyctl-l7 config, for a same-run A/B
 # A default run takes about 8 minutes on the 2-core VM (about 9 with nginx-stream).
 #
 # Loopback only. Every wrk run is bounded (-d, inside `timeout`). Every process is started with
@@ -53,7 +55,7 @@ PROXYCTL_ROOT=${PROXYCTL_ROOT:-$ROOT}   # the proxyctl under test (another check
 DURATION=8 REPS=3 WARMUP=2 CONNS=50 SCENARIOS=keepalive,close TARGETS=""
 SKIP_RELOAD=0 SKIP_MEMORY=0 SKIP_DATAPLANE=0 QUICK=0
 RELOADS=20 COLD_RELOADS=6 CLI_COUNT=10 LOAD_SECONDS=20 MEM_CONNS=10000
-BASE_ID=41 PORT_BASE=19200 OUT=""
+BASE_ID=41 PORT_BASE=19200 OUT="" BASELINE_ROOT=""
 
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -74,12 +76,17 @@ while (( $# )); do
     --base-id) BASE_ID=$2; shift 2 ;;
     --port-base) PORT_BASE=$2; shift 2 ;;
     --proxyctl-root) PROXYCTL_ROOT=$2; shift 2 ;;
+    --baseline-root) BASELINE_ROOT=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
 PROXYCTL_ROOT=$(cd "$PROXYCTL_ROOT" && pwd) || die "no such directory: --proxyctl-root"
 CLI=$PROXYCTL_ROOT/bin/run.js
+if [[ -n $BASELINE_ROOT ]]; then
+  BASELINE_ROOT=$(cd "$BASELINE_ROOT" && pwd) || die "no such directory: --baseline-root"
+  [[ -f $BASELINE_ROOT/dist/src/commands/start.js ]] || die "--baseline-root $BASELINE_ROOT is not built (npm run build there)"
+fi
 if (( QUICK )); then
   DURATION=3 REPS=1 WARMUP=1 RELOADS=5 COLD_RELOADS=2 CLI_COUNT=3 LOAD_SECONDS=6
 fi
@@ -90,6 +97,7 @@ done
 STREAM_MODULE=/usr/lib/nginx/modules/ngx_stream_module.so
 if [[ -z $TARGETS ]]; then
   TARGETS=proxyctl-l7,proxyctl-l7-filters,proxyctl-l4,nginx,haproxy,haproxy-tcp,undici
+  [[ -n $BASELINE_ROOT ]] && TARGETS+=,proxyctl-l7-baseline
   [[ -f $STREAM_MODULE ]] && TARGETS+=,nginx-stream
 fi
 
@@ -97,9 +105,9 @@ BACKEND_PORT=$((PORT_BASE + 1)) STATUS_PORT=$((PORT_BASE + 2))
 declare -A PORT=(
   [direct]=$BACKEND_PORT [proxyctl-l7]=$((PORT_BASE + 11)) [proxyctl-l4]=$((PORT_BASE + 12))
   [nginx]=$((PORT_BASE + 13)) [haproxy]=$((PORT_BASE + 14)) [haproxy-tcp]=$((PORT_BASE + 15))
-  [nginx-stream]=$((PORT_BASE + 16)) [undici]=$((PORT_BASE + 17)) [proxyctl-l7-filters]=$((PORT_BASE + 18))
+  [nginx-stream]=$((PORT_BASE + 16)) [undici]=$((PORT_BASE + 17)) [proxyctl-l7-filters]=$((PORT_BASE + 18)) [proxyctl-l7-baseline]=$((PORT_BASE + 19))
 )
-declare -A LAYER=([direct]=- [proxyctl-l7]=L7 [proxyctl-l7-filters]=L7 [proxyctl-l4]=L4 [nginx]=L7 [haproxy]=L7 [haproxy-tcp]=L4 [nginx-stream]=L4 [undici]=L7)
+declare -A LAYER=([direct]=- [proxyctl-l7]=L7 [proxyctl-l7-filters]=L7 [proxyctl-l7-baseline]=L7 [proxyctl-l4]=L4 [nginx]=L7 [haproxy]=L7 [haproxy-tcp]=L4 [nginx-stream]=L4 [undici]=L7)
 MEM_PROXYCTL_PORT=$((PORT_BASE + 21)) MEM_NGINX_PORT=$((PORT_BASE + 22))
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 IFS=, read -r -a SCENARIO_LIST <<<"$SCENARIOS"
@@ -145,6 +153,8 @@ start_target() { # TARGET
   case $t in
     direct) PGID[$t]=""; return 0 ;;
     proxyctl-l7) require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l7.yaml" "$p" "$BASE_ID"; RUNTIME[$t]=$RT_DIR; BASE[$t]=$BASE_ID ;;
+    proxyctl-l7-baseline) [[ -n $BASELINE_ROOT ]] || die "target proxyctl-l7-baseline needs --baseline-root"
+      require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l7.yaml" "$p" $((BASE_ID + 4)) "$BASELINE_ROOT/bin/run.js" ;;
     proxyctl-l7-filters) require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l7-filters.yaml" "$p" $((BASE_ID + 3)) ;;
     proxyctl-l4) require_free_port "$p"; start_proxyctl "$t" "$CONF/product-proxyctl-l4.yaml" "$p" $((BASE_ID + 1)); RUNTIME[$t]=$RT_DIR; BASE[$t]=$((BASE_ID + 1)) ;;
     nginx) require_free_port "$p"; start_nginx nginx "$CONF/product-nginx-proxy.conf" "$p" ;;
@@ -339,6 +349,7 @@ T_START=$(date +%s)
   echo "date: $(date -u +%FT%TZ)"
   echo "host: $(nproc) CPUs, $(uname -r),$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "versions: node $(node -v), $(nginx -v 2>&1 | sed 's/.*: //'), HAProxy $(haproxy -v 2>/dev/null | head -1 | awk '{ print $3 }'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), undici $(node -p 'require("'"$ROOT"'/node_modules/undici/package.json").version'), proxyctl $PROXYCTL_ROOT$(git -C "$PROXYCTL_ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ at /')$(git -C "$PROXYCTL_ROOT" diff --quiet HEAD -- src 2>/dev/null || echo ' (+ uncommitted src changes, or not a git checkout)')"
+  [[ -n $BASELINE_ROOT ]] && echo "baseline: proxyctl-l7-baseline runs $BASELINE_ROOT$(git -C "$BASELINE_ROOT" rev-parse --short HEAD 2>/dev/null | sed 's/^/ at /')"
   echo "command: bench/product.sh --duration $DURATION --reps $REPS --warmup $WARMUP --targets $TARGETS --scenarios $SCENARIOS$( ((QUICK)) && echo ' --quick')$( ((SKIP_RELOAD)) && echo ' --skip-reload')$( ((SKIP_MEMORY)) && echo ' --skip-memory')"
   echo "load: wrk -t1 -c$CONNS -d${DURATION}s --latency (close: -H 'Connection: close'); warm-up ${WARMUP}s per target and scenario; $REPS reps interleaved; medians"
   (( SKIP_RELOAD )) || echo "reload: $RELOADS idle reloads 1 s apart, $COLD_RELOADS cold, $CLI_COUNT x node -e 0 / status, ${LOAD_SECONDS}s with and without reloads"
