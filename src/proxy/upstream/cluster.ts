@@ -6,6 +6,7 @@
  */
 import type { ClusterSnapshot, LoadBalancerFactory, LoadBalancer } from '../types.js';
 import { EndpointPool } from './pool.js';
+import { Http2Pool } from './h2-pool.js';
 import type { ClusterBudget, UpstreamPool } from './pool-types.js';
 import { UpstreamHttp } from '../http/upstream.js';
 
@@ -40,7 +41,7 @@ export class PoolRegistry {
         keep.add(key);
         let p = this.pools.get(key);
         if (p === undefined) {
-          p = new EndpointPool<UpstreamHttp>(e, c.stats, b, this.maxIdle, openHttp1);
+          p = c.protocol === 'http2' ? new Http2Pool(e, c.stats, b) : new EndpointPool<UpstreamHttp>(e, c.stats, b, this.maxIdle, openHttp1);
           this.pools.set(key, p);
         }
         return p;
