@@ -26,6 +26,12 @@ import { Failure, PolicyRun, Verdict, type ExchangePolicy, type TryHost } from '
 
 /** An upgrade (WebSocket) to an HTTP/2 cluster: extended CONNECT is not implemented. */
 const REPLY_501 = localReply(501);
+/**
+ * Resends of a request that never reached a live upstream. More than one: the next idle
+ * keep-alive connection may be stale too, and an HTTP/2 stream may be refused by a session
+ * whose GOAWAY is still in flight.
+ */
+const MAX_RESENDS = 3;
 
 export { Res, type ExchangeOwner, type TunnelOwner } from './exchange-types.js';
 export type { ExchangePolicy } from './retry.js';
@@ -40,6 +46,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   private queuedBody: Buffer[] | null = null;
   /** performance.now() when the current try started (`upstream_rq_time`). */
   private tryAt = 0;
+  private resends = 0;
 
   /** `random` draws the backoff jitter (tests pass a fixed one). */
   constructor(
@@ -59,6 +66,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.res = Res.WaitHead;
     this.resPending = null;
     this.responseFlags = '';
+    this.resends = 0;
     if (this.run !== null) this.endRun();
     const pool = cluster.pools[cluster.lb.pick()] as UpstreamPool;
     if (this.owner.upgrading && cluster.snapshot.protocol === 'http2') {
@@ -149,11 +157,11 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     }
     if (this.res !== Res.WaitHead) return;
     const retry = this.retryable;
-    if (retry !== null && up.unprocessed && this.resPending === null) {
-      // A stale keep-alive socket, or a refused HTTP/2 stream: resend the bodiless request once.
+    if (retry !== null && up.unprocessed && this.resPending === null && this.resends < MAX_RESENDS) {
+      // A stale keep-alive socket, or a refused HTTP/2 stream: resend the bodiless request.
       // Not a retry of the policy: the request never reached a live connection.
-      this.retryable = null;
-      this.acquire(up.pool, retry, false);
+      this.resends++;
+      this.acquire(up.pool, retry, true);
       return;
     }
     const connected = up.wasConnected;

@@ -10,12 +10,13 @@
  * plane's upstream idle timeout, as HTTP/1.1 connections do.
  */
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
-import { H2UpstreamSession, type SessionHost } from '../http2/upstream-session.js';
+import { DEFAULT_PEER_STREAMS, H2UpstreamSession, type SessionHost } from '../http2/upstream-session.js';
 import { PoolBase } from './pool-base.js';
 import type { ClusterBudget, UpstreamConn } from './pool-types.js';
 
 export class Http2Pool extends PoolBase implements SessionHost {
   private readonly sessions: H2UpstreamSession[] = [];
+  peerStreams = DEFAULT_PEER_STREAMS;
 
   constructor(endpoint: EndpointSnapshot, stats: ClusterStats, budget: ClusterBudget) {
     super(endpoint, stats, budget);
