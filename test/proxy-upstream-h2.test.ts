@@ -10,6 +10,7 @@ import { constants } from 'node:http2';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/index.js';
+import type { HttpTimeouts } from '../src/proxy/index.js';
 import { readSnapshot } from '../src/shm/index.js';
 import { tempDir } from './helpers.js';
 import { RawClient, startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
@@ -26,7 +27,7 @@ const echo: H2Handler = (req, res, body) => {
 };
 
 /** One http listener (HTTP/1 and h2c) on `/` to cluster `app`; `clusterExtra` is YAML flow keys for the cluster. */
-function plane(t: TestContext, port: number, clusterExtra = '', listenerExtra = ''): Promise<PlaneHandle> {
+function plane(t: TestContext, port: number, clusterExtra = '', listenerExtra = '', timeouts: Partial<HttpTimeouts> = {}): Promise<PlaneHandle> {
   const yaml = `
 listeners:
   - name: web
@@ -38,7 +39,7 @@ ${listenerExtra}    routes:
 clusters:
   - { name: app, endpoints: ["127.0.0.1:${port}"], protocol: http2${clusterExtra} }
 `;
-  return startPlane(t, parseConfig(yaml, 'h2.yaml', { cpus: 1 }).config);
+  return startPlane(t, parseConfig(yaml, 'h2.yaml', { cpus: 1 }).config, timeouts);
 }
 
 test('HTTP/1.1 and HTTP/2 clients reach an h2c cluster: bodies both ways, a chunked request body dechunked, one session', async (t) => {
@@ -229,4 +230,13 @@ test('HTTP filters in front of an http2 cluster, over both downstream codecs', a
     assert.ok(r.body.endsWith(' 15 thro'), r.body);
   }
   assert.equal(up.sessions.length, 1);
+});
+
+test('an idle session is closed after the upstream idle timeout, as HTTP/1.1 connections are', async (t) => {
+  const up = await h2Upstream(t, echo);
+  const h = await plane(t, up.port, '', '', { upstreamIdleMs: 300 });
+  assert.equal((await curl([`http://127.0.0.1:${h.ports.web}/`])).status, 200);
+  await eventually(() => up.sessions[0]?.closed === true && h.gauge('cluster.app.upstream_cx_active') === 0, 5000, 'the idle session closed');
+  assert.equal((await curl([`http://127.0.0.1:${h.ports.web}/again`])).status, 200);
+  assert.equal(up.sessions.length, 2);
 });
