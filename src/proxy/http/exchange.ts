@@ -1,9 +1,14 @@
 /**
- * The upstream half of one exchange with an HTTP/1.1 upstream: sends the request to a pooled
- * upstream connection and passes the response on to its owner, the downstream side, as it
+ * The upstream half of one exchange: sends the request to what the endpoint's pool gives it
+ * (an HTTP/1.1 connection, or an HTTP/2 stream that speaks HTTP/1.1 bytes to it: see
+ * upstream/pool-types.ts) and passes the response on to its owner, the downstream side, as it
  * comes (the reading itself is response-reader.ts). An HTTP/1 downstream connection has one,
  * reused for each of its exchanges (one at a time), so a request allocates no exchange; an
  * HTTP/2 one has one per stream.
+ *
+ * At the cluster's limits the pool gives nothing: the exchange waits in the pool's queue
+ * (`PoolWaiter`) holding the head and any body that comes meanwhile, with the owner paused,
+ * or is answered 503 `UO` when the queue is full.
  *
  * How the response goes out (bytes rewritten for an HTTP/1 hop, or HTTP/2 frames), whether it
  * closes the downstream connection, and what to answer when the upstream fails are the owner's
