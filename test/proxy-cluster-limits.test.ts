@@ -7,20 +7,25 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { parseConfig } from '../src/config/index.js';
 import { RawClient, headsOf, startPlane, startRawBackend, type PlaneHandle } from './fixtures/proxy-util.js';
 import { curl } from './fixtures/clients.js';
 import { h2Upstream } from './fixtures/h2-upstream.js';
 import { eventually } from './fixtures/supervisor-util.js';
+import { tempDir } from './helpers.js';
 
-function plane(t: TestContext, port: number, clusterKeys: string): Promise<PlaneHandle> {
+/** `log`: an access log file with one `<path> <status> <flags>` line per request. */
+function plane(t: TestContext, port: number, clusterKeys: string, log = ''): Promise<PlaneHandle> {
+  const accessLog = log === '' ? '' : `    accessLog: [{ path: ${log}, format: "%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\\n" }]\n`;
   const yaml = `
 listeners:
   - name: web
     address: 127.0.0.1:1
     protocol: http
-    routes:
+${accessLog}    routes:
       - { match: { prefix: / }, cluster: app }
 clusters:
   - { name: app, endpoints: ["127.0.0.1:${port}"]${clusterKeys} }
@@ -61,7 +66,8 @@ test('HTTP/1.1 with maxConnections 1: concurrent requests wait their turn on one
 test('HTTP/1.1: past maxPendingRequests the client gets 503 and upstream_rq_pending_overflow counts it; the waiting ones are served', async (t) => {
   const held: Socket[] = [];
   const be = await startRawBackend(t, (s) => headsOf(s, (_head, sock) => held.push(sock)));
-  const h = await plane(t, be.port, ', maxConnections: 1, maxPendingRequests: 1');
+  const log = join(tempDir(t, 'proxyctl-limits-'), 'access.log');
+  const h = await plane(t, be.port, ', maxConnections: 1, maxPendingRequests: 1', log);
   const [a, b, c] = [await RawClient.open(t, h.ports.web as number), await RawClient.open(t, h.ports.web as number), await RawClient.open(t, h.ports.web as number)];
   a.get('/a');
   await eventually(() => held.length === 1, 5000, 'the first request upstream');
@@ -79,6 +85,8 @@ test('HTTP/1.1: past maxPendingRequests the client gets 503 and upstream_rq_pend
   assert.equal((await b.response()).status, 200);
   assert.equal(be.connections(), 1);
   assert.equal(h.gauge('cluster.app.upstream_rq_pending_active'), 0);
+  await eventually(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length >= 4, 5000, 'three log lines');
+  assert.deepEqual(readFileSync(log, 'utf8').split('\n').slice(0, 3).sort(), ['/a 200 -', '/b 200 -', '/c 503 UO']);
 });
 
 test('HTTP/2: one stream allowed by the peer and maxConnections 1: the next request waits, the one after is refused 503', async (t) => {

@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { constants } from 'node:http2';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfig } from '../src/config/index.js';
 import type { HttpTimeouts } from '../src/proxy/index.js';
@@ -166,7 +166,8 @@ test('upstream GOAWAY: open streams finish, later requests go on a new session; 
   assert.equal(h2.counter('cluster.app.upstream_rq_retry'), 0, 'a resend, not a retry');
 });
 
-test('a session that breaks mid-request is a 503 (UC); an endpoint that refuses connections is a 503 (UF) and retried by policy', async (t) => {
+test('a session that breaks mid-request is a 503 (UC), an unreachable endpoint a 503 (UF); 5xx and per-try timeouts are retried by policy', async (t) => {
+  const log = join(tempDir(t, 'proxyctl-h2log-'), 'access.log');
   const up = await h2Upstream(t, (req, res) => {
     if (req.url === '/break') req.stream.session?.destroy();
     else res.end('fine');
@@ -176,6 +177,7 @@ listeners:
   - name: web
     address: 127.0.0.1:1
     protocol: http
+    accessLog: [{ path: ${log}, format: "%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%\\n" }]
     virtualHosts:
       - name: all
         domains: ["*"]
@@ -183,6 +185,10 @@ listeners:
           - match: { prefix: /retry }
             cluster: app
             retryPolicy: { retryOn: [5xx], numRetries: 2, backoff: { base: 1ms, max: 2ms } }
+          - match: { prefix: /slow }
+            cluster: app
+            perTryTimeout: 200ms
+            retryPolicy: { retryOn: [5xx], numRetries: 1, backoff: { base: 1ms, max: 2ms } }
           - { match: { prefix: /gone }, cluster: gone }
           - { match: { prefix: / }, cluster: app }
 clusters:
@@ -195,6 +201,8 @@ clusters:
   assert.equal((await curl([`${base}/after`])).body, 'fine');
   assert.equal((await curl([`${base}/gone`])).status, 503);
   assert.equal(h.counter('cluster.gone.upstream_cx_connect_fail'), 1);
+  await eventually(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length >= 4, 5000, 'three log lines');
+  assert.deepEqual(readFileSync(log, 'utf8').split('\n').slice(0, 3), ['/break 503 UC', '/after 200 -', '/gone 503 UF']);
   // 5xx from the upstream is retried on an HTTP/2 cluster as on an HTTP/1.1 one.
   let first = true;
   up.server.removeAllListeners('request');
@@ -205,6 +213,19 @@ clusters:
   });
   assert.equal((await curl([`${base}/retry`])).status, 200);
   assert.equal(h.counter('cluster.app.upstream_rq_retry'), 1);
+  // A try with no response head within perTryTimeout: its stream is reset and the retry answers.
+  let hang = true;
+  up.server.removeAllListeners('request');
+  up.server.on('request', (_req, res) => {
+    if (hang) hang = false;
+    else res.end('in time');
+  });
+  const sessions = up.sessions.length;
+  const slow = await curl([`${base}/slow`]);
+  assert.equal(slow.body, 'in time');
+  assert.equal(h.counter('cluster.app.upstream_rq_per_try_timeout'), 1);
+  assert.equal(h.counter('cluster.app.upstream_rq_retry'), 2);
+  assert.equal(up.sessions.length, sessions, 'the timed-out try reset its stream, not the session');
 });
 
 test('an upgrade (WebSocket) to an http2 cluster is answered 501 by the proxy, and the connection goes on', async (t) => {
