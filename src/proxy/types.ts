@@ -96,6 +96,7 @@ export interface HttpStats {
 
 /** Stats of one cluster (`cluster.<name>.*`). */
 export interface ClusterStats {
+  /** Tries: sent, queued or refused for a full queue (the resend of an unprocessed request is not one). */
   readonly rqTotal: Counter;
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;

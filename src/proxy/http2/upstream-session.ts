@@ -90,10 +90,6 @@ export class H2UpstreamSession {
     if (this.active === 0 && !this.closed) this.session.close();
   }
 
-  destroy(): void {
-    this.session.destroy();
-  }
-
   private readonly onTcp = (): void => {
     this.tcp = true;
   };
