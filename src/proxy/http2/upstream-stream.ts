@@ -96,6 +96,7 @@ export class H2UpstreamStream implements UpstreamConn {
 
   private open(buf: Buffer): boolean {
     const h = REQ;
+    h.scanOffset = 0; // a whole head every time: no search resumes
     const end = parseRequestHead(buf, 0, h);
     let s: ClientHttp2Stream;
     const mode = end < 0 ? BodyMode.None : h.chunked ? BodyMode.Chunked : h.contentLength > 0 ? BodyMode.Length : BodyMode.None;
