@@ -6,7 +6,7 @@ import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
-import type { DrainConfig, ListenerConfig, ProxyConfig } from './types.js';
+import type { ClusterConfig, DrainConfig, ListenerConfig, ProxyConfig } from './types.js';
 
 /**
  * The shape of the config file, checked field by field. Every object is strict, so a typo in a
@@ -55,10 +55,18 @@ const listener = z.strictObject({
   listenerFilters: listenerFiltersSchema.optional(),
 });
 
+/** Circuit-breaker limits are counts; 1e6 is far past anything one worker can hold open. */
+const MAX_LIMIT = 1_000_000;
+const limit = (min: number) => z.int({ error: 'must be a whole number' }).min(min, { error: `must be ${min}..${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be ${min}..${MAX_LIMIT}` });
+
 const cluster = z.strictObject({
   name,
   endpoints: z.array(address).min(1, { error: 'a cluster needs at least one endpoint' }),
   tls: upstreamTlsSchema.optional(),
+  protocol: z.enum(['http1', 'http2'], { error: 'must be "http1" or "http2"' }).optional(),
+  maxConnections: limit(1).optional(),
+  maxPendingRequests: limit(0).optional(),
+  maxRequestsPerConnection: limit(1).optional(),
 });
 
 const drain = z.strictObject({
@@ -89,7 +97,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: file.admin === undefined ? null : { address: file.admin.address },
     listeners: file.listeners.map((l) => withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters)),
-    clusters: file.clusters.map((c) => ({ name: c.name, endpoints: c.endpoints })),
+    clusters: file.clusters.map(normalizeCluster),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,
       drainTimeMs: file.drain?.drainTime ?? DRAIN_DEFAULTS.drainTimeMs,
@@ -100,6 +108,19 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
 }
 
 type FileListener = z.output<typeof listener>;
+type FileCluster = z.output<typeof cluster>;
+
+/** The protocol and limits are present only when the file sets them, so older configs keep their shape and hash. */
+function normalizeCluster(c: FileCluster): ClusterConfig {
+  return {
+    name: c.name,
+    endpoints: c.endpoints,
+    ...(c.protocol === undefined ? {} : { protocol: c.protocol }),
+    ...(c.maxConnections === undefined ? {} : { maxConnections: c.maxConnections }),
+    ...(c.maxPendingRequests === undefined ? {} : { maxPendingRequests: c.maxPendingRequests }),
+    ...(c.maxRequestsPerConnection === undefined ? {} : { maxRequestsPerConnection: c.maxRequestsPerConnection }),
+  };
+}
 
 // The cross-checks guarantee the protocol rules before normalize runs; the throws mark a bug.
 function normalizeListener(l: FileListener): ListenerConfig {

@@ -91,7 +91,19 @@ export interface ClusterConfig {
   readonly endpoints: readonly SocketAddress[];
   /** TLS to the endpoints; absent: plain TCP. */
   readonly tls?: UpstreamTlsConfig;
+  /** What the proxy speaks to the endpoints: `http1` (absent) or `http2` (h2c, or h2 by ALPN with `tls`). */
+  readonly protocol?: ClusterProtocol;
+  /**
+   * Circuit-breaker limits, each per worker thread (a worker's pools are its own) and across
+   * the cluster's endpoints. Absent: 1024 connections (HTTP/2: sessions), 1024 requests
+   * waiting for a connection or a stream, no limit on requests per connection.
+   */
+  readonly maxConnections?: number;
+  readonly maxPendingRequests?: number;
+  readonly maxRequestsPerConnection?: number;
 }
+
+export type ClusterProtocol = 'http1' | 'http2';
 
 /** How an epoch that is being replaced lets go of its connections. */
 export interface DrainConfig {

@@ -25,6 +25,10 @@ import type {
 
 let nextVersion = 1;
 
+/** Envoy's circuit-breaker defaults (max_connections, max_pending_requests). */
+const DEFAULT_MAX_CONNECTIONS = 1024;
+const DEFAULT_MAX_PENDING = 1024;
+
 export function buildSnapshot(config: ProxyConfig, stats: StatsStore): ConfigSnapshot {
   const clusters = new Map<string, ClusterSnapshot>();
   for (const c of config.clusters) clusters.set(c.name, clusterSnapshot(c, stats));
@@ -41,7 +45,12 @@ function clusterSnapshot(c: ClusterConfig, stats: StatsStore): ClusterSnapshot {
     key: (e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`) + (tls === null ? '' : ` tls#${tls.id}`),
     tls,
   }));
-  return Object.freeze({ name: c.name, endpoints: Object.freeze(endpoints), stats: clusterStats(c.name, stats) });
+  const limits = Object.freeze({
+    maxConnections: c.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    maxPendingRequests: c.maxPendingRequests ?? DEFAULT_MAX_PENDING,
+    maxRequestsPerConnection: c.maxRequestsPerConnection ?? Infinity,
+  });
+  return Object.freeze({ name: c.name, endpoints: Object.freeze(endpoints), stats: clusterStats(c.name, stats), protocol: c.protocol ?? 'http1', limits });
 }
 
 export function clusterStats(name: string, stats: StatsStore): ClusterStats {
@@ -58,6 +67,13 @@ export function clusterStats(name: string, stats: StatsStore): ClusterStats {
     rqPerTryTimeout: stats.counter(`${p}upstream_rq_per_try_timeout`),
     rqRetry: stats.counter(`${p}upstream_rq_retry`),
     rqRetrySuccess: stats.counter(`${p}upstream_rq_retry_success`),
+    rqTime: stats.histogram(`${p}upstream_rq_time`),
+    rqPendingTotal: stats.counter(`${p}upstream_rq_pending_total`),
+    rqPendingActive: stats.gauge(`${p}upstream_rq_pending_active`),
+    rqPendingOverflow: stats.counter(`${p}upstream_rq_pending_overflow`),
+    cxOverflow: stats.counter(`${p}upstream_cx_overflow`),
+    cxMaxRequests: stats.counter(`${p}upstream_cx_max_requests`),
+    cxHttp2Total: stats.counter(`${p}upstream_cx_http2_total`),
   };
 }
 

@@ -96,6 +96,7 @@ export interface HttpStats {
 
 /** Stats of one cluster (`cluster.<name>.*`). */
 export interface ClusterStats {
+  /** Tries: sent, queued or refused for a full queue (the resend of an unprocessed request is not one). */
   readonly rqTotal: Counter;
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
@@ -114,6 +115,27 @@ export interface ClusterStats {
   readonly rqRetry: Counter;
   /** Retried requests whose response ended with a 2xx..4xx status. */
   readonly rqRetrySuccess: Counter;
+  /** From a try's start (queueing for a connection included) to the end of its response, in µs. */
+  readonly rqTime: Histogram;
+  /** Requests that had to wait for a connection or stream (the connection limit was reached). */
+  readonly rqPendingTotal: Counter;
+  readonly rqPendingActive: Gauge;
+  /** Refused with 503 (flag `UO`): the pending queue was full. */
+  readonly rqPendingOverflow: Counter;
+  /** A new connection was wanted but `maxConnections` was reached. */
+  readonly cxOverflow: Counter;
+  /** Connections closed because they reached `maxRequestsPerConnection`. */
+  readonly cxMaxRequests: Counter;
+  /** HTTP/2 sessions opened (they are counted in `cxTotal` too). */
+  readonly cxHttp2Total: Counter;
+}
+
+/** A cluster's circuit-breaker limits, per worker thread (see ClusterConfig). */
+export interface ClusterLimits {
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  /** Infinity when unlimited. */
+  readonly maxRequestsPerConnection: number;
 }
 
 export interface EndpointSnapshot {
@@ -129,6 +151,9 @@ export interface ClusterSnapshot {
   readonly name: string;
   readonly endpoints: readonly EndpointSnapshot[];
   readonly stats: ClusterStats;
+  /** What the endpoints are spoken to with (HTTP routes; a tcp listener only pipes bytes). */
+  readonly protocol: 'http1' | 'http2';
+  readonly limits: ClusterLimits;
 }
 
 /** A pre-built direct response: three full wire images; a HEAD answer is a prefix of one. */

@@ -1,9 +1,14 @@
 /**
- * The upstream half of one exchange with an HTTP/1.1 upstream: sends the request to a pooled
- * upstream connection and passes the response on to its owner, the downstream side, as it
+ * The upstream half of one exchange: sends the request to what the endpoint's pool gives it
+ * (an HTTP/1.1 connection, or an HTTP/2 stream that speaks HTTP/1.1 bytes to it: see
+ * upstream/pool-types.ts) and passes the response on to its owner, the downstream side, as it
  * comes (the reading itself is response-reader.ts). An HTTP/1 downstream connection has one,
  * reused for each of its exchanges (one at a time), so a request allocates no exchange; an
  * HTTP/2 one has one per stream.
+ *
+ * At the cluster's limits the pool gives nothing: the exchange waits in the pool's queue
+ * (`PoolWaiter`) holding the head and any body that comes meanwhile, with the owner paused,
+ * or is answered 503 `UO` when the queue is full.
  *
  * How the response goes out (bytes rewritten for an HTTP/1 hop, or HTTP/2 frames), whether it
  * closes the downstream connection, and what to answer when the upstream fails are the owner's
@@ -17,20 +22,36 @@
 import type { RandomSource } from '../router/types.js';
 import type { DirectResponseSnapshot } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
-import type { EndpointPool } from '../upstream/pool.js';
+import type { PoolWaiter, UpstreamConn, UpstreamOwner, UpstreamPool } from '../upstream/pool-types.js';
 import { BodyMode } from './body.js';
 import { Res, type ExchangeOwner, type TunnelOwner } from './exchange-types.js';
-import { REPLY_503, REPLY_504 } from './local-reply.js';
+import { REPLY_503, REPLY_504, localReply } from './local-reply.js';
 import { ResponseReader } from './response-reader.js';
 import { Failure, PolicyRun, Verdict, type ExchangePolicy, type TryHost } from './retry.js';
-import { UpstreamHttp, type UpstreamOwner } from './upstream.js';
+
+/** An upgrade (WebSocket) to an HTTP/2 cluster: extended CONNECT is not implemented. */
+const REPLY_501 = localReply(501);
+/**
+ * Resends of a request that never reached a live upstream. More than one: the next idle
+ * keep-alive connection may be stale too, and an HTTP/2 stream may be refused by a session
+ * whose GOAWAY is still in flight.
+ */
+const MAX_RESENDS = 3;
 
 export { Res, type ExchangeOwner, type TunnelOwner } from './exchange-types.js';
 export type { ExchangePolicy } from './retry.js';
 
-export class UpstreamExchange extends ResponseReader implements UpstreamOwner, TryHost {
+export class UpstreamExchange extends ResponseReader implements UpstreamOwner, TryHost, PoolWaiter {
   /** The route policy's run for this exchange; null without a policy (then nothing of it exists). */
   private run: PolicyRun | null = null;
+  /** Waiting in this pool's queue for a connection (the cluster's limits were reached), or null. */
+  private queuedOn: UpstreamPool | null = null;
+  /** While queued: the request head to send, and body bytes that came meanwhile (null: none). */
+  private queuedHead: Buffer | null = null;
+  private queuedBody: Buffer[] | null = null;
+  /** performance.now() when the current try started (`upstream_rq_time`). */
+  private tryAt = 0;
+  private resends = 0;
 
   /** `random` draws the backoff jitter (tests pass a fixed one). */
   constructor(
@@ -50,9 +71,17 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.res = Res.WaitHead;
     this.resPending = null;
     this.responseFlags = '';
+    this.resends = 0;
     if (this.run !== null) this.endRun();
+    const pool = cluster.pools[cluster.lb.pick()] as UpstreamPool;
+    if (this.owner.upgrading && cluster.snapshot.protocol === 'http2') {
+      this.pool = pool;
+      this.res = Res.Done;
+      this.owner.localReply(REPLY_501);
+      return true;
+    }
     if (policy !== null) this.run = new PolicyRun(this, cluster, head, moreBody, policy, this.random);
-    return this.send(cluster.pools[cluster.lb.pick()] as EndpointPool<UpstreamHttp>, head, moreBody);
+    return this.send(pool, head, moreBody);
   }
 
   /** `host:port` of the endpoint of the last try, or "" before any (for access logs). */
@@ -63,19 +92,24 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   /** More request body. Returns false when the upstream's write buffer is full. */
   writeBody(chunk: Buffer): boolean {
     const up = this.upstream;
-    if (up === null || this.res === Res.Done) return true;
-    return up.socket.write(chunk);
+    if (up === null || this.res === Res.Done) {
+      if (this.queuedOn === null || this.res === Res.Done) return true;
+      // Held until the connection comes; the owner pauses until then (`upstreamReady`).
+      (this.queuedBody ??= []).push(chunk);
+      return false;
+    }
+    return up.write(chunk);
   }
 
   /** The client half-closed a tunnel: pass the FIN on. */
   endUpstream(): void {
-    if (this.upstream !== null) this.upstream.socket.end();
+    if (this.upstream !== null) this.upstream.end();
   }
 
   /** The owner's timer (`waitUpstream`) expired during this exchange; returns false if it must be destroyed. */
   timedOut(): boolean {
     if (this.res === Res.WaitHead) {
-      this.failed(REPLY_504, (this.pool as EndpointPool<UpstreamHttp>).stats.rq504, 'UT');
+      this.failed(REPLY_504, (this.pool as UpstreamPool).stats.rq504, 'UT');
       return true;
     }
     return false;
@@ -87,12 +121,13 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.res = Res.None;
     this.retryable = null;
     if (this.run !== null) this.endRun();
+    if (this.queuedOn !== null) this.unqueue();
     if (up === null) return;
     this.upstream = null;
     up.owner = null;
     if (this.upstreamPaused) {
       this.upstreamPaused = false;
-      up.socket.resume();
+      up.resume();
     }
     if (this.owner.reqDone && this.reusable) up.pool.release(up, now);
     else up.close();
@@ -110,7 +145,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.owner.upstreamDrained();
   }
 
-  onUpstreamClose(up: UpstreamHttp): void {
+  onUpstreamClose(up: UpstreamConn): void {
     if (up !== this.upstream) return;
     this.upstream = null;
     if (this.res === Res.Tunnel) {
@@ -127,15 +162,11 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     }
     if (this.res !== Res.WaitHead) return;
     const retry = this.retryable;
-    if (retry !== null && up.wasConnected && this.resPending === null) {
-      // A reused keep-alive socket the upstream had closed: resend the bodiless request once.
+    if (retry !== null && up.unprocessed && this.resPending === null && this.resends < MAX_RESENDS) {
+      // A stale keep-alive socket, or a refused HTTP/2 stream: resend the bodiless request.
       // Not a retry of the policy: the request never reached a live connection.
-      this.retryable = null;
-      const fresh = new UpstreamHttp(up.pool);
-      fresh.owner = this;
-      fresh.used = true;
-      this.upstream = fresh;
-      fresh.socket.write(retry);
+      this.resends++;
+      this.acquire(up.pool, retry, true);
       return;
     }
     const connected = up.wasConnected;
@@ -143,22 +174,61 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.failed(REPLY_503, up.pool.stats.rq503, connected ? 'UC' : 'UF');
   }
 
+  // ---- PoolWaiter ---------------------------------------------------------------------------
+
+  upstreamReady(up: UpstreamConn): void {
+    const head = this.queuedHead as Buffer;
+    const body = this.queuedBody;
+    this.queuedOn = null;
+    this.queuedHead = null;
+    this.queuedBody = null;
+    let room = this.attach(up, head, this.retryable !== null);
+    if (body !== null) for (const b of body) room = up.write(b);
+    if (room) this.owner.upstreamDrained(); // the owner paused when it was queued
+  }
+
   // ---- policy: tries, retries and deadlines ---------------------------------------------------
 
-  /** One try: `head` to `pool`, on its most recent idle connection or a new one. */
-  private send(pool: EndpointPool<UpstreamHttp>, head: Buffer, moreBody: boolean): boolean {
-    let up = pool.takeIdle();
-    const reused = up !== null;
-    if (up === null) up = new UpstreamHttp(pool);
-    up.owner = this;
-    up.used = true;
-    this.upstream = up;
+  /** One try: `head` to `pool`, on a connection it has or opens, or once one is free. */
+  private send(pool: UpstreamPool, head: Buffer, moreBody: boolean): boolean {
     this.pool = pool;
+    pool.stats.rqTotal.inc(); // each try, queued or refused ones too; a resend is not one
+    this.tryAt = performance.now();
     this.owner.waitUpstream();
-    pool.stats.rqTotal.inc();
-    this.retryable = reused && !moreBody ? head : null;
     if (this.run !== null) this.run.tryStarted();
-    return up.socket.write(head);
+    return this.acquire(pool, head, !moreBody);
+  }
+
+  /**
+   * `head` on a connection of `pool` now, or queued for one. `resendable`: kept for a resend if
+   * the connection turns out `unprocessed`. Returns false when the owner must hold the body.
+   */
+  private acquire(pool: UpstreamPool, head: Buffer, resendable: boolean): boolean {
+    const up = pool.take();
+    if (up !== null) return this.attach(up, head, resendable);
+    if (pool.enqueue(this)) {
+      this.queuedOn = pool;
+      this.queuedHead = head;
+      this.retryable = resendable ? head : null;
+      return false;
+    }
+    this.failed(REPLY_503, pool.stats.rqPendingOverflow, 'UO');
+    return true;
+  }
+
+  private attach(up: UpstreamConn, head: Buffer, resendable: boolean): boolean {
+    up.owner = this;
+    this.upstream = up;
+    this.retryable = resendable ? head : null;
+    return up.write(head);
+  }
+
+  /** Leaves the pool's queue (a timeout, a failure, or the client left). */
+  private unqueue(): void {
+    (this.queuedOn as UpstreamPool).dequeue(this);
+    this.queuedOn = null;
+    this.queuedHead = null;
+    this.queuedBody = null;
   }
 
   /** Acts on the policy's verdict on a failed try; true when a retry is under way. */
@@ -179,7 +249,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
 
   // ---- TryHost: called by the policy run's timers ---------------------------------------------
 
-  nextTry(pool: EndpointPool<UpstreamHttp>, request: Buffer): void {
+  nextTry(pool: UpstreamPool, request: Buffer): void {
     if (this.res !== Res.WaitHead) return;
     // Not backpressure the owner waits on: it may have paused on the try that failed, and
     // this socket's 'drain' would not come if the write went through at once.
@@ -188,8 +258,8 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
 
   tryTimedOut(): void {
     const run = this.run;
-    if (run === null || this.res !== Res.WaitHead || this.upstream === null) return;
-    const stats = (this.pool as EndpointPool<UpstreamHttp>).stats;
+    if (run === null || this.res !== Res.WaitHead || (this.upstream === null && this.queuedOn === null)) return;
+    const stats = (this.pool as UpstreamPool).stats;
     stats.rqPerTryTimeout.inc();
     this.retire(); // never reused: a late response would answer the next request
     if (this.retry(run.afterFailure(Failure.PerTryTimeout, stats))) return;
@@ -197,7 +267,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   }
 
   routeTimedOut(): void {
-    const stats = (this.pool as EndpointPool<UpstreamHttp>).stats;
+    const stats = (this.pool as UpstreamPool).stats;
     if (this.res === Res.WaitHead) {
       stats.rqTimeout.inc();
       this.failed(REPLY_504, stats.rq504, 'UT');
@@ -232,18 +302,20 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     const run = this.run;
     if (run === null) return false;
     run.headArrived();
-    return this.retry(run.afterStatus(status, (this.pool as EndpointPool<UpstreamHttp>).stats));
+    return this.retry(run.afterStatus(status, (this.pool as UpstreamPool).stats));
   }
 
   protected settled(): void {
+    (this.pool as UpstreamPool).stats.rqTime.record((performance.now() - this.tryAt) * 1000);
     const run = this.run;
     if (run === null) return;
     const status = this.status;
-    if (run.retried && status >= 200 && status < 500) (this.pool as EndpointPool<UpstreamHttp>).stats.rqRetrySuccess.inc();
+    if (run.retried && status >= 200 && status < 500) (this.pool as UpstreamPool).stats.rqRetrySuccess.inc();
     this.endRun();
   }
 
   protected retire(): void {
+    if (this.queuedOn !== null) this.unqueue();
     const up = this.upstream;
     if (up !== null) {
       this.upstream = null;

@@ -4,13 +4,12 @@
  * `UpstreamExchange` (exchange.ts), which gets the request to an upstream (tries, retries,
  * deadlines) and decides what a failure answers, through the hooks at the end of this class.
  */
-import type { EndpointPool } from '../upstream/pool.js';
+import type { UpstreamConn, UpstreamPool } from '../upstream/pool-types.js';
 import type { DirectResponseSnapshot } from '../types.js';
 import { BAD_FRAMING, BodyFramer, BodyMode, NEED_MORE } from './body.js';
 import { Res, type ExchangeOwner, type TunnelOwner } from './exchange-types.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseResponseHead } from './head.js';
 import { REPLY_502 } from './local-reply.js';
-import type { UpstreamHttp } from './upstream.js';
 
 export abstract class ResponseReader {
   res = Res.None;
@@ -20,8 +19,8 @@ export abstract class ResponseReader {
    * head, `UPE` protocol error, `URX` the retry policy would have retried but none were left.
    */
   responseFlags = '';
-  protected upstream: UpstreamHttp | null = null;
-  protected pool: EndpointPool<UpstreamHttp> | null = null;
+  protected upstream: UpstreamConn | null = null;
+  protected pool: UpstreamPool | null = null;
   protected resPending: Buffer | null = null;
   protected readonly resHead = new MessageHead();
   protected readonly resBody = new BodyFramer();
@@ -47,7 +46,7 @@ export abstract class ResponseReader {
   downstreamDrained(): void {
     if (this.upstreamPaused) {
       this.upstreamPaused = false;
-      if (this.upstream !== null) this.upstream.socket.resume();
+      if (this.upstream !== null) this.upstream.resume();
     }
   }
 
@@ -97,7 +96,7 @@ export abstract class ResponseReader {
         return;
       }
       if (end === MALFORMED || h.status === 101) {
-        this.failed(REPLY_502, (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError, 'UPE');
+        this.failed(REPLY_502, (this.pool as UpstreamPool).stats.rqProtocolError, 'UPE');
         return;
       }
       if (h.status >= 200) break;
@@ -132,7 +131,7 @@ export abstract class ResponseReader {
       this.resBody.sink = null;
       bodyEnd = mode === BodyMode.None ? end : this.resBody.feed(buf, end, buf.length);
       if (bodyEnd === BAD_FRAMING) {
-        this.failed(REPLY_502, (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError, 'UPE');
+        this.failed(REPLY_502, (this.pool as UpstreamPool).stats.rqProtocolError, 'UPE');
         return;
       }
       room = o.sendHead(buf, h, bodyEnd === NEED_MORE ? buf.length : bodyEnd, mode);
@@ -164,7 +163,7 @@ export abstract class ResponseReader {
   }
 
   private protocolErrorMidResponse(): void {
-    (this.pool as EndpointPool<UpstreamHttp>).stats.rqProtocolError.inc();
+    (this.pool as UpstreamPool).stats.rqProtocolError.inc();
     this.flag('UPE');
     this.owner.resetMidResponse();
   }
@@ -178,7 +177,7 @@ export abstract class ResponseReader {
   private pauseUpstream(): void {
     if (this.upstream !== null) {
       this.upstreamPaused = true;
-      this.upstream.socket.pause();
+      this.upstream.pause();
     }
   }
 

@@ -9,8 +9,7 @@ import type { RetryPolicyConfig } from '../../config/types-router.js';
 import type { RandomSource } from '../router/types.js';
 import type { ClusterStats } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
-import type { EndpointPool } from '../upstream/pool.js';
-import type { UpstreamHttp } from './upstream.js';
+import type { UpstreamPool } from '../upstream/pool-types.js';
 
 /**
  * What one exchange applies on top of the codec's own timers. A `RouteInfo` is one as it is,
@@ -70,7 +69,7 @@ export function backoffMs(backoff: RetryPolicyConfig['backoff'], attempt: number
 /** What a `PolicyRun` asks of its exchange. Called from the run's timers only. */
 export interface TryHost {
   /** The backoff is over: send `request` again, to `pool` (picked by the load balancer). */
-  nextTry(pool: EndpointPool<UpstreamHttp>, request: Buffer): void;
+  nextTry(pool: UpstreamPool, request: Buffer): void;
   /** No response head within the per-try timeout. */
   tryTimedOut(): void;
   /** The route timeout passed. */
@@ -184,7 +183,7 @@ export class PolicyRun {
   private static backoffDone(run: PolicyRun): void {
     run.backoffTimer = null;
     const c = run.cluster;
-    if (run.request !== null) run.host.nextTry(c.pools[c.lb.pick()] as EndpointPool<UpstreamHttp>, run.request);
+    if (run.request !== null) run.host.nextTry(c.pools[c.lb.pick()] as UpstreamPool, run.request);
   }
 
   private static tryExpired(run: PolicyRun): void {

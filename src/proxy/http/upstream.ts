@@ -7,21 +7,15 @@
 import type { Socket } from 'node:net';
 import { connectUpstream } from '../upstream/connect.js';
 import type { EndpointPool, Pooled } from '../upstream/pool.js';
+import type { UpstreamOwner } from '../upstream/pool-types.js';
 
-/** What a downstream exchange must handle for the upstream connection it holds. */
-export interface UpstreamOwner {
-  onUpstreamData(chunk: Buffer): void;
-  /** The upstream's write buffer drained (request-body backpressure). */
-  onUpstreamDrain(): void;
-  onUpstreamClose(up: UpstreamHttp): void;
-}
+export type { UpstreamOwner } from '../upstream/pool-types.js';
 
 export class UpstreamHttp implements Pooled {
   readonly socket: Socket;
   owner: UpstreamOwner | null = null;
   idleSince = 0;
-  /** Whether this connection already carried a request (a stale reuse may be retried once). */
-  used = false;
+  requests = 0;
   private connected = false;
   private closed = false;
 
@@ -43,6 +37,27 @@ export class UpstreamHttp implements Pooled {
 
   get wasConnected(): boolean {
     return this.connected;
+  }
+
+  /** A reused keep-alive connection that closed: the upstream had closed it before reading the request. */
+  get unprocessed(): boolean {
+    return this.requests > 1 && this.connected;
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.socket.write(chunk);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 /**
- * One HTTP/2 request stream: routed like an HTTP/1 request, answered directly or sent to an
- * HTTP/1.1 upstream through its own `UpstreamExchange` (so pools, retries of stale keep-alive
- * connections, timeouts and stats are the HTTP/1 path's). Request DATA frames become the
+ * One HTTP/2 request stream: routed like an HTTP/1 request, answered directly or sent upstream
+ * through its own `UpstreamExchange` as an HTTP/1.1 request (so pools, retries of stale
+ * keep-alive connections, timeouts and stats are the HTTP/1 path's; an HTTP/2 cluster's pool
+ * carries it on as HTTP/2). Request DATA frames become the
  * upstream body (chunked when no content-length came); the response body is dechunked into
  * DATA frames. Flow control both ways: a full upstream socket pauses the stream, a full stream
  * pauses the upstream socket.

@@ -12,7 +12,8 @@ import { connect as tlsConnect } from 'node:tls';
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
 import type { UpstreamTlsSnapshot } from '../tls/types.js';
 
-export function connectUpstream(endpoint: EndpointSnapshot, tls: UpstreamTlsSnapshot | null, stats: ClusterStats, allowHalfOpen = false): Socket {
+/** `alpn`: the protocols offered in the TLS handshake (HTTP/2 clusters offer `h2`); null offers none. */
+export function connectUpstream(endpoint: EndpointSnapshot, tls: UpstreamTlsSnapshot | null, stats: ClusterStats, allowHalfOpen = false, alpn: string[] | null = null): Socket {
   if (tls === null) return connect({ host: endpoint.host, port: endpoint.port, noDelay: true, allowHalfOpen });
   // SNI defaults to the endpoint's host when it is a name; an IP literal is never sent as SNI.
   const servername = tls.sni ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
@@ -22,6 +23,7 @@ export function connectUpstream(endpoint: EndpointSnapshot, tls: UpstreamTlsSnap
     servername,
     secureContext: tls.context,
     rejectUnauthorized: tls.verify,
+    ...(alpn === null ? {} : { ALPNProtocols: alpn }),
   });
   // tls.connect has no typed option for either; as the TCP proxy does downstream, set them on the socket.
   socket.allowHalfOpen = allowHalfOpen;

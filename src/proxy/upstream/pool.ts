@@ -1,43 +1,74 @@
 /**
- * Pool mechanics for one upstream endpoint in one worker: a LIFO stack of idle keep-alive
- * connections. Which endpoint to use is the load balancer's business; what a connection speaks
- * is its own. LIFO keeps the most recently used (warmest, least likely to have been closed by
- * the peer) socket on top.
+ * The HTTP/1.1 pool of one upstream endpoint in one worker: a LIFO stack of idle keep-alive
+ * connections, within the cluster's limits (pool-base.ts). Which endpoint to use is the load
+ * balancer's business; what a connection speaks is its own. LIFO keeps the most recently used
+ * (warmest, least likely to have been closed by the peer) socket on top.
+ *
+ * A request takes an idle connection, or opens one while the budget allows, or waits; a
+ * released connection goes to the first waiter before it goes idle. The checks are integer
+ * compares and the queue is touched only when it holds someone.
  */
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
+import { PoolBase } from './pool-base.js';
+import type { ClusterBudget, UpstreamConn, UpstreamPool } from './pool-types.js';
 
 /** What the pool needs from a connection it keeps. */
-export interface Pooled {
+export interface Pooled extends UpstreamConn {
   /** False once the socket is closing or closed; such a connection is never handed out. */
   readonly alive: boolean;
   /** Coarse-clock ms when it went idle; set by the pool. */
   idleSince: number;
-  close(): void;
+  /** Requests it was given, the current one included; set by the pool. */
+  requests: number;
 }
 
-export class EndpointPool<T extends Pooled> {
+export class EndpointPool<T extends Pooled> extends PoolBase implements UpstreamPool {
   private readonly idle: T[] = [];
-  /** Set when the endpoint left the config: released connections are closed, not kept. */
-  closed = false;
 
+  /** `connect` opens a connection for this pool; it reports its close through `forget`. */
   constructor(
-    readonly endpoint: EndpointSnapshot,
-    readonly stats: ClusterStats,
+    endpoint: EndpointSnapshot,
+    stats: ClusterStats,
+    budget: ClusterBudget,
     private readonly maxIdle: number,
-  ) {}
-
-  /** The most recently released live connection, or null: the caller then opens a new one. */
-  takeIdle(): T | null {
-    while (this.idle.length > 0) {
-      const c = this.idle.pop() as T;
-      if (c.alive) return c;
-    }
-    return null;
+    private readonly connect: (pool: EndpointPool<T>) => T,
+  ) {
+    super(endpoint, stats, budget);
   }
 
-  /** Keeps `c` for reuse if it is alive and there is room; closes it otherwise. */
+  /** The most recently released live connection, else a new one if the budget allows, else null. */
+  take(): T | null {
+    while (this.idle.length > 0) {
+      const c = this.idle.pop() as T;
+      if (c.alive) {
+        c.requests++;
+        return c;
+      }
+    }
+    if (!this.canOpen()) return null;
+    this.opened();
+    const c = this.connect(this);
+    c.requests = 1;
+    return c;
+  }
+
+  /** Hands `c` to the first waiter, or keeps it if it is alive and there is room; closes it otherwise. */
   release(c: T, now: number): void {
-    if (this.closed || !c.alive || this.idle.length >= this.maxIdle) {
+    if (this.closed || !c.alive) {
+      c.close();
+      return;
+    }
+    if (c.requests >= this.budget.limits.maxRequestsPerConnection) {
+      this.stats.cxMaxRequests.inc();
+      c.close(); // its close frees a place for a waiter
+      return;
+    }
+    if (this.waiters.length > 0) {
+      c.requests++;
+      this.nextWaiter().upstreamReady(c);
+      return;
+    }
+    if (this.idle.length >= this.maxIdle) {
       c.close();
       return;
     }
@@ -45,14 +76,11 @@ export class EndpointPool<T extends Pooled> {
     this.idle.push(c);
   }
 
-  /** Drops `c` from the idle list (it closed while idle). */
+  /** `c` closed: drop it from the idle list, and give its place in the budget to a waiter. */
   forget(c: T): void {
     const i = this.idle.indexOf(c);
     if (i >= 0) this.idle.splice(i, 1);
-  }
-
-  idleCount(): number {
-    return this.idle.length;
+    this.closedOne();
   }
 
   /** Closes connections idle since before `now - idleMs` (oldest sit at the bottom). */
