@@ -89,7 +89,7 @@ interface Upstreams {
 function upstreams(t: TestContext, ports: number[]): Upstreams {
   const stats = StatsRegion.create(join(tempDir(t, 'proxyctl-retry-'), 'stats'));
   const snapshot = buildSnapshot(makeConfig([], [cluster('app', ports)]), stats);
-  const pools = new PoolRegistry(8);
+  const pools = new PoolRegistry();
   t.after(() => pools.closeAll());
   const c = pools.build(snapshot.clusters.values(), roundRobin).get('app') as ClusterRuntime;
   return { cluster: c, counter: (n) => Number(stats.counter(`cluster.app.${n}`).value()) };

@@ -64,7 +64,7 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.stats = opts.stats;
     this.log = opts.log ?? {};
     this.timeouts = Object.freeze({ ...DEFAULT_TIMEOUTS, ...opts.timeouts });
-    this.pools = new PoolRegistry(opts.maxIdlePerEndpoint ?? 64);
+    this.pools = new PoolRegistry();
     this.ticker = setInterval(this.tick, Math.min(TICK_MS, this.timeouts.headerReadMs, this.timeouts.idleMs));
     this.ticker.unref();
   }

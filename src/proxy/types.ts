@@ -42,8 +42,6 @@ export interface DataPlaneOptions {
   readonly stats: StatsStore;
   readonly log?: ProxyLogger;
   readonly timeouts?: Partial<HttpTimeouts>;
-  /** Idle keep-alive connections kept per upstream endpoint. Default 64. */
-  readonly maxIdlePerEndpoint?: number;
 }
 
 /** What `startDrain` needs; the drain manager computes it from `DrainConfig`. */

@@ -21,8 +21,6 @@ export class PoolRegistry {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly budgets = new Map<string, ClusterBudget>();
 
-  constructor(private readonly maxIdle: number) {}
-
   /** Builds the runtimes for `clusters`; pools of endpoints no longer listed are closed. */
   build(clusters: Iterable<ClusterSnapshot>, lb: LoadBalancerFactory): Map<string, ClusterRuntime> {
     const out = new Map<string, ClusterRuntime>();
@@ -41,7 +39,7 @@ export class PoolRegistry {
         keep.add(key);
         let p = this.pools.get(key);
         if (p === undefined) {
-          p = c.protocol === 'http2' ? new Http2Pool(e, c.stats, b) : new EndpointPool<UpstreamHttp>(e, c.stats, b, this.maxIdle, openHttp1);
+          p = c.protocol === 'http2' ? new Http2Pool(e, c.stats, b) : new EndpointPool<UpstreamHttp>(e, c.stats, b, openHttp1);
           this.pools.set(key, p);
         }
         return p;
