@@ -142,7 +142,7 @@ test('drain sends GOAWAY and lets the stream in flight finish; a client reset is
   await eventually(() => h.counter('http.web.downstream_rq_rx_reset') === 1, 5_000, 'the reset counted');
 });
 
-test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a loop is sent GOAWAY; others are served', async (t) => {
+test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a loop is sent GOAWAY ENHANCE_YOUR_CALM, counted; others are served', async (t) => {
   const port = await upstream(t, (_req, res) => setTimeout(() => res.end('late'), 20));
   const h = await h2Plane(t, port);
   const url = `http://127.0.0.1:${h.ports.web}`;
@@ -158,8 +158,10 @@ test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a
     r.close(constants.NGHTTP2_CANCEL);
     if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
   }
-  assert.notEqual(await goaway, constants.NGHTTP2_NO_ERROR);
+  assert.equal(await goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
   assert.ok(sent < 5000, `the session was ended after ${sent} resets`);
+  assert.equal(h.counter('http.web.http2.abuse_rapid_reset'), 1);
+  assert.equal(h.counter('http.web.http2.abuse_goaway'), 1);
   const ok = await curl(['--http2-prior-knowledge', `${url}/fine`]);
   assert.deepEqual([ok.status, ok.body], [200, 'late']);
 });

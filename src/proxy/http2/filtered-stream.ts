@@ -26,6 +26,8 @@ export interface FilteredStreamHost {
   readonly scheme: 'http' | 'https';
   readonly accessLog: AccessLog | null;
   readonly connectionId: number;
+  /** The client reset a stream before its response ended (counted, and judged for rapid reset). */
+  streamReset(): void;
   streamDone(s: FilteredStream): void;
 }
 
@@ -154,7 +156,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
   private readonly onClose = (): void => {
     if (this.done) return;
     this.done = true;
-    if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.http.rxReset.inc();
+    if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.streamReset();
     this.fx.destroy();
     this.host.streamDone(this);
   };

@@ -15,6 +15,7 @@ import { schemeOf } from '../http/forwarded.js';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import { nextConnectionId, type AccessLog } from '../access-log/index.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
+import { SessionAbuseGuard } from './abuse.js';
 import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
 import { H2Stream, type StreamHost } from './stream.js';
 
@@ -46,6 +47,7 @@ function ignoreError(): void {}
 
 export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost {
   private readonly session: ServerHttp2Session;
+  private readonly guard: SessionAbuseGuard;
   private readonly streams = new Set<H2Stream | FilteredStream>();
   private deadline: number;
   private drainAt: number;
@@ -68,6 +70,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     this.clientIp = clientAddress(socket);
     this.scheme = schemeOf(socket);
     this.session = performServerHandshake(socket, sessionOptions(ctx.listener as HttpListenerSnapshot));
+    this.guard = new SessionAbuseGuard(this.session, this.http.h2Abuse, ctx.clock);
     this.session.on('stream', this.onStream);
     this.session.on('error', this.onError);
     this.session.on('close', this.onClose);
@@ -128,6 +131,11 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     return this.ctx.listener.name;
   }
 
+  streamReset(): void {
+    this.http.rxReset.inc();
+    if (!this.closed) this.guard.streamReset(); // not the resets of a session already going
+  }
+
   streamDone(s: H2Stream | FilteredStream): void {
     this.streams.delete(s);
     if (this.streams.size === 0) this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
@@ -138,6 +146,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void => {
     // The listener's routes and filters are read once per stream, as HTTP/1 reads them per request.
     const end = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.guard.streamOpened();
     const l = this.ctx.listener as HttpListenerSnapshot;
     if (overLimits(rawHeaders, l)) {
       // SETTINGS_MAX_HEADER_LIST_SIZE is advisory to nghttp2: the limit is enforced here.
@@ -154,8 +163,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   };
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {
-    // nghttp2 ends a session that floods or breaks the protocol with GOAWAY; count those.
-    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.http.h2Abuse.inc();
+    // nghttp2 ends a session that floods or breaks the protocol with GOAWAY; the guard counts those.
+    this.guard.sessionError(err);
   };
 
   private readonly onClose = (): void => {

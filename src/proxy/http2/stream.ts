@@ -36,6 +36,8 @@ export interface StreamHost {
   /** The client's address and the scheme it used, for the forwarded fields. */
   readonly clientIp: string;
   readonly scheme: 'http' | 'https';
+  /** The client reset a stream before its response ended (counted, and judged for rapid reset). */
+  streamReset(): void;
   streamDone(s: H2Stream): void;
 }
 
@@ -154,7 +156,7 @@ export class H2Stream implements ExchangeOwner {
   private readonly onClose = (): void => {
     if (!this.finished) {
       // The client reset the stream (or the session went) before the response was complete.
-      if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.http.rxReset.inc();
+      if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.streamReset();
       this.finished = true;
       this.exchange?.abandon();
       this.logged(0, 'DR'); // the stream was reset before the response ended
