@@ -2,8 +2,9 @@
  * One HTTP/2 request stream: routed like an HTTP/1 request, answered directly or sent to an
  * HTTP/1.1 upstream through its own `UpstreamExchange` (so pools, retries of stale keep-alive
  * connections, timeouts and stats are the HTTP/1 path's). Request DATA frames become the
- * upstream body (chunked when no content-length came); the response body is dechunked into
- * DATA frames. Flow control both ways: a full upstream socket pauses the stream, a full stream
+ * upstream body (chunked when no content-length came, or trailers are announced: then the
+ * stream's trailers end it as the chunked trailer section); the response body is dechunked into
+ * DATA frames. Interim responses (`100 Continue`) go on as informational HEADERS. Flow control both ways: a full upstream socket pauses the stream, a full stream
  * pauses the upstream socket.
  */
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
@@ -20,7 +21,7 @@ import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
 import { forwardedLines } from '../http/forwarded.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
 import type { DirectResponseSnapshot, HttpStats } from '../types.js';
-import { H2RouteRequest, downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
+import { H2RouteRequest, downstreamResponseHeaders, interimResponseHeaders, lastChunkWithTrailers, upstreamRequestHead } from './headers.js';
 
 /** What a stream needs from its session. */
 export interface StreamHost {
@@ -54,6 +55,8 @@ export class H2Stream implements ExchangeOwner {
   deadline = Infinity;
   private exchange: UpstreamExchange | null = null;
   private chunked = false;
+  /** The request's trailers, once they came (chunked bodies only). */
+  private trailers: IncomingHttpHeaders | null = null;
   private status = 0;
   private finished = false;
   private readonly startedAt = performance.now();
@@ -109,6 +112,7 @@ export class H2Stream implements ExchangeOwner {
     if (!endStream) {
       stream.on('data', this.onData);
       stream.on('end', this.onEnd);
+      if (this.chunked) stream.on('trailers', this.onTrailers);
     }
     stream.on('drain', this.onDrain);
   }
@@ -145,8 +149,13 @@ export class H2Stream implements ExchangeOwner {
     this.reqDone = true;
     const ex = this.exchange;
     if (ex === null) return;
-    if (this.chunked) ex.writeBody(LAST_CHUNK);
+    if (this.chunked) ex.writeBody(this.trailers === null ? LAST_CHUNK : lastChunkWithTrailers(this.trailers));
     if (ex.res === Res.Done) this.finish();
+  };
+
+  /** Before 'end': the trailers HEADERS frame carries END_STREAM, and 'end' comes a tick later. */
+  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
+    this.trailers = trailers;
   };
 
   private readonly onDrain = (): void => {
@@ -170,8 +179,9 @@ export class H2Stream implements ExchangeOwner {
     this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }
 
-  sendInterim(): void {
-    // 1xx responses of the HTTP/1 hop are not relayed: node:http2 answers `expect` itself.
+  sendInterim(buf: Buffer, start: number, end: number): void {
+    // The upstream's `100 Continue` to a forwarded `expect` (or a 103) goes on as it is, as on HTTP/1.
+    if (!this.stream.destroyed && !this.stream.headersSent) this.stream.additionalHeaders(interimResponseHeaders(buf, start, end));
   }
 
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
