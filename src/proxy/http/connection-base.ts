@@ -303,10 +303,10 @@ export abstract class H1Connection implements DownstreamConnection {
     return close;
   }
 
-  /** Malformed request: answer and close; the rest of the stream cannot be trusted. */
-  protected reject(reply: DirectResponseSnapshot): void {
+  /** Malformed (or refused) request: answer and close; the rest of the stream cannot be trusted. */
+  protected reject(reply: DirectResponseSnapshot, protocolError = true): void {
     this.http = (this.ctx.listener as HttpListenerSnapshot).http;
-    this.http.rqProtocolError.inc();
+    if (protocolError) this.http.rqProtocolError.inc();
     this.startedAt = performance.now();
     this.wantClose = true;
     this.askedClose = false;

@@ -16,6 +16,7 @@ import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '
 import { nextConnectionId, type AccessLog } from '../access-log/index.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
 import { SessionAbuseGuard } from './abuse.js';
+import { H2ConnectStream, type ConnectStreamHost } from './connect-stream.js';
 import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
 import { H2Stream, type StreamHost } from './stream.js';
 
@@ -45,10 +46,12 @@ function overLimits(raw: readonly string[], l: HttpListenerSnapshot): boolean {
 
 function ignoreError(): void {}
 
-export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost {
+type AnyStream = H2Stream | FilteredStream | H2ConnectStream;
+
+export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost, ConnectStreamHost {
   private readonly session: ServerHttp2Session;
   private readonly guard: SessionAbuseGuard;
-  private readonly streams = new Set<H2Stream | FilteredStream>();
+  private readonly streams = new Set<AnyStream>();
   private deadline: number;
   private drainAt: number;
   private goingAway = false;
@@ -136,7 +139,11 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     if (!this.closed) this.guard.streamReset(); // not the resets of a session already going
   }
 
-  streamDone(s: H2Stream | FilteredStream): void {
+  get allowConnect(): boolean {
+    return (this.ctx.listener as HttpListenerSnapshot).config.allowConnect === true;
+  }
+
+  streamDone(s: AnyStream): void {
     this.streams.delete(s);
     if (this.streams.size === 0) this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
   }
@@ -157,7 +164,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
       return;
     }
     const chains = l.filterChain;
-    const s = chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
+    const s =
+      headers[':method'] === 'CONNECT' ? new H2ConnectStream(this, stream, headers) : chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
     if (!stream.closed && !stream.destroyed) this.streams.add(s);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
   };
