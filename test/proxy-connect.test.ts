@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
-import { connect as h2connect } from 'node:http2';
+import { connect as h2connect, constants } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { TestContext } from 'node:test';
 import { parseConfig } from '../src/config/index.js';
@@ -43,10 +43,10 @@ async function connectUpstream(t: TestContext): Promise<number> {
   return listenOnLoopback(t, server);
 }
 
-async function connectPlane(t: TestContext, allowConnect: boolean): Promise<{ h: PlaneHandle; port: number }> {
+async function connectPlane(t: TestContext, allowConnect: boolean, idleMs?: number): Promise<{ h: PlaneHandle; port: number }> {
   const up = await connectUpstream(t);
   const l = { ...httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true }), ...(allowConnect ? { allowConnect: true as const } : {}) } as ListenerConfig;
-  const h = await startPlane(t, makeConfig([l], [cluster('app', [up])]));
+  const h = await startPlane(t, makeConfig([l], [cluster('app', [up])]), idleMs === undefined ? {} : { idleMs });
   return { h, port: h.ports.web as number };
 }
 
@@ -79,6 +79,20 @@ test('HTTP/2 CONNECT with allowConnect: the stream is a tunnel to the upstream b
   s.end(); // our END_STREAM is the upstream's FIN; its close ends the stream
   await once(s, 'close');
   assert.equal(h.counter('http.web.downstream_cx_upgrades_total'), 1);
+  assert.equal(h.gauge('http.web.downstream_cx_upgrades_active'), 0);
+});
+
+test('an HTTP/2 CONNECT tunnel with no byte either way for the idle timeout is reset', async (t) => {
+  const { h, port } = await connectPlane(t, true, 300);
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  t.after(() => session.destroy());
+  const s = session.request({ ':method': 'CONNECT', ':authority': 'example.test:9' });
+  s.on('error', () => {}); // the reset
+  const closed = new Promise<void>((resolve) => s.on('close', resolve));
+  const [headers] = (await once(s, 'response')) as [Record<string, unknown>];
+  assert.equal(headers[':status'], 200);
+  await closed;
+  assert.equal(s.rstCode, constants.NGHTTP2_INTERNAL_ERROR);
   assert.equal(h.gauge('http.web.downstream_cx_upgrades_active'), 0);
 });
 

@@ -3,6 +3,7 @@
  * says where it goes): the CONNECT goes to an HTTP/1.1 upstream as it came, and once the
  * upstream answers 2xx the stream's DATA frames and the upstream's bytes pass through both
  * ways; the client's END_STREAM is the upstream's FIN and the upstream's close ends the stream.
+ * A tunnel with no byte either way for the idle timeout is reset, as an HTTP/1 tunnel is closed.
  * Any other answer is relayed as a response. Without the opt-in the stream gets 403.
  */
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
@@ -16,6 +17,8 @@ import type { StreamHost } from './stream.js';
 
 export interface ConnectStreamHost extends Omit<StreamHost, 'streamDone'> {
   readonly allowConnect: boolean;
+  /** The idle timeout (ms) of a tunnel. */
+  readonly idleMs: number;
   streamDone(s: H2ConnectStream): void;
 }
 
@@ -56,7 +59,7 @@ export class H2ConnectStream implements TunnelOwner {
 
   onTick(now: number): void {
     if (now < this.deadline || this.finished) return;
-    if (this.exchange !== null && this.exchange.timedOut()) return;
+    if (!this.tunnel && this.exchange !== null && this.exchange.timedOut()) return;
     this.reset();
   }
 
@@ -67,6 +70,7 @@ export class H2ConnectStream implements TunnelOwner {
   // ---- the client's side of the tunnel --------------------------------------------------------
 
   private readonly onData = (chunk: Buffer): void => {
+    this.deadline = this.host.clock.now + this.host.idleMs;
     if (this.exchange !== null && !this.exchange.writeBody(chunk)) this.stream.pause();
   };
 
@@ -88,14 +92,14 @@ export class H2ConnectStream implements TunnelOwner {
   // ---- TunnelOwner ----------------------------------------------------------------------------
 
   waitUpstream(): void {
-    this.deadline = this.tunnel ? Infinity : this.host.clock.now + this.host.upstreamResponseMs;
+    this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }
 
   sendInterim(): void {}
 
   startTunnel(buf: Buffer, start: number, end: number, status: number): void {
     this.tunnel = true;
-    this.deadline = Infinity;
+    this.deadline = this.host.clock.now + this.host.idleMs;
     const http = this.host.http;
     (http.rqByClass[(status / 100) | 0] as { inc(): void }).inc();
     http.rqTime.record((performance.now() - this.startedAt) * 1000);
@@ -110,6 +114,7 @@ export class H2ConnectStream implements TunnelOwner {
   }
 
   tunnelData(chunk: Buffer): boolean {
+    this.deadline = this.host.clock.now + this.host.idleMs;
     return this.stream.destroyed || this.stream.write(chunk);
   }
 

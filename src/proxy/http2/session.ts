@@ -139,6 +139,10 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     if (!this.closed) this.guard.streamReset(); // not the resets of a session already going
   }
 
+  get idleMs(): number {
+    return this.ctx.timeouts.idleMs;
+  }
+
   get allowConnect(): boolean {
     return (this.ctx.listener as HttpListenerSnapshot).config.allowConnect === true;
   }
