@@ -50,7 +50,7 @@ async function connectPlane(t: TestContext, allowConnect: boolean, idleMs?: numb
   return { h, port: h.ports.web as number };
 }
 
-test('HTTP/1 CONNECT with allowConnect: curl tunnels through the proxy to the upstream, which saw the target', async (t) => {
+test('HTTP/1 CONNECT with allowConnect: curl tunnels through the proxy to the upstream, which saw the target', { timeout: 20_000 }, async (t) => {
   const { h, port } = await connectPlane(t, true);
   const r = await curl(['-p', '-x', `http://127.0.0.1:${port}`, 'http://example.test:8080/hello']);
   assert.equal(r.code, 0, r.stderr);
@@ -96,7 +96,16 @@ test('an HTTP/2 CONNECT tunnel with no byte either way for the idle timeout is r
   assert.equal(h.gauge('http.web.downstream_cx_upgrades_active'), 0);
 });
 
-test('without allowConnect, CONNECT gets 403 on HTTP/1 (and the connection closes) and on HTTP/2', async (t) => {
+test('HTTP/1 CONNECT to an upstream that cannot be reached: 503, and the connection closes (what follows is tunnel bytes)', { timeout: 10_000 }, async (t) => {
+  const l = { ...httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }]), allowConnect: true as const } as ListenerConfig;
+  const h = await startPlane(t, makeConfig([l], [cluster('app', [1])]));
+  const c = await RawClient.open(t, h.ports.web as number);
+  c.send('CONNECT example.test:443 HTTP/1.1\r\nhost: example.test:443\r\n\r\n\x16\x03\x01');
+  assert.equal((await c.response()).status, 503);
+  await c.whenClosed();
+});
+
+test('without allowConnect, CONNECT gets 403 on HTTP/1 (and the connection closes) and on HTTP/2', { timeout: 10_000 }, async (t) => {
   const { h, port } = await connectPlane(t, false);
   const c = await RawClient.open(t, port);
   c.send('CONNECT example.test:443 HTTP/1.1\r\nhost: example.test:443\r\n\r\n');

@@ -279,9 +279,9 @@ export abstract class H1Connection implements DownstreamConnection {
 
   // ---- shared -----------------------------------------------------------------------------
 
-  /** Writes a pre-built response (direct or local) in one write. */
-  protected answer(d: DirectResponseSnapshot): void {
-    const close = this.decideClose(false);
+  /** Writes a pre-built response (direct or local) in one write; `closing`: the connection closes after it. */
+  protected answer(d: DirectResponseSnapshot, closing = false): void {
+    const close = this.decideClose(closing);
     const img = close ? d.close : this.http10KeepAlive ? d.keepAlive10 : d.keepAlive;
     this.status = d.status;
     this.responded = true;

@@ -253,7 +253,7 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
   }
 
   localReply(reply: DirectResponseSnapshot): void {
-    this.answer(reply);
+    this.answer(reply, this.connecting); // after a CONNECT, tunnel bytes may follow: never parse them
     if (this.reqDone || this.closeAfter) this.endExchange();
   }
 
