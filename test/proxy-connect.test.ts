@@ -17,10 +17,10 @@ import { curl } from './fixtures/clients.js';
 
 /**
  * An upstream that takes CONNECT (node:http 'connect'): 200, then it answers an HTTP request
- * sent through the tunnel with the target and request line it saw, and echoes any other bytes
+ * sent through the tunnel with its name, the target and the request line it saw, and echoes any other bytes
  * as `echo:<bytes>`. A target of `blocked:1` gets 403.
  */
-async function connectUpstream(t: TestContext): Promise<number> {
+async function connectUpstream(t: TestContext, name = 'up'): Promise<number> {
   const server = createServer((_req, res) => res.end('not a tunnel'));
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => {});
@@ -35,7 +35,7 @@ async function connectUpstream(t: TestContext): Promise<number> {
         socket.write(`echo:${s}`);
         return;
       }
-      const body = `tunnel to ${req.url}: ${s.split('\r\n')[0]}`;
+      const body = `${name}: tunnel to ${req.url}: ${s.split('\r\n')[0]}`;
       socket.end(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
     });
     socket.on('end', () => socket.end());
@@ -55,7 +55,7 @@ test('HTTP/1 CONNECT with allowConnect: curl tunnels through the proxy to the up
   const r = await curl(['-p', '-x', `http://127.0.0.1:${port}`, 'http://example.test:8080/hello']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.status, 200);
-  assert.equal(r.body, 'tunnel to example.test:8080: GET /hello HTTP/1.1');
+  assert.equal(r.body, 'up: tunnel to example.test:8080: GET /hello HTTP/1.1');
   assert.equal(h.counter('http.web.downstream_cx_upgrades_total'), 1);
   assert.equal(h.counter('http.web.downstream_rq_2xx'), 1);
   // The upstream's refusal is relayed, and the connection closes after it.
@@ -64,6 +64,26 @@ test('HTTP/1 CONNECT with allowConnect: curl tunnels through the proxy to the up
   const refused = await c.response();
   assert.deepEqual([refused.status, refused.body.toString()], [403, 'blocked']);
   await c.whenClosed();
+});
+
+test('CONNECT is routed by its target: the virtual host its domain names picks the cluster', { timeout: 20_000 }, async (t) => {
+  const [a, b] = [await connectUpstream(t, 'partner'), await connectUpstream(t, 'other')];
+  const yaml = `listeners:
+  - name: web
+    address: 127.0.0.1:1
+    protocol: http
+    allowConnect: true
+    virtualHosts:
+      - { name: partners, domains: ["*.partner.test"], routes: [{ match: { prefix: / }, cluster: a }] }
+      - { name: rest, domains: ["*"], routes: [{ match: { prefix: / }, cluster: b }] }
+clusters:
+  - { name: a, endpoints: [127.0.0.1:${a}] }
+  - { name: b, endpoints: [127.0.0.1:${b}] }
+`;
+  const h = await startPlane(t, parseConfig(yaml, 'connect.yaml', { cpus: 1 }).config);
+  const proxy = `http://127.0.0.1:${h.ports.web as number}`;
+  assert.equal((await curl(['-p', '-x', proxy, 'http://db.partner.test:5432/x'])).body, 'partner: tunnel to db.partner.test:5432: GET /x HTTP/1.1');
+  assert.equal((await curl(['-p', '-x', proxy, 'http://elsewhere.test:80/y'])).body, 'other: tunnel to elsewhere.test:80: GET /y HTTP/1.1');
 });
 
 test('HTTP/2 CONNECT with allowConnect: the stream is a tunnel to the upstream both ways', async (t) => {
