@@ -5,11 +5,13 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect as h2connect, type ClientHttp2Stream } from 'node:http2';
 import type { TestContext } from 'node:test';
+import type { ListenerConfig } from '../src/config/types.js';
 import { RawClient, cluster, httpListener, listenOnLoopback, makeConfig, startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
 import { curl } from './fixtures/clients.js';
+import { eventually } from './fixtures/supervisor-util.js';
 
 /** A node:http upstream that answers with what it saw of the request: `handler(req, body)`. */
-async function echoPlane(t: TestContext, handler: (req: IncomingMessage, body: string) => string): Promise<{ h: PlaneHandle; url: string }> {
+async function echoPlane(t: TestContext, handler: (req: IncomingMessage, body: string) => string, filtered = false): Promise<{ h: PlaneHandle; url: string }> {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.setEncoding('latin1');
@@ -17,7 +19,10 @@ async function echoPlane(t: TestContext, handler: (req: IncomingMessage, body: s
     req.on('end', () => res.end(handler(req, body)));
   });
   const port = await listenOnLoopback(t, server);
-  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true })], [cluster('app', [port])]));
+  const l = httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true });
+  // Through an HTTP filter the request takes the filtered path (filtered-exchange.ts), not the raw one.
+  const withFilter = { ...l, httpFilters: [{ name: 'headers', config: { request: { set: { 'x-filtered': 'yes' } } } }] } as ListenerConfig;
+  const h = await startPlane(t, makeConfig([filtered ? withFilter : l], [cluster('app', [port])]));
   return { h, url: `http://127.0.0.1:${h.ports.web as number}` };
 }
 
@@ -71,4 +76,23 @@ test('HTTP/1.1 chunked request trailers pass through to the upstream', async (t)
   const r = await c.response();
   assert.equal(r.status, 200);
   assert.equal(r.body.toString(), 'abc|{"x-sum":"42"}');
+});
+
+test('through HTTP filters: the 100 reaches HTTP/2 and HTTP/1.1 clients, and HTTP/2 request trailers reach the upstream', { timeout: 20_000 }, async (t) => {
+  const { h, url } = await echoPlane(t, (req, body) => `${String(req.headers['x-filtered'])}|${String(req.headers.expect)}|${body}|${JSON.stringify(req.trailers)}`, true);
+  const session = h2connect(url);
+  t.after(() => session.destroy());
+  const req = session.request({ ':method': 'POST', ':path': '/up', expect: '100-continue' }, { waitForTrailers: true });
+  const res = responseOf(req);
+  await once(req, 'continue');
+  req.on('wantTrailers', () => req.sendTrailers({ 'x-checksum': 'abc', authorization: 'late' }));
+  req.end('body');
+  assert.deepEqual(await res, { status: 200, body: 'yes|100-continue|body|{"x-checksum":"abc"}' });
+  const c = await RawClient.open(t, h.ports.web as number);
+  c.send('POST /one HTTP/1.1\r\nhost: x\r\ncontent-length: 3\r\nexpect: 100-continue\r\n\r\n');
+  await eventually(() => c.received().toString('latin1').startsWith('HTTP/1.1 100 Continue\r\n'), 5_000, 'the 100 before the body');
+  c.send('abc');
+  const r = await c.response();
+  assert.equal(r.status, 100);
+  assert.equal((await c.response()).body.toString(), 'yes|100-continue|abc|{}');
 });

@@ -6,8 +6,7 @@
  * carries them, RFC 9113 8.2.2); `cookie` fields, which HTTP/2 may split, are one field again
  * (RFC 9113 8.2.3; node:http2 joins them with "; "). A body of unknown length is sent chunked,
  * and so is one whose request announces trailers (`trailer`), since only the chunked coding
- * can carry them on HTTP/1.1 (RFC 9112 7.1.2); their `content-length` is dropped then. Trailer
- * fields that framing, routing or authentication depend on are never forwarded (RFC 9110 6.5.1).
+ * can carry them on HTTP/1.1 (RFC 9112 7.1.2); their `content-length` is dropped then.
  *
  * Response: the head's fields, minus the hop-by-hop ones the parser marked and
  * `transfer-encoding` (the HTTP/2 framing carries the body), with lower-case names. Interim
@@ -118,20 +117,4 @@ export function interimResponseHeaders(buf: Buffer, start: number, end: number):
     ls = le + 2;
   }
   return out;
-}
-
-/** Fields a trailer section may not carry, or that would change the message after the fact (RFC 9110 6.5.1). */
-const NOT_IN_TRAILERS = new Set([...NOT_FORWARDED, 'content-length', 'content-type', 'content-encoding', 'content-range', 'trailer', 'expect', 'range', 'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'cache-control', 'max-forwards', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range']);
-
-/** The last chunk of a chunked request body with the stream's trailers as its trailer section. */
-export function lastChunkWithTrailers(trailers: IncomingHttpHeaders): Buffer {
-  let out = '0\r\n';
-  for (const name in trailers) {
-    if (name.charCodeAt(0) === 58 || NOT_IN_TRAILERS.has(name)) continue;
-    const v = trailers[name];
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const one of v) out += `${name}: ${one}\r\n`;
-    else out += `${name}: ${v}\r\n`;
-  }
-  return Buffer.from(`${out}\r\n`, 'latin1');
 }

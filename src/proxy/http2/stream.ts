@@ -18,10 +18,10 @@ import { RequestRecord } from '../http/request-record.js';
 import type { AccessLog } from '../access-log/types.js';
 import type { Socket } from 'node:net';
 import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
-import { forwardedLines } from '../http/forwarded.js';
+import { forwardedLines, lastChunkWithTrailers } from '../http/forwarded.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
 import type { DirectResponseSnapshot, HttpStats } from '../types.js';
-import { H2RouteRequest, downstreamResponseHeaders, interimResponseHeaders, lastChunkWithTrailers, upstreamRequestHead } from './headers.js';
+import { H2RouteRequest, downstreamResponseHeaders, interimResponseHeaders, upstreamRequestHead } from './headers.js';
 
 /** What a stream needs from its session. */
 export interface StreamHost {
@@ -55,8 +55,8 @@ export class H2Stream implements ExchangeOwner {
   deadline = Infinity;
   private exchange: UpstreamExchange | null = null;
   private chunked = false;
-  /** The request's trailers, once they came (chunked bodies only). */
-  private trailers: IncomingHttpHeaders | null = null;
+  /** The request's trailers (flat: name, value, ...), once they came (chunked bodies only). */
+  private trailers: readonly string[] | null = null;
   private status = 0;
   private finished = false;
   private readonly startedAt = performance.now();
@@ -154,8 +154,8 @@ export class H2Stream implements ExchangeOwner {
   };
 
   /** Before 'end': the trailers HEADERS frame carries END_STREAM, and 'end' comes a tick later. */
-  private readonly onTrailers = (trailers: IncomingHttpHeaders): void => {
-    this.trailers = trailers;
+  private readonly onTrailers = (_trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    this.trailers = raw;
   };
 
   private readonly onDrain = (): void => {
