@@ -96,6 +96,17 @@ test('h2c: request bodies with and without content-length reach the upstream who
   assert.equal(h.counter('http.web.downstream_rq_total'), 3);
 });
 
+test('a session whose only streams were answered directly still idles out', { timeout: 10_000 }, async (t) => {
+  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, directResponse: { status: 200, body: 'ok\n' } }], { http2: true })]), { idleMs: 300 });
+  const session = h2connect(`http://127.0.0.1:${h.ports.web}`);
+  t.after(() => session.destroy());
+  const r = session.request({ ':path': '/health' });
+  r.resume();
+  await once(r, 'end');
+  await once(session, 'close'); // the proxy closed it after idleMs
+  assert.equal(h.gauge('http.web.downstream_cx_http2_active'), 0);
+});
+
 test('h2load: 2000 requests over 10 connections with 100 streams each all succeed', async (t) => {
   const port = await upstream(t, (_req, res) => res.end('x'.repeat(512)));
   const h = await h2Plane(t, port);

@@ -55,6 +55,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   private deadline: number;
   private drainAt: number;
   private goingAway = false;
+  /** The stream being made by `onStream` finished in its constructor (a direct answer). */
+  private doneAtOnce = false;
   private closed = false;
   private connId = 0;
   readonly http: HttpStats;
@@ -148,7 +150,8 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   }
 
   streamDone(s: AnyStream): void {
-    this.streams.delete(s);
+    // Every open stream is in the set but the one `onStream` is still making.
+    if (!this.streams.delete(s)) this.doneAtOnce = true;
     if (this.streams.size === 0) this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
   }
 
@@ -168,9 +171,11 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
       return;
     }
     const chains = l.filterChain;
+    this.doneAtOnce = false;
     const s =
       headers[':method'] === 'CONNECT' ? new H2ConnectStream(this, stream, headers) : chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
-    if (!stream.closed && !stream.destroyed) this.streams.add(s);
+    // One answered at once stays out, or the session would never be idle again.
+    if (!this.doneAtOnce && !stream.closed && !stream.destroyed) this.streams.add(s);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
   };
 
