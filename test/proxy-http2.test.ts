@@ -96,6 +96,17 @@ test('h2c: request bodies with and without content-length reach the upstream who
   assert.equal(h.counter('http.web.downstream_rq_total'), 3);
 });
 
+test('a session whose only streams were answered directly still idles out', { timeout: 10_000 }, async (t) => {
+  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, directResponse: { status: 200, body: 'ok\n' } }], { http2: true })]), { idleMs: 300 });
+  const session = h2connect(`http://127.0.0.1:${h.ports.web}`);
+  t.after(() => session.destroy());
+  const r = session.request({ ':path': '/health' });
+  r.resume();
+  await once(r, 'end');
+  await once(session, 'close'); // the proxy closed it after idleMs
+  assert.equal(h.gauge('http.web.downstream_cx_http2_active'), 0);
+});
+
 test('h2load: 2000 requests over 10 connections with 100 streams each all succeed', async (t) => {
   const port = await upstream(t, (_req, res) => res.end('x'.repeat(512)));
   const h = await h2Plane(t, port);
@@ -142,7 +153,7 @@ test('drain sends GOAWAY and lets the stream in flight finish; a client reset is
   await eventually(() => h.counter('http.web.downstream_rq_rx_reset') === 1, 5_000, 'the reset counted');
 });
 
-test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a loop is sent GOAWAY; others are served', async (t) => {
+test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a loop is sent GOAWAY ENHANCE_YOUR_CALM, counted; others are served', async (t) => {
   const port = await upstream(t, (_req, res) => setTimeout(() => res.end('late'), 20));
   const h = await h2Plane(t, port);
   const url = `http://127.0.0.1:${h.ports.web}`;
@@ -158,8 +169,10 @@ test('rapid reset (CVE-2023-44487): a client that opens and cancels streams in a
     r.close(constants.NGHTTP2_CANCEL);
     if (sent % 100 === 0) await new Promise((r) => setImmediate(r));
   }
-  assert.notEqual(await goaway, constants.NGHTTP2_NO_ERROR);
+  assert.equal(await goaway, constants.NGHTTP2_ENHANCE_YOUR_CALM);
   assert.ok(sent < 5000, `the session was ended after ${sent} resets`);
+  assert.equal(h.counter('http.web.http2.abuse_rapid_reset'), 1);
+  assert.equal(h.counter('http.web.http2.abuse_goaway'), 1);
   const ok = await curl(['--http2-prior-knowledge', `${url}/fine`]);
   assert.deepEqual([ok.status, ok.body], [200, 'late']);
 });

@@ -36,11 +36,12 @@ function listenerShape(l: unknown, i: number, issues: PathIssue[]): void {
     if (l.routes === undefined && l.virtualHosts === undefined) issues.push({ path: at('routes'), message: 'missing required key "routes" (or "virtualHosts"): an http listener needs at least one route', at: 'value' });
     else if (Array.isArray(l.routes) && l.routes.length === 0) issues.push({ path: at('routes'), message: 'an http listener needs at least one route', at: 'value' });
     if (l.cluster !== undefined) issues.push({ path: at('cluster'), message: 'an http listener names its clusters in its routes, not at the listener', at: 'key' });
+    if (l.allowConnect === true && Array.isArray(l.httpFilters) && l.httpFilters.length > 0) issues.push({ path: at('allowConnect'), message: 'CONNECT tunnels bypass HTTP filters, so allowConnect cannot be combined with httpFilters', at: 'key' });
   } else if (l.protocol === 'tcp') {
     if (l.cluster === undefined) issues.push({ path: at('cluster'), message: 'missing required key "cluster": a tcp listener sends every connection to one cluster', at: 'value' });
     if (l.routes !== undefined) issues.push({ path: at('routes'), message: 'a tcp listener has no routes (routes are for http)', at: 'key' });
     if (l.http2 !== undefined) issues.push({ path: at('http2'), message: 'http2 is for http listeners', at: 'key' });
-    for (const k of ['maxRequestHeadersKb', 'maxRequestHeaders'] as const) {
+    for (const k of ['maxRequestHeadersKb', 'maxRequestHeaders', 'allowConnect'] as const) {
       if (l[k] !== undefined) issues.push({ path: at(k), message: `${k} is for http listeners`, at: 'key' });
     }
     if (l.httpFilters !== undefined) issues.push({ path: at('httpFilters'), message: 'a tcp listener has no httpFilters (they are for http)', at: 'key' });

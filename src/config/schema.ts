@@ -46,6 +46,7 @@ const listener = z.strictObject({
   routes: z.array(routeSchema).optional(),
   cluster: name.optional(),
   http2: z.boolean({ error: 'must be true or false' }).optional(),
+  allowConnect: z.boolean({ error: 'must be true or false' }).optional(),
   maxRequestHeadersKb: z.int({ error: 'must be a whole number of KiB' }).min(1, { error: 'must be 1..1024' }).max(1024, { error: 'must be 1..1024' }).optional(),
   maxRequestHeaders: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be 1..1000' }).max(1000, { error: 'must be 1..1000' }).optional(),
   ...routingListenerKeys,
@@ -128,7 +129,7 @@ function normalizeListener(l: FileListener): ListenerConfig {
   if (l.protocol === 'http') {
     if (l.routes === undefined && l.virtualHosts === undefined) throw new Error('unreachable: cross-checks require routes or virtualHosts on http listeners');
     // The virtualHosts form leaves `routes` empty: its rules are in `virtualHosts`.
-    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: (l.routes ?? []).map(normalizeRoute), ...normalizeRoutingKeys(l), ...(l.httpFilters?.length ? { httpFilters: l.httpFilters } : {}), ...headLimits(l) };
+    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: (l.routes ?? []).map(normalizeRoute), ...normalizeRoutingKeys(l), ...(l.httpFilters?.length ? { httpFilters: l.httpFilters } : {}), ...headLimits(l), ...(l.allowConnect === true ? { allowConnect: true as const } : {}) };
   }
   if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
   return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };

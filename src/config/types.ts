@@ -69,6 +69,8 @@ export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly maxRequestHeadersKb?: number;
   /** Request heads with more fields (1..1000) get 431. Absent: 100. */
   readonly maxRequestHeaders?: number;
+  /** CONNECT requests are tunnelled to their route's cluster (proxy/http/connect.ts); present only when true. */
+  readonly allowConnect?: true;
   /** At least one, tried in order; the first whose match fits the request wins. Empty when `virtualHosts` is set (types-router.ts). */
   readonly routes: readonly RouteConfig[];
   /** HTTP filters run in order before the router (proxyctl.yaml(5)); absent when there are none. */

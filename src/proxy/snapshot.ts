@@ -103,7 +103,13 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
     cxUpgradesTotal: stats.counter(`${p}downstream_cx_upgrades_total`),
     cxUpgradesActive: stats.gauge(`${p}downstream_cx_upgrades_active`),
     rxReset: stats.counter(`${p}downstream_rq_rx_reset`),
-    h2Abuse: stats.counter(`${p}http2.abuse_goaway`),
+    h2Abuse: {
+      goaway: stats.counter(`${p}http2.abuse_goaway`),
+      rapidReset: stats.counter(`${p}http2.abuse_rapid_reset`),
+      continuationFlood: stats.counter(`${p}http2.abuse_continuation_flood`),
+      pingFlood: stats.counter(`${p}http2.abuse_ping_flood`),
+      settingsFlood: stats.counter(`${p}http2.abuse_settings_flood`),
+    },
   };
 }
 

@@ -88,8 +88,17 @@ export interface HttpStats {
   readonly cxUpgradesActive: Gauge;
   /** HTTP/2 streams the client reset before their response was complete. */
   readonly rxReset: Counter;
-  /** HTTP/2 sessions ended for abuse (floods, invalid frames, too many resets): GOAWAY sent. */
-  readonly h2Abuse: Counter;
+  readonly h2Abuse: H2AbuseStats;
+}
+
+/** HTTP/2 sessions ended for abuse with GOAWAY (`http.<listener>.http2.abuse_*`; http2/abuse.ts). */
+export interface H2AbuseStats {
+  /** Every kind, those below and the rest nghttp2 ends a session for (invalid frames, ...). */
+  readonly goaway: Counter;
+  readonly rapidReset: Counter;
+  readonly continuationFlood: Counter;
+  readonly pingFlood: Counter;
+  readonly settingsFlood: Counter;
 }
 
 /** Stats of one cluster (`cluster.<name>.*`). */

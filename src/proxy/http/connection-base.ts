@@ -279,9 +279,9 @@ export abstract class H1Connection implements DownstreamConnection {
 
   // ---- shared -----------------------------------------------------------------------------
 
-  /** Writes a pre-built response (direct or local) in one write. */
-  protected answer(d: DirectResponseSnapshot): void {
-    const close = this.decideClose(false);
+  /** Writes a pre-built response (direct or local) in one write; `closing`: the connection closes after it. */
+  protected answer(d: DirectResponseSnapshot, closing = false): void {
+    const close = this.decideClose(closing);
     const img = close ? d.close : this.http10KeepAlive ? d.keepAlive10 : d.keepAlive;
     this.status = d.status;
     this.responded = true;
@@ -303,10 +303,10 @@ export abstract class H1Connection implements DownstreamConnection {
     return close;
   }
 
-  /** Malformed request: answer and close; the rest of the stream cannot be trusted. */
-  protected reject(reply: DirectResponseSnapshot): void {
+  /** Malformed (or refused) request: answer and close; the rest of the stream cannot be trusted. */
+  protected reject(reply: DirectResponseSnapshot, protocolError = true): void {
     this.http = (this.ctx.listener as HttpListenerSnapshot).http;
-    this.http.rqProtocolError.inc();
+    if (protocolError) this.http.rqProtocolError.inc();
     this.startedAt = performance.now();
     this.wantClose = true;
     this.askedClose = false;

@@ -1,7 +1,8 @@
 /**
  * The HTTP/1.1 connection manager for one downstream socket: what each request means. It routes
  * the request (router/), answers directly, or hands it to its upstream exchange (exchange.ts);
- * takes upgrades (a 101 makes the connection a tunnel); runs the listener's HTTP filters when it
+ * takes upgrades (a 101 makes the connection a tunnel) and, where allowed, CONNECT (connect.ts:
+ * the upstream's 2xx makes it a tunnel); runs the listener's HTTP filters when it
  * has any (h1-filtered.ts); and keeps the access-log record. The socket, pipelining, keep-alive,
  * drain and close are `H1Connection`'s (connection-base.ts).
  */
@@ -12,6 +13,7 @@ import { Http1RouteRequest, routeHttp1, type ClusterDecision } from '../router/i
 import type { DirectResponseSnapshot, HttpListenerSnapshot } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import { BAD_FRAMING, BodyMode, NEED_MORE } from './body.js';
+import { CONNECT_REFUSED, http1ConnectView, isConnect, routeConnect } from './connect.js';
 import { H1Connection, Paused, Phase } from './connection-base.js';
 import { Res, UpstreamExchange, type TunnelOwner } from './exchange.js';
 import type { FilterChainFactory } from './filter-chain-types.js';
@@ -30,6 +32,8 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
   private readonly exchange: UpstreamExchange = new UpstreamExchange(this);
   /** The current request asks to upgrade (`Connection: upgrade` with `Upgrade`, no body). */
   upgrading = false;
+  /** The current request is a CONNECT being forwarded: a 2xx opens the tunnel. */
+  connecting = false;
   /** Became a tunnel (it never goes back). */
   private tunneled = false;
   /** The router's view of the current request (reset per request, no allocation). */
@@ -53,7 +57,9 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
     this.beginRequest();
     this.dechunk = h.version === 10;
     this.upgrading = h.connUpgrade && h.upgradeLine >= 0 && !h.connClose && h.contentLength <= 0 && !h.chunked;
+    this.connecting = false;
     const listener = ctx.listener as HttpListenerSnapshot;
+    if (isConnect(buf, h)) return this.startConnect(listener, buf, end);
     const chains = listener.filterChain;
     if (!chains.isEmpty) return this.startFiltered(chains, buf, end);
     this.rec = listener.accessLog === null ? null : this.record(listener, buf, h);
@@ -90,6 +96,21 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
     if (rec !== null) rec.streamInfo.clusterName = d.clusterName;
     const out = upstreamHead(buf, this.req, d.route, this.routeReq, bodyEnd, this.upgrading, this.clientIp(), this.scheme, rec);
     if (!this.exchange.start(d.cluster, out, !this.reqDone, policyOf(d.route))) this.pauseReads(Paused.Upstream);
+  }
+
+  /** A CONNECT: forwarded as it came (its bytes after the head wait for the tunnel), or refused and closed. */
+  private startConnect(listener: HttpListenerSnapshot, buf: Buffer, end: number): number {
+    this.reqDone = true; // a CONNECT has no body: what follows its head is the tunnel's
+    this.rec = null;
+    const v = listener.config.allowConnect === true ? routeConnect(this.ctx.routeTable as WorkerRouteTable, http1ConnectView(this.routeReq, buf, this.req)) : CONNECT_REFUSED;
+    if (v.cluster === null) {
+      this.reject(v.reply, false); // what follows the head would be tunnel bytes, never a request
+      return -1;
+    }
+    this.upgrading = true;
+    this.connecting = true;
+    if (!this.exchange.start(v.cluster, rewriteHead(buf, this.req, null, end), false, null)) this.pauseReads(Paused.Upstream);
+    return end;
   }
 
   private logged(rec: RequestRecord, status: number, flags: string): void {
@@ -208,7 +229,8 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
 
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
     // Close when the framing needs it, the request is not all read, or the drain says so.
-    const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || (this.req.version === 10 && mode === BodyMode.Chunked));
+    // A refused CONNECT closes too: the client may have sent tunnel bytes after it.
+    const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || this.connecting || (this.req.version === 10 && mode === BodyMode.Chunked));
     const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
     if (mode === BodyMode.Chunked && this.dechunk) h.dropLine(h.teLine); // HTTP/1.0 knows no chunked coding
     const rec = this.rec;
@@ -231,16 +253,16 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
   }
 
   localReply(reply: DirectResponseSnapshot): void {
-    this.answer(reply);
+    this.answer(reply, this.connecting); // after a CONNECT, tunnel bytes may follow: never parse them
     if (this.reqDone || this.closeAfter) this.endExchange();
   }
 
-  startTunnel(buf: Buffer, start: number, end: number): void {
+  startTunnel(buf: Buffer, start: number, end: number, status: number): void {
     const http = this.http;
     this.phase = Phase.Tunnel;
     this.tunneled = true;
-    this.status = 101;
-    (http.rqByClass[1] as { inc(): void }).inc();
+    this.status = status;
+    (http.rqByClass[(status / 100) | 0] as { inc(): void }).inc();
     http.rqTime.record((performance.now() - this.startedAt) * 1000);
     http.cxUpgradesTotal.inc();
     http.cxUpgradesActive.inc();

@@ -13,7 +13,7 @@ export const enum Res {
   WaitHead,
   Body,
   Done,
-  /** After a 101: bytes pass through both ways until either side closes. */
+  /** After a 101 (or a 2xx to CONNECT): bytes pass through both ways until either side closes. */
   Tunnel,
 }
 
@@ -45,14 +45,16 @@ export interface ExchangeOwner {
   resetMidResponse(): void;
   /** The upstream socket drained: request-body reads may resume. */
   upstreamDrained(): void;
-  /** The request asked to upgrade and was forwarded so: a 101 opens a tunnel (`TunnelOwner`). */
+  /** The request asked to upgrade, or is a CONNECT, and was forwarded so: a 101 (a 2xx to CONNECT) opens a tunnel (`TunnelOwner`). */
   readonly upgrading: boolean;
 }
 
-/** An owner that can take an upgrade (HTTP/1 downstream). */
+/** An owner that can take an upgrade or a CONNECT (HTTP/1 downstream; HTTP/2 CONNECT streams). */
 export interface TunnelOwner extends ExchangeOwner {
-  /** The upstream's 101 head and whatever followed it, buf[start, end): the tunnel is open. */
-  startTunnel(buf: Buffer, start: number, end: number): void;
+  /** With `upgrading`: the request is a CONNECT, so a 2xx opens the tunnel and a 101 is an error. */
+  readonly connecting: boolean;
+  /** The upstream's 101 (2xx) head and whatever followed it, buf[start, end): the tunnel is open. */
+  startTunnel(buf: Buffer, start: number, end: number, status: number): void;
   /** Tunnel bytes from the upstream. Returns false when the downstream is full. */
   tunnelData(chunk: Buffer): boolean;
   /** The upstream side of the tunnel ended or closed. */

@@ -15,7 +15,7 @@ import type { FilterChainApi, FilterChainFactory, ChainTerminal, DownstreamSink 
 import type { HeaderMap, RequestHeaders, ResponseHeaders } from './filter.js';
 import type { AccessLog } from '../access-log/types.js';
 import { RequestRecord } from './request-record.js';
-import { NOT_FORWARDED, NOT_RELAYED, forwardedLines } from './forwarded.js';
+import { NOT_FORWARDED, NOT_RELAYED, forwardedLines, lastChunkWithTrailers } from './forwarded.js';
 import { policyOf } from './retry.js';
 import { headerFields, type MessageHead } from './head.js';
 import { ResponseHeaderMap } from './header-map.js';
@@ -37,6 +37,8 @@ export interface FilteredHost {
   resumeRequest(): void;
   /** The response broke after its head went out: the codec resets the stream or connection. */
   exchangeBroken(): void;
+  /** An interim (1xx) head of the upstream, buf[start, end): relayed as the codec can (filters see no 1xx). */
+  sendInterim(buf: Buffer, start: number, end: number): void;
 }
 
 export class FilteredExchange implements ChainTerminal, ExchangeOwner {
@@ -164,10 +166,12 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
     const authority = route.hostRewrite !== null ? rewriteAuthority(route, view.authority) : view.authority;
     if (!headers.has('x-request-id')) headers.set('x-request-id', this.info.requestId); // as the upstream and the log see it
     let head = `${headers.method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+    // Announced trailers need the chunked coding, whatever the length (see http2/headers.ts).
+    const trailers = !endStream && headers.has('trailer');
     headers.forEach((name, value) => {
-      if (!NOT_FORWARDED.has(name)) head += `${name}: ${value}\r\n`;
+      if (!NOT_FORWARDED.has(name) && !(trailers && name === 'content-length')) head += `${name}: ${value}\r\n`;
     });
-    this.chunked = !endStream && !headers.has('content-length');
+    this.chunked = !endStream && (trailers || !headers.has('content-length'));
     if (this.chunked) head += 'transfer-encoding: chunked\r\n';
     head += forwardedLines(headers.getAll('x-forwarded-for').join(', '), this.host.clientIp, this.host.scheme, null);
     const ex = new UpstreamExchange(this);
@@ -190,9 +194,15 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
     if (!room) this.host.pauseRequest();
   }
 
-  decodeTrailers(_trailers: HeaderMap): void {
-    // Request trailers are not forwarded to an HTTP/1.1 upstream; the body still ends.
-    this.decodeData(EMPTY, true);
+  decodeTrailers(trailers: HeaderMap): void {
+    const ex = this.exchange;
+    if (ex === null || !this.chunked) {
+      this.decodeData(EMPTY, true); // no chunked coding to carry them: dropped, the body still ends
+      return;
+    }
+    const flat: string[] = [];
+    trailers.forEach((name, value) => flat.push(name, value));
+    if (!ex.writeBody(lastChunkWithTrailers(flat))) this.host.pauseRequest();
   }
 
   abort(): void {
@@ -205,8 +215,8 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
     this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }
 
-  sendInterim(): void {
-    // 1xx of the HTTP/1 hop are not relayed through filters.
+  sendInterim(buf: Buffer, start: number, end: number): void {
+    if (!this.ended) this.host.sendInterim(buf, start, end);
   }
 
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {

@@ -96,6 +96,10 @@ export class H1Filtered implements FilteredHost, H1SinkOwner {
     this.conn.filteredBroken();
   }
 
+  sendInterim(buf: Buffer, start: number, end: number): void {
+    if (this.version === 11) this.conn.socket.write(buf.subarray(start, end)); // HTTP/1.0 knows no 1xx
+  }
+
   closeDecision(structural: boolean): boolean {
     return this.conn.closeDecision(structural);
   }

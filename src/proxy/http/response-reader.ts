@@ -86,13 +86,13 @@ export abstract class ResponseReader {
         this.resPending = pos === 0 ? buf : buf.subarray(pos);
         return;
       }
-      if (end !== MALFORMED && h.status === 101 && o.upgrading) {
-        // The upgrade is accepted: from here on the bytes are the new protocol's, both ways.
+      if (end !== MALFORMED && o.upgrading && ((o as TunnelOwner).connecting ? h.status >= 200 && h.status < 300 : h.status === 101)) {
+        // The upgrade (or CONNECT) is accepted: from here on the bytes are the tunnel's, both ways.
         this.res = Res.Tunnel;
         this.reusable = false;
-        this.status = 101;
+        this.status = h.status;
         this.settled();
-        (o as TunnelOwner).startTunnel(buf, pos, buf.length);
+        (o as TunnelOwner).startTunnel(buf, pos, buf.length, h.status);
         return;
       }
       if (end === MALFORMED || h.status === 101) {

@@ -1,7 +1,8 @@
 /**
  * An HTTP/2 stream on a listener with HTTP filters: its headers and DATA frames go through a
  * `FilteredExchange` (the chain, then the router and upstream), and the response the filters
- * produce comes back here (`DownstreamSink`) as HEADERS and DATA frames.
+ * produce comes back here (`DownstreamSink`) as HEADERS and DATA frames. Request trailers go
+ * through the chain's `decodeTrailers`; the upstream's 1xx go straight to the client.
  */
 import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -9,10 +10,11 @@ import type { WorkerRouteTable } from '../connection-types.js';
 import type { DownstreamSink, FilterChainFactory } from '../http/filter-chain-types.js';
 import type { HeaderMap, ResponseHeaders } from '../http/filter.js';
 import { FilteredExchange, type FilteredHost } from '../http/filtered-exchange.js';
-import { RequestHeaderMap } from '../http/header-map.js';
+import { HeaderMapImpl, RequestHeaderMap } from '../http/header-map.js';
 import { ExchangeInfo } from '../http/stream-info.js';
 import type { HttpStats } from '../types.js';
 import type { AccessLog } from '../access-log/types.js';
+import { interimResponseHeaders } from './headers.js';
 
 /** What a filtered stream needs from its session. */
 export interface FilteredStreamHost {
@@ -26,6 +28,8 @@ export interface FilteredStreamHost {
   readonly scheme: 'http' | 'https';
   readonly accessLog: AccessLog | null;
   readonly connectionId: number;
+  /** The client reset a stream before its response ended (counted, and judged for rapid reset). */
+  streamReset(): void;
   streamDone(s: FilteredStream): void;
 }
 
@@ -35,6 +39,8 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
   private responded = false;
   private done = false;
   private readonly startedAt = performance.now();
+  /** The request's trailers (flat), once they came: they end the request instead of an empty DATA. */
+  private trailers: readonly string[] | null = null;
 
   constructor(
     private readonly host: FilteredStreamHost,
@@ -54,6 +60,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
     if (!endStream) {
       stream.on('data', this.onData);
       stream.on('end', this.onEnd);
+      stream.on('trailers', this.onTrailers);
     }
     this.fx.chain.decodeHeaders(RequestHeaderMap.fromFlat(rawHeaders), endStream);
     if (endStream) this.requestRead();
@@ -102,6 +109,11 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
     this.reset();
   }
 
+  sendInterim(buf: Buffer, start: number, end: number): void {
+    const s = this.stream;
+    if (!s.destroyed && !s.headersSent) s.additionalHeaders(interimResponseHeaders(buf, start, end));
+  }
+
   // ---- DownstreamSink -------------------------------------------------------------------------
 
   encodeHeaders(headers: ResponseHeaders, endStream: boolean): void {
@@ -142,8 +154,15 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
     this.fx.chain.decodeData(chunk, false);
   };
 
+  /** Before 'end' (see stream.ts). */
+  private readonly onTrailers = (_trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    this.trailers = raw;
+  };
+
   private readonly onEnd = (): void => {
-    this.fx.chain.decodeData(Buffer.alloc(0), true);
+    const t = this.trailers;
+    if (t === null) this.fx.chain.decodeData(Buffer.alloc(0), true);
+    else this.fx.chain.decodeTrailers(HeaderMapImpl.fromFlat(t));
     this.requestRead();
   };
 
@@ -154,7 +173,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
   private readonly onClose = (): void => {
     if (this.done) return;
     this.done = true;
-    if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.http.rxReset.inc();
+    if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.streamReset();
     this.fx.destroy();
     this.host.streamDone(this);
   };

@@ -4,10 +4,13 @@
  * Request: `:method :path` become the request line and `:authority` the `Host` field; the
  * connection-specific fields HTTP/2 forbids are dropped (nghttp2 already refuses a stream that
  * carries them, RFC 9113 8.2.2); `cookie` fields, which HTTP/2 may split, are one field again
- * (RFC 9113 8.2.3; node:http2 joins them with "; "). A body of unknown length is sent chunked.
+ * (RFC 9113 8.2.3; node:http2 joins them with "; "). A body of unknown length is sent chunked,
+ * and so is one whose request announces trailers (`trailer`), since only the chunked coding
+ * can carry them on HTTP/1.1 (RFC 9112 7.1.2); their `content-length` is dropped then.
  *
  * Response: the head's fields, minus the hop-by-hop ones the parser marked and
- * `transfer-encoding` (the HTTP/2 framing carries the body), with lower-case names.
+ * `transfer-encoding` (the HTTP/2 framing carries the body), with lower-case names. Interim
+ * (1xx) heads, such as `100 Continue` for a request with `expect`, become informational HEADERS.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { NOT_FORWARDED, NOT_RELAYED } from '../http/forwarded.js';
@@ -15,11 +18,12 @@ import type { MessageHead } from '../http/head.js';
 import { queryParam } from '../router/matchers.js';
 import type { RouteRequest } from '../router/types.js';
 
+const CRLF = Buffer.from('\r\n', 'latin1');
 
 export interface UpstreamRequest {
   /** The request line and fields, through the blank line. */
   readonly head: Buffer;
-  /** The body goes chunked (no content-length, and more than the head arrives). */
+  /** The body goes chunked (no content-length or trailers announced, and more than the head arrives). */
   readonly chunked: boolean;
 }
 
@@ -29,12 +33,16 @@ export interface UpstreamRequest {
  */
 export function upstreamRequestHead(headers: IncomingHttpHeaders, method: string, path: string, authority: string, endStream: boolean, extra: string): UpstreamRequest {
   let out = `${method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+  const trailers = !endStream && headers.trailer !== undefined;
   let hasLength = false;
   for (const name in headers) {
     if (name.charCodeAt(0) === 58 || NOT_FORWARDED.has(name)) continue; // ':' starts a pseudo-header
     const v = headers[name];
     if (v === undefined) continue;
-    if (name === 'content-length') hasLength = true;
+    if (name === 'content-length') {
+      if (trailers) continue;
+      hasLength = true;
+    }
     if (Array.isArray(v)) for (const one of v) out += `${name}: ${one}\r\n`;
     else out += `${name}: ${v}\r\n`;
   }
@@ -85,6 +93,28 @@ export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): Outgoing
     if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(prev)) prev.push(value);
     else out[name] = `${String(prev)}, ${value}`;
+  }
+  return out;
+}
+
+/**
+ * An interim response head, buf[start, end) (`HTTP/1.1 1xx ...` through its blank line, already
+ * parsed), as informational HEADERS: `:status` and its fields.
+ */
+export function interimResponseHeaders(buf: Buffer, start: number, end: number): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = { ':status': Number(buf.toString('latin1', start + 9, start + 12)) };
+  let ls = buf.indexOf(CRLF, start) + 2;
+  const last = end - 2; // the blank line
+  while (ls < last) {
+    const le = buf.indexOf(CRLF, ls);
+    const colon = buf.indexOf(58, ls);
+    if (colon > ls && colon < le) {
+      const name = buf.toString('latin1', ls, colon).toLowerCase();
+      const value = buf.toString('latin1', colon + 1, le).trim();
+      const prev = out[name];
+      if (!NOT_RELAYED.has(name)) out[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
+    }
+    ls = le + 2;
   }
   return out;
 }

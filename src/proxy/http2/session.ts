@@ -15,6 +15,8 @@ import { schemeOf } from '../http/forwarded.js';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import { nextConnectionId, type AccessLog } from '../access-log/index.js';
 import type { HttpListenerSnapshot, HttpStats } from '../types.js';
+import { SessionAbuseGuard } from './abuse.js';
+import { H2ConnectStream, type ConnectStreamHost } from './connect-stream.js';
 import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
 import { H2Stream, type StreamHost } from './stream.js';
 
@@ -44,12 +46,17 @@ function overLimits(raw: readonly string[], l: HttpListenerSnapshot): boolean {
 
 function ignoreError(): void {}
 
-export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost {
+type AnyStream = H2Stream | FilteredStream | H2ConnectStream;
+
+export class Http2Connection implements DownstreamConnection, StreamHost, FilteredStreamHost, ConnectStreamHost {
   private readonly session: ServerHttp2Session;
-  private readonly streams = new Set<H2Stream | FilteredStream>();
+  private readonly guard: SessionAbuseGuard;
+  private readonly streams = new Set<AnyStream>();
   private deadline: number;
   private drainAt: number;
   private goingAway = false;
+  /** The stream being made by `onStream` finished in its constructor (a direct answer). */
+  private doneAtOnce = false;
   private closed = false;
   private connId = 0;
   readonly http: HttpStats;
@@ -68,6 +75,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     this.clientIp = clientAddress(socket);
     this.scheme = schemeOf(socket);
     this.session = performServerHandshake(socket, sessionOptions(ctx.listener as HttpListenerSnapshot));
+    this.guard = new SessionAbuseGuard(this.session, this.http.h2Abuse, ctx.clock);
     this.session.on('stream', this.onStream);
     this.session.on('error', this.onError);
     this.session.on('close', this.onClose);
@@ -128,8 +136,22 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     return this.ctx.listener.name;
   }
 
-  streamDone(s: H2Stream | FilteredStream): void {
-    this.streams.delete(s);
+  streamReset(): void {
+    this.http.rxReset.inc();
+    if (!this.closed) this.guard.streamReset(); // not the resets of a session already going
+  }
+
+  get idleMs(): number {
+    return this.ctx.timeouts.idleMs;
+  }
+
+  get allowConnect(): boolean {
+    return (this.ctx.listener as HttpListenerSnapshot).config.allowConnect === true;
+  }
+
+  streamDone(s: AnyStream): void {
+    // Every open stream is in the set but the one `onStream` is still making.
+    if (!this.streams.delete(s)) this.doneAtOnce = true;
     if (this.streams.size === 0) this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
   }
 
@@ -138,6 +160,7 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void => {
     // The listener's routes and filters are read once per stream, as HTTP/1 reads them per request.
     const end = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0;
+    this.guard.streamOpened();
     const l = this.ctx.listener as HttpListenerSnapshot;
     if (overLimits(rawHeaders, l)) {
       // SETTINGS_MAX_HEADER_LIST_SIZE is advisory to nghttp2: the limit is enforced here.
@@ -148,14 +171,17 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
       return;
     }
     const chains = l.filterChain;
-    const s = chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
-    if (!stream.closed && !stream.destroyed) this.streams.add(s);
+    this.doneAtOnce = false;
+    const s =
+      headers[':method'] === 'CONNECT' ? new H2ConnectStream(this, stream, headers) : chains.isEmpty ? new H2Stream(this, stream, headers, rawHeaders, end) : new FilteredStream(this, stream, headers, rawHeaders, end, chains);
+    // One answered at once stays out, or the session would never be idle again.
+    if (!this.doneAtOnce && !stream.closed && !stream.destroyed) this.streams.add(s);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
   };
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {
-    // nghttp2 ends a session that floods or breaks the protocol with GOAWAY; count those.
-    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') this.http.h2Abuse.inc();
+    // nghttp2 ends a session that floods or breaks the protocol with GOAWAY; the guard counts those.
+    this.guard.sessionError(err);
   };
 
   private readonly onClose = (): void => {

@@ -2,9 +2,11 @@
  * One HTTP/2 request stream: routed like an HTTP/1 request, answered directly or sent upstream
  * through its own `UpstreamExchange` as an HTTP/1.1 request (so pools, retries of stale
  * keep-alive connections, timeouts and stats are the HTTP/1 path's; an HTTP/2 cluster's pool
- * carries it on as HTTP/2). Request DATA frames become the
- * upstream body (chunked when no content-length came); the response body is dechunked into
- * DATA frames. Flow control both ways: a full upstream socket pauses the stream, a full stream
+ * carries it on as HTTP/2). Request DATA frames become the upstream body (chunked when no
+ * content-length came, or trailers are announced: then the stream's trailers end it as the
+ * chunked trailer section); the response body is dechunked into DATA frames. Interim responses
+ * (`100 Continue`) go on as informational HEADERS. Flow control both ways: a full upstream
+ * socket pauses the stream, a full stream
  * pauses the upstream socket.
  */
 import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
@@ -18,10 +20,10 @@ import { RequestRecord } from '../http/request-record.js';
 import type { AccessLog } from '../access-log/types.js';
 import type { Socket } from 'node:net';
 import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
-import { forwardedLines } from '../http/forwarded.js';
+import { forwardedLines, lastChunkWithTrailers } from '../http/forwarded.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
 import type { DirectResponseSnapshot, HttpStats } from '../types.js';
-import { H2RouteRequest, downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
+import { H2RouteRequest, downstreamResponseHeaders, interimResponseHeaders, upstreamRequestHead } from './headers.js';
 
 /** What a stream needs from its session. */
 export interface StreamHost {
@@ -37,6 +39,8 @@ export interface StreamHost {
   /** The client's address and the scheme it used, for the forwarded fields. */
   readonly clientIp: string;
   readonly scheme: 'http' | 'https';
+  /** The client reset a stream before its response ended (counted, and judged for rapid reset). */
+  streamReset(): void;
   streamDone(s: H2Stream): void;
 }
 
@@ -53,6 +57,8 @@ export class H2Stream implements ExchangeOwner {
   deadline = Infinity;
   private exchange: UpstreamExchange | null = null;
   private chunked = false;
+  /** The request's trailers (flat: name, value, ...), once they came (chunked bodies only). */
+  private trailers: readonly string[] | null = null;
   private status = 0;
   private finished = false;
   private readonly startedAt = performance.now();
@@ -108,6 +114,7 @@ export class H2Stream implements ExchangeOwner {
     if (!endStream) {
       stream.on('data', this.onData);
       stream.on('end', this.onEnd);
+      if (this.chunked) stream.on('trailers', this.onTrailers);
     }
     stream.on('drain', this.onDrain);
   }
@@ -144,8 +151,13 @@ export class H2Stream implements ExchangeOwner {
     this.reqDone = true;
     const ex = this.exchange;
     if (ex === null) return;
-    if (this.chunked) ex.writeBody(LAST_CHUNK);
+    if (this.chunked) ex.writeBody(this.trailers === null ? LAST_CHUNK : lastChunkWithTrailers(this.trailers));
     if (ex.res === Res.Done) this.finish();
+  };
+
+  /** Before 'end': the trailers HEADERS frame carries END_STREAM, and 'end' comes a tick later. */
+  private readonly onTrailers = (_trailers: IncomingHttpHeaders, _flags: number, raw: string[]): void => {
+    this.trailers = raw;
   };
 
   private readonly onDrain = (): void => {
@@ -155,7 +167,7 @@ export class H2Stream implements ExchangeOwner {
   private readonly onClose = (): void => {
     if (!this.finished) {
       // The client reset the stream (or the session went) before the response was complete.
-      if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.http.rxReset.inc();
+      if (this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) this.host.streamReset();
       this.finished = true;
       this.exchange?.abandon();
       this.logged(0, 'DR'); // the stream was reset before the response ended
@@ -169,8 +181,9 @@ export class H2Stream implements ExchangeOwner {
     this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }
 
-  sendInterim(): void {
-    // 1xx responses of the HTTP/1 hop are not relayed: node:http2 answers `expect` itself.
+  sendInterim(buf: Buffer, start: number, end: number): void {
+    // The upstream's `100 Continue` to a forwarded `expect` (or a 103) goes on as it is, as on HTTP/1.
+    if (!this.stream.destroyed && !this.stream.headersSent) this.stream.additionalHeaders(interimResponseHeaders(buf, start, end));
   }
 
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number, mode: BodyMode): boolean {
