@@ -124,8 +124,8 @@ test('config: listenerFilters get their defaults; wrong values are named by plac
   assert.deepEqual(issues.map((i) => i.path).sort(), [
     'listeners[0].listenerFilters[0].proxyProtocol.extra',
     'listeners[0].listenerFilters[0].proxyProtocol.timeout',
+    'listeners[0].listenerFilters[1]',
     'listeners[0].listenerFilters[1].nope',
-    'listeners[0].listenerFilters[1].proxyProtocol',
   ]);
   for (const i of issues) assert.equal(i.line, 5);
 });

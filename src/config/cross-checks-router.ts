@@ -12,23 +12,32 @@ export function crossCheckRouting(listeners: unknown[], clusters: unknown[] | nu
   const defined = clusters === null ? null : new Set(clusters.filter(isRecord).map((c) => c.name));
   listeners.forEach((l, i) => {
     if (!isRecord(l)) return;
-    const at: IssuePath = ['listeners', i];
-    if (l.protocol === 'tcp') {
-      for (const key of ['virtualHosts', 'pathWithEscapedSlashes', 'normalizePath']) {
-        if (l[key] !== undefined) issues.push({ path: [...at, key], message: `a tcp listener has no ${key} (it is for http)`, at: 'key' });
-      }
-      return;
-    }
-    if (l.protocol !== 'http') return;
-    if (l.routes !== undefined && l.virtualHosts !== undefined) {
-      issues.push({ path: [...at, 'virtualHosts'], message: 'an http listener has either "routes" or "virtualHosts", not both', at: 'key' });
-    }
-    if (l.normalizePath === false && l.pathWithEscapedSlashes !== undefined) {
-      issues.push({ path: [...at, 'pathWithEscapedSlashes'], message: 'pathWithEscapedSlashes is part of path normalization, which normalizePath: false turns off', at: 'key' });
-    }
-    if (Array.isArray(l.virtualHosts)) virtualHosts(l.virtualHosts, [...at, 'virtualHosts'], defined, issues);
-    if (Array.isArray(l.routes)) routes(l.routes, [...at, 'routes'], defined, issues);
+    routing(l, l.protocol, ['listeners', i], defined, issues);
+    if (!Array.isArray(l.filterChains)) return;
+    l.filterChains.forEach((c, j) => {
+      if (isRecord(c)) routing(c, l.protocol, ['listeners', i, 'filterChains', j], defined, issues);
+    });
   });
+}
+
+/** The routing keys of `s`, a listener or one of its filter chains (which routes the same way). */
+function routing(s: Record<string, unknown>, protocol: unknown, at: IssuePath, defined: Set<unknown> | null, issues: PathIssue[]): void {
+  const what = at.length > 2 ? 'filter chain' : 'listener';
+  if (protocol === 'tcp') {
+    for (const key of ['virtualHosts', 'pathWithEscapedSlashes', 'normalizePath']) {
+      if (s[key] !== undefined) issues.push({ path: [...at, key], message: `a tcp ${what} has no ${key} (it is for http)`, at: 'key' });
+    }
+    return;
+  }
+  if (protocol !== 'http') return;
+  if (s.routes !== undefined && s.virtualHosts !== undefined) {
+    issues.push({ path: [...at, 'virtualHosts'], message: `an http ${what} has either "routes" or "virtualHosts", not both`, at: 'key' });
+  }
+  if (s.normalizePath === false && s.pathWithEscapedSlashes !== undefined) {
+    issues.push({ path: [...at, 'pathWithEscapedSlashes'], message: 'pathWithEscapedSlashes is part of path normalization, which normalizePath: false turns off', at: 'key' });
+  }
+  if (Array.isArray(s.virtualHosts)) virtualHosts(s.virtualHosts, [...at, 'virtualHosts'], defined, issues);
+  if (Array.isArray(s.routes)) routes(s.routes, [...at, 'routes'], defined, issues);
 }
 
 function virtualHosts(vhosts: unknown[], at: IssuePath, defined: Set<unknown> | null, issues: PathIssue[]): void {

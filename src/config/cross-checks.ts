@@ -2,11 +2,12 @@ import { addressesOverlap, formatAddress, parseAddress } from './address.js';
 import { DRAIN_DEFAULTS, NAME_PATTERN } from './schema.js';
 import { crossCheckRouting } from './cross-checks-router.js';
 import { formatDuration, parseDuration } from './duration.js';
-import type { PathIssue } from './issue.js';
+import type { IssuePath, PathIssue } from './issue.js';
+import { crossCheckFilterChains } from './cross-checks-filter-chains.js';
 import type { SocketAddress } from './types.js';
 
 /**
- * Checks that span several fields: which keys a listener or route needs, unique names, listeners that would share a port, cluster
+ * Checks that span several fields: which keys a listener, filter chain or route needs, unique names, listeners that would share a port, cluster
  * references, and drain timing. They read the raw document (not zod's output), so they run
  * even when some unrelated field is malformed and all errors come out in one pass; anything
  * they cannot read is skipped here because the schema already reports it.
@@ -24,27 +25,43 @@ export function crossCheck(raw: unknown): PathIssue[] {
   // If `clusters` itself is malformed, every reference would look dangling: say nothing more.
   if (clusters !== null) clusterReferences(listeners, clusters, issues);
   crossCheckRouting(listeners, clusters, issues);
+  crossCheckFilterChains(listeners, issues);
   drainTiming(raw.drain, issues);
   return issues;
 }
 
-/** http listeners have routes (each with one action) and no cluster; tcp listeners the reverse. */
+/**
+ * http listeners have routes (each with one action) and no cluster; tcp listeners the reverse.
+ * The same holds for each of a listener's filter chains; a listener with chains may leave its
+ * own keys out (it then has no default chain).
+ */
 function listenerShape(l: unknown, i: number, issues: PathIssue[]): void {
   if (!isRecord(l)) return;
-  const at = (key: string): (string | number)[] => ['listeners', i, key];
-  if (l.protocol === 'http') {
-    if (l.routes === undefined && l.virtualHosts === undefined) issues.push({ path: at('routes'), message: 'missing required key "routes" (or "virtualHosts"): an http listener needs at least one route', at: 'value' });
-    else if (Array.isArray(l.routes) && l.routes.length === 0) issues.push({ path: at('routes'), message: 'an http listener needs at least one route', at: 'value' });
-    if (l.cluster !== undefined) issues.push({ path: at('cluster'), message: 'an http listener names its clusters in its routes, not at the listener', at: 'key' });
-    if (l.allowConnect === true && Array.isArray(l.httpFilters) && l.httpFilters.length > 0) issues.push({ path: at('allowConnect'), message: 'CONNECT tunnels bypass HTTP filters, so allowConnect cannot be combined with httpFilters', at: 'key' });
-  } else if (l.protocol === 'tcp') {
-    if (l.cluster === undefined) issues.push({ path: at('cluster'), message: 'missing required key "cluster": a tcp listener sends every connection to one cluster', at: 'value' });
-    if (l.routes !== undefined) issues.push({ path: at('routes'), message: 'a tcp listener has no routes (routes are for http)', at: 'key' });
-    if (l.http2 !== undefined) issues.push({ path: at('http2'), message: 'http2 is for http listeners', at: 'key' });
+  const chains = Array.isArray(l.filterChains) ? l.filterChains : [];
+  settingsShape(l, l.protocol, ['listeners', i], chains.length === 0, issues);
+  chains.forEach((c, j) => {
+    if (isRecord(c)) settingsShape(c, l.protocol, ['listeners', i, 'filterChains', j], true, issues);
+  });
+}
+
+/** `s`: a listener or a filter chain; `required`: it must name where connections go. */
+function settingsShape(s: Record<string, unknown>, protocol: unknown, base: IssuePath, required: boolean, issues: PathIssue[]): void {
+  const at = (key: string): (string | number)[] => [...base, key];
+  const what = base.length > 2 ? 'filter chain' : 'listener';
+  if (protocol === 'http') {
+    if (s.routes === undefined && s.virtualHosts === undefined) {
+      if (required) issues.push({ path: at('routes'), message: `missing required key "routes" (or "virtualHosts"): an http ${what} needs at least one route`, at: 'value' });
+    } else if (Array.isArray(s.routes) && s.routes.length === 0) issues.push({ path: at('routes'), message: `an http ${what} needs at least one route`, at: 'value' });
+    if (s.cluster !== undefined) issues.push({ path: at('cluster'), message: `an http ${what} names its clusters in its routes, not at the ${what}`, at: 'key' });
+    if (s.allowConnect === true && Array.isArray(s.httpFilters) && s.httpFilters.length > 0) issues.push({ path: at('allowConnect'), message: 'CONNECT tunnels bypass HTTP filters, so allowConnect cannot be combined with httpFilters', at: 'key' });
+  } else if (protocol === 'tcp') {
+    if (s.cluster === undefined && required) issues.push({ path: at('cluster'), message: `missing required key "cluster": a tcp ${what} sends every connection to one cluster`, at: 'value' });
+    if (s.routes !== undefined) issues.push({ path: at('routes'), message: `a tcp ${what} has no routes (routes are for http)`, at: 'key' });
+    if (s.http2 !== undefined) issues.push({ path: at('http2'), message: 'http2 is for http listeners', at: 'key' });
     for (const k of ['maxRequestHeadersKb', 'maxRequestHeaders', 'allowConnect'] as const) {
-      if (l[k] !== undefined) issues.push({ path: at(k), message: `${k} is for http listeners`, at: 'key' });
+      if (s[k] !== undefined) issues.push({ path: at(k), message: `${k} is for http listeners`, at: 'key' });
     }
-    if (l.httpFilters !== undefined) issues.push({ path: at('httpFilters'), message: 'a tcp listener has no httpFilters (they are for http)', at: 'key' });
+    if (s.httpFilters !== undefined) issues.push({ path: at('httpFilters'), message: `a tcp ${what} has no httpFilters (they are for http)`, at: 'key' });
   }
 }
 
@@ -79,15 +96,20 @@ function listenerAddresses(listeners: unknown[], issues: PathIssue[]): void {
 function clusterReferences(listeners: unknown[], clusters: unknown[], issues: PathIssue[]): void {
   const defined = new Set<string>();
   for (const c of clusters) if (isRecord(c) && typeof c.name === 'string') defined.add(c.name);
-  const check = (ref: unknown, path: (string | number)[]): void => {
+  const check = (ref: unknown, path: IssuePath): void => {
     // A malformed name is already reported by the schema; one message per mistake is enough.
     if (typeof ref === 'string' && NAME_PATTERN.test(ref) && !defined.has(ref)) {
       issues.push({ path, message: `no cluster named "${ref}" is defined in clusters`, at: 'value' });
     }
   };
+  // Routes' references are checked with the routes (cross-checks-router.ts).
   listeners.forEach((l, i) => {
     if (!isRecord(l)) return;
     check(l.cluster, ['listeners', i, 'cluster']);
+    if (!Array.isArray(l.filterChains)) return;
+    l.filterChains.forEach((c, j) => {
+      if (isRecord(c)) check(c.cluster, ['listeners', i, 'filterChains', j, 'cluster']);
+    });
   });
 }
 

@@ -23,7 +23,7 @@ const duration = z.string({ error: 'must be a duration string with a unit, such 
 });
 
 // RFC 7301: a protocol name is 1..255 bytes; printable ASCII covers every registered one.
-const alpnName = z.string({ error: 'must be a protocol name such as http/1.1' }).regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be 1..255 printable ASCII characters, such as http/1.1' });
+export const alpnName = z.string({ error: 'must be a protocol name such as http/1.1' }).regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be 1..255 printable ASCII characters, such as http/1.1' });
 
 // A DNS name (no trailing dot); the proxy sends it as SNI and checks the upstream's certificate against it.
 const serverName = z.string({ error: 'must be a host name' }).regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, { error: 'must be a DNS host name, such as api.internal' });

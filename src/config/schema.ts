@@ -6,7 +6,8 @@ import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
 import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
-import type { ClusterConfig, DrainConfig, ListenerConfig, ProxyConfig } from './types.js';
+import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
+import type { ClusterConfig, DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
  * The shape of the config file, checked field by field. Every object is strict, so a typo in a
@@ -39,10 +40,9 @@ const duration = z.string({ error: 'must be a duration string with a unit, such 
 // tcp; one action per route). Those rules live in cross-checks.ts and cross-checks-router.ts,
 // since zod skips an object's refinements once a field inside it is wrong, and every error
 // should come out in one pass. `routes:` takes the same routes as a virtual host.
-const listener = z.strictObject({
-  name,
-  address,
-  protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
+
+/** The keys of a listener that make one filter chain; a `filterChains` entry has the same ones (which fit which protocol: cross-checks.ts). */
+const chainKeys = {
   routes: z.array(routeSchema).optional(),
   cluster: name.optional(),
   http2: z.boolean({ error: 'must be true or false' }).optional(),
@@ -52,8 +52,18 @@ const listener = z.strictObject({
   ...routingListenerKeys,
   tls: listenerTlsSchema.optional(),
   httpFilters: httpFiltersSchema.optional(),
+};
+
+const filterChain = z.strictObject({ name: name.optional(), match: filterChainMatchSchema.optional(), ...chainKeys });
+
+const listener = z.strictObject({
+  name,
+  address,
+  protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
+  ...chainKeys,
   accessLog: accessLogList.optional(),
   listenerFilters: listenerFiltersSchema.optional(),
+  filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
 });
 
 /** Circuit-breaker limits are counts; 1e6 is far past anything one worker can hold open. */
@@ -122,21 +132,46 @@ function normalizeCluster(c: FileCluster): ClusterConfig {
     ...(c.maxRequestsPerConnection === undefined ? {} : { maxRequestsPerConnection: c.maxRequestsPerConnection }),
   };
 }
+type FileChain = z.output<typeof filterChain>;
 
 // The cross-checks guarantee the protocol rules before normalize runs; the throws mark a bug.
 function normalizeListener(l: FileListener): ListenerConfig {
   const address = { host: l.address.host, port: l.address.port };
+  const chains = l.filterChains ?? [];
   if (l.protocol === 'http') {
-    if (l.routes === undefined && l.virtualHosts === undefined) throw new Error('unreachable: cross-checks require routes or virtualHosts on http listeners');
-    // The virtualHosts form leaves `routes` empty: its rules are in `virtualHosts`.
-    return { name: l.name, address, protocol: 'http', http2: l.http2 ?? false, routes: (l.routes ?? []).map(normalizeRoute), ...normalizeRoutingKeys(l), ...(l.httpFilters?.length ? { httpFilters: l.httpFilters } : {}), ...headLimits(l), ...(l.allowConnect === true ? { allowConnect: true as const } : {}) };
+    if (l.routes === undefined && l.virtualHosts === undefined && chains.length === 0) throw new Error('unreachable: cross-checks require routes or virtualHosts on http listeners');
+    const filterChains = chains.length === 0 ? {} : { filterChains: chains.map(normalizeHttpChain) };
+    return { name: l.name, address, protocol: 'http', ...httpChainKeys(l), ...filterChains };
   }
-  if (l.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
-  return { name: l.name, address, protocol: 'tcp', cluster: l.cluster };
+  if (l.cluster === undefined && chains.length === 0) throw new Error('unreachable: cross-checks require a cluster on tcp listeners');
+  return { name: l.name, address, protocol: 'tcp', ...(l.cluster === undefined ? {} : { cluster: l.cluster }), ...(chains.length === 0 ? {} : { filterChains: chains.map(normalizeTcpChain) }) };
+}
+
+/** What an http listener or one of its chains routes with. The virtualHosts form leaves `routes` empty: its rules are in `virtualHosts`. */
+function httpChainKeys(l: FileListener | FileChain): Omit<HttpFilterChainConfig, 'name' | 'match' | 'tls'> {
+  return {
+    http2: l.http2 ?? false,
+    routes: (l.routes ?? []).map(normalizeRoute),
+    ...normalizeRoutingKeys(l),
+    ...(l.httpFilters?.length ? { httpFilters: l.httpFilters } : {}),
+    ...headLimits(l),
+    ...(l.allowConnect === true ? { allowConnect: true as const } : {}),
+  };
+}
+
+// A chain's `tls` is filled in by tls-files.ts, like a listener's.
+function normalizeHttpChain(c: FileChain, j: number): HttpFilterChainConfig {
+  if (c.routes === undefined && c.virtualHosts === undefined) throw new Error('unreachable: cross-checks require routes or virtualHosts on http filter chains');
+  return { name: c.name ?? `#${j}`, match: normalizeFilterChainMatch(c.match), ...httpChainKeys(c) };
+}
+
+function normalizeTcpChain(c: FileChain, j: number): TcpFilterChainConfig {
+  if (c.cluster === undefined) throw new Error('unreachable: cross-checks require a cluster on tcp filter chains');
+  return { name: c.name ?? `#${j}`, match: normalizeFilterChainMatch(c.match), cluster: c.cluster };
 }
 
 /** Present only when the file sets them, so configs without them keep their shape and hash. */
-function headLimits(l: FileListener): { maxRequestHeadersKb?: number; maxRequestHeaders?: number } {
+function headLimits(l: FileListener | FileChain): { maxRequestHeadersKb?: number; maxRequestHeaders?: number } {
   return {
     ...(l.maxRequestHeadersKb === undefined ? {} : { maxRequestHeadersKb: l.maxRequestHeadersKb }),
     ...(l.maxRequestHeaders === undefined ? {} : { maxRequestHeaders: l.maxRequestHeaders }),

@@ -32,7 +32,8 @@ export function attachTls(config: ProxyConfig, file: ConfigFile, baseDir: string
   const issues: PathIssue[] = [];
   const listeners = config.listeners.map((l, i): ListenerConfig => {
     const t = file.listeners[i]?.tls;
-    return t === undefined ? l : { ...l, tls: listenerTls(t, l.protocol, baseDir, ['listeners', i, 'tls'], issues) };
+    const withTls = t === undefined ? l : { ...l, tls: listenerTls(t, l.protocol, baseDir, ['listeners', i, 'tls'], issues) };
+    return chainsWithTls(withTls, file.listeners[i]?.filterChains ?? [], baseDir, ['listeners', i, 'filterChains'], issues);
   });
   const clusters = config.clusters.map((c, i): ClusterConfig => {
     const t = file.clusters[i]?.tls;
@@ -43,7 +44,19 @@ export function attachTls(config: ProxyConfig, file: ConfigFile, baseDir: string
 
 /** Whether parsing this config reads other files (so the same text may parse differently later). */
 export function configReadsFiles(config: ProxyConfig): boolean {
-  return config.listeners.some((l) => l.tls !== undefined) || config.clusters.some((c) => c.tls !== undefined);
+  const chainTls = (l: ListenerConfig): boolean => l.filterChains?.some((c) => c.tls !== undefined) === true;
+  return config.listeners.some((l) => l.tls !== undefined || chainTls(l)) || config.clusters.some((c) => c.tls !== undefined);
+}
+
+/** `l` with the `tls` of each of its filter chains (`chains`, the file's, same order) filled in. */
+function chainsWithTls(l: ListenerConfig, chains: readonly { readonly tls?: ListenerTlsFile | undefined }[], baseDir: string, at: IssuePath, issues: PathIssue[]): ListenerConfig {
+  if (l.filterChains === undefined || !chains.some((c) => c.tls !== undefined)) return l;
+  const tlsOf = (j: number): { tls?: ListenerTlsConfig } => {
+    const t = chains[j]?.tls;
+    return t === undefined ? {} : { tls: listenerTls(t, l.protocol, baseDir, [...at, j, 'tls'], issues) };
+  };
+  if (l.protocol === 'http') return { ...l, filterChains: (l.filterChains ?? []).map((c, j) => ({ ...c, ...tlsOf(j) })) };
+  return { ...l, filterChains: (l.filterChains ?? []).map((c, j) => ({ ...c, ...tlsOf(j) })) };
 }
 
 function listenerTls(t: ListenerTlsFile, protocol: ListenerConfig['protocol'], baseDir: string, at: IssuePath, issues: PathIssue[]): ListenerTlsConfig {

@@ -5,7 +5,7 @@
  */
 
 /** One entry of `listenerFilters`: exactly one kind of filter per entry. */
-export type ListenerFilterConfig = ProxyProtocolFilterConfig;
+export type ListenerFilterConfig = ProxyProtocolFilterConfig | TlsInspectorFilterConfig;
 
 export interface ProxyProtocolFilterConfig {
   readonly proxyProtocol: ProxyProtocolConfig;
@@ -20,5 +20,18 @@ export interface ProxyProtocolConfig {
   /** A connection without a header is closed. Default true; false lets it through unchanged. */
   readonly required: boolean;
   /** The whole header must arrive within this; otherwise the connection is closed. Default 3 s. */
+  readonly timeoutMs: number;
+}
+
+export interface TlsInspectorFilterConfig {
+  readonly tlsInspector: TlsInspectorConfig;
+}
+
+/**
+ * Reads the SNI name and ALPN list of a TLS ClientHello without consuming it, for filter
+ * chain selection (`filterChains[].match`). Plaintext goes on with nothing learned.
+ */
+export interface TlsInspectorConfig {
+  /** The ClientHello (or a first byte that is not TLS) must arrive within this; otherwise the connection is closed. Default 3 s. */
   readonly timeoutMs: number;
 }

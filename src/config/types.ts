@@ -61,6 +61,57 @@ interface ListenerBase {
   readonly listenerFilters?: readonly ListenerFilterConfig[];
 }
 
+/*
+ * Filter chains (proxyctl.yaml(5), `listeners[].filterChains`): alternative settings of one
+ * listener, chosen per connection after the listener filters by what is known of it then —
+ * the destination port and source address (after the PROXY protocol, if the listener has
+ * it), and the SNI name, ALPN list and transport that `tlsInspector` found. The listener's
+ * own keys are the default chain, used when no chain matches; a listener with chains and
+ * without those keys closes a connection no chain matches.
+ *
+ * Present on a listener only when its file lists at least one chain.
+ */
+/**
+ * What a connection must have for a chain to be considered; an absent criterion matches
+ * everything. See `src/proxy/filter-chains/select.ts` for how the most specific chain wins.
+ */
+export interface FilterChainMatchConfig {
+  /** The port the client connected to (the PROXY header's destination, if any); null: any. */
+  readonly destinationPort: number | null;
+  /** Lower case; exact names, or `*.suffix` for any name ending in `.suffix`. Empty: any (and none). */
+  readonly serverNames: readonly string[];
+  /** `tls`: the inspector found a ClientHello; `raw`: it did not, or the listener has no inspector. Null: any. */
+  readonly transport: 'tls' | 'raw' | null;
+  /** Matches when the client offers at least one of these. Empty: any (and none). */
+  readonly alpn: readonly string[];
+  /** Canonical CIDR ranges (host bits zero) of the client address. Empty: any. */
+  readonly sourceCidrs: readonly string[];
+}
+
+interface FilterChainBase {
+  /** The file's `name`, or `#<index>` when it has none. Unique within the listener. */
+  readonly name: string;
+  readonly match: FilterChainMatchConfig;
+  /** TLS termination for this chain; absent: the bytes go on as they came (TLS passes through on tcp). */
+  readonly tls?: ListenerTlsConfig;
+}
+
+/** A chain of a tcp listener: where its connections go. */
+export interface TcpFilterChainConfig extends FilterChainBase {
+  readonly cluster: string;
+}
+
+/** A chain of an http listener: its own routes (either form), HTTP filters, h2c and head limits. */
+export interface HttpFilterChainConfig extends FilterChainBase, HttpRoutingKeys {
+  readonly http2: boolean;
+  /** Empty when `virtualHosts` is set. */
+  readonly routes: readonly RouteConfig[];
+  readonly httpFilters?: readonly HttpFilterConfig[];
+  readonly maxRequestHeadersKb?: number;
+  readonly maxRequestHeaders?: number;
+  readonly allowConnect?: true;
+}
+
 export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly protocol: 'http';
   /** Also accept HTTP/2 over cleartext with prior knowledge (h2c). Default false. */
@@ -75,12 +126,16 @@ export interface HttpListenerConfig extends ListenerBase, HttpRoutingKeys {
   readonly routes: readonly RouteConfig[];
   /** HTTP filters run in order before the router (proxyctl.yaml(5)); absent when there are none. */
   readonly httpFilters?: readonly HttpFilterConfig[];
+  /** Present only when the file lists at least one; then empty `routes` and no `virtualHosts` mean no default chain. */
+  readonly filterChains?: readonly HttpFilterChainConfig[];
 }
 
 export interface TcpListenerConfig extends ListenerBase {
   readonly protocol: 'tcp';
-  /** The name of a cluster defined in `clusters`. */
-  readonly cluster: string;
+  /** The name of a cluster defined in `clusters`. Absent only with `filterChains`: then there is no default chain. */
+  readonly cluster?: string;
+  /** Present only when the file lists at least one. */
+  readonly filterChains?: readonly TcpFilterChainConfig[];
 }
 
 /** A route of the `routes:` shorthand: the same as a virtual host's (types-router.ts). */

@@ -1,21 +1,17 @@
 /**
  * One listener in one worker: accepts connections on its listening sockets (usually one; more
- * when the epoch has more SO_REUSEPORT slots than workers), hands each to the network filter of
- * the listener's protocol, and keeps the set the plane drains and closes. It is also the
- * `ConnectionContext` its connections read config from; `bind` swaps that config (RCU).
+ * when the epoch has more SO_REUSEPORT slots than workers), runs its listener filters, gives
+ * each connection a filter chain (filter-chains/), and keeps the set the plane drains and
+ * closes. What a connection reads its config from is its chain (`ChainRuntime`); a listener
+ * without `filterChains` has only its default chain, its own settings. `bind` swaps them (RCU).
  */
 import type { Server, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import { TlsAcceptor, type PendingHandshake, type TlsAcceptorHost } from './tls/termination.js';
-import type { AccessLog } from './access-log/index.js';
 import type { ClusterRuntime } from './upstream/cluster.js';
-import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from './connection-types.js';
-import { buildRouteTable } from './router/table.js';
-import { directResponse } from './snapshot.js';
+import type { DownstreamConnection } from './connection-types.js';
 import type { HttpTimeouts, ListenerSnapshot } from './types.js';
-import { NETWORK_FILTERS } from './filters/index.js';
 import { ListenerFilterRun, type ListenerFilterHost } from './listener-filters/index.js';
-import { inheritProxiedAddresses } from './client-address.js';
+import { ChainRuntime, type ChainHost } from './filter-chains/chain-runtime.js';
+import { connectionFacts } from './filter-chains/facts.js';
 
 /** What a listener needs from its plane. */
 export interface ListenerHost {
@@ -26,18 +22,17 @@ export interface ListenerHost {
   connectionClosed(): void;
 }
 
-export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost, ListenerFilterHost {
+export class ListenerRuntime implements ListenerFilterHost, ChainHost {
   listener: ListenerSnapshot;
-  routeTable: WorkerRouteTable | null = null;
-  tcpCluster: ClusterRuntime | null = null;
-  /** The listener's access log, or null when it has none; swapped with the snapshot. */
-  accessLog: AccessLog | null = null;
   readonly conns = new Set<DownstreamConnection>();
   /** The listening handles this listener accepts on, in the order they were added. */
   readonly servers: Server[] = [];
   private accepting = true;
-  /** Created with the first TLS connection; handshakes of every snapshot go through it. */
-  private tls: TlsAcceptor | null = null;
+  /** The listener's own settings, or null when it has chains and no default chain. */
+  private defaultChain: ChainRuntime | null = null;
+  /** One per `listener.filterChains.chains`, same order. */
+  private chains: readonly ChainRuntime[] = [];
+  private chainNames: readonly string[] = [];
 
   constructor(
     readonly name: string,
@@ -69,17 +64,26 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost, List
     return this.host.clock;
   }
 
-  /** Points this listener at a new snapshot; connections pick it up at their next request. */
+  /**
+   * Points this listener at a new snapshot. Connections pick it up at their next request: a
+   * chain that keeps its name keeps its live connections (it is rebound); those of a chain the
+   * snapshot dropped stay on its last settings. New connections choose among the new chains.
+   */
   bind(listener: ListenerSnapshot, clusters: ReadonlyMap<string, ClusterRuntime>): void {
-    if (listener.protocol === 'http') {
-      this.routeTable = buildRouteTable(listener.config, { resolveCluster: (name) => mustRuntime(clusters, name), prepareDirect: directResponse });
-      this.tcpCluster = null;
-    } else {
-      this.routeTable = null;
-      this.tcpCluster = mustRuntime(clusters, listener.cluster.name);
-    }
+    const fc = listener.filterChains;
+    if (fc === null || fc.hasDefault) {
+      if (this.defaultChain === null) this.defaultChain = new ChainRuntime(this, listener, clusters);
+      else this.defaultChain.bind(listener, clusters);
+    } else this.defaultChain = null;
+    const chains = fc === null ? [] : fc.chains;
+    this.chains = chains.map((c) => {
+      const kept = this.chains[this.chainNames.indexOf(c.name)];
+      if (kept === undefined) return new ChainRuntime(this, c.settings, clusters);
+      kept.bind(c.settings, clusters);
+      return kept;
+    });
+    this.chainNames = chains.map((c) => c.name);
     this.listener = listener;
-    this.accessLog = listener.accessLog;
   }
 
   drainAtForNew(): number {
@@ -88,6 +92,14 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost, List
 
   drainDeadline(): number {
     return this.host.drainDeadline();
+  }
+
+  adopt(conn: DownstreamConnection): void {
+    this.conns.add(conn);
+  }
+
+  release(conn: DownstreamConnection): void {
+    this.conns.delete(conn);
   }
 
   onClosed(conn: DownstreamConnection): void {
@@ -99,6 +111,12 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost, List
 
   handOff(from: DownstreamConnection, to: DownstreamConnection): void {
     if (this.conns.delete(from)) this.conns.add(to);
+  }
+
+  refuse(socket: Socket): void {
+    this.listener.stats.cxActive.dec();
+    socket.destroy();
+    this.host.connectionClosed();
   }
 
   stopAccepting(): void {
@@ -124,63 +142,26 @@ export class ListenerRuntime implements ConnectionContext, TlsAcceptorHost, List
     else this.afterListenerFilters(socket, Infinity, false);
   };
 
-  /** The listener filters let `run` through: its socket goes on to TLS or the network filter. */
+  /** The listener filters let `run` through: its socket goes on to its chain. */
   listenerFiltersDone(run: ListenerFilterRun): void {
     this.conns.delete(run);
     this.afterListenerFilters(run.socket, run.drainAt, true);
   }
 
-  /**
-   * `drainAt`: a drain that reached the stand-in before, passed on to what replaces it.
-   * `paused`: the run paused the socket (its unread bytes unshifted), to resume once the
-   * network filter listens; TLS termination reads those bytes itself.
-   */
   private afterListenerFilters(socket: Socket, drainAt: number, paused: boolean): void {
-    const tls = this.listener.tls;
-    if (tls !== null) {
-      // Only a finished handshake reaches the network filter (handshakeDone); until then the
-      // pending handshake is the connection drain and closeAll see.
-      this.tls ??= new TlsAcceptor(this);
-      try {
-        const pending = this.tls.accept(socket, tls);
-        this.conns.add(pending);
-        if (drainAt !== Infinity) pending.drain(drainAt);
-      } catch {
-        this.listener.stats.cxActive.dec();
-        socket.destroy();
-      }
-      return;
-    }
-    const conn = this.startFilter(socket);
-    if (paused) socket.resume();
-    if (conn !== null && drainAt !== Infinity) conn.drain(drainAt);
+    const chain = this.chainFor(socket);
+    if (chain !== null) chain.start(socket, drainAt, paused);
+    else this.refuse(socket);
   }
 
-  /** TLS handshake done: the network filter of the current snapshot takes the TLSSocket. */
-  handshakeDone(pending: PendingHandshake, socket: TLSSocket): void {
-    this.conns.delete(pending);
-    inheritProxiedAddresses(pending.socket, socket);
-    const conn = this.startFilter(socket);
-    if (conn !== null && pending.drainAt !== Infinity) conn.drain(pending.drainAt);
+  /** The chain `socket` goes to; null (counted) when none matches and there is no default. */
+  private chainFor(socket: Socket): ChainRuntime | null {
+    const fc = this.listener.filterChains;
+    if (fc === null) return this.defaultChain;
+    const i = fc.selector.select(connectionFacts(socket));
+    if (i !== null) return this.chains[i] ?? null;
+    if (this.defaultChain !== null) return this.defaultChain;
+    fc.noMatch.inc();
+    return null;
   }
-
-  private startFilter(socket: Socket): DownstreamConnection | null {
-    let conn: DownstreamConnection;
-    try {
-      conn = NETWORK_FILTERS[this.listener.protocol].accept(socket, this);
-    } catch {
-      this.listener.stats.cxActive.dec();
-      socket.destroy();
-      this.host.connectionClosed();
-      return null;
-    }
-    this.conns.add(conn);
-    return conn;
-  }
-}
-
-function mustRuntime(clusters: ReadonlyMap<string, ClusterRuntime>, name: string): ClusterRuntime {
-  const c = clusters.get(name);
-  if (c === undefined) throw new Error(`listener refers to unknown cluster ${name}`);
-  return c;
 }

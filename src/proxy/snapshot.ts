@@ -5,22 +5,28 @@
  * thread's mapping); the main thread posts the plain `ProxyConfig`.
  */
 import { STATUS_CODES } from 'node:http';
-import type { ClusterConfig, DirectResponse, ListenerConfig, ProxyConfig } from '../config/types.js';
+import type { ClusterConfig, DirectResponse, FilterChainMatchConfig, HttpFilterChainConfig, HttpListenerConfig, ListenerConfig, ListenerTlsConfig, ProxyConfig } from '../config/types.js';
 import type { StatsStore } from '../shm/types.js';
 import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
 import { buildAccessLog } from './access-log/access-log.js';
 import { buildFilterChainFactory } from './http/filter-chain-factory.js';
 import { MAX_HEADERS, MAX_HEAD_BYTES } from './http/head.js';
 import { buildListenerFilters } from './listener-filters/index.js';
+import { FilterChainSelector } from './filter-chains/select.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
   ConfigSnapshot,
   DirectResponseSnapshot,
   EndpointSnapshot,
+  FilterChainSnapshot,
+  FilterChainsSnapshot,
+  HttpListenerSnapshot,
   HttpStats,
   ListenerSnapshot,
   ListenerStats,
+  ListenerTlsSnapshot,
+  TcpListenerSnapshot,
 } from './types.js';
 
 let nextVersion = 1;
@@ -114,14 +120,43 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
 }
 
 function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore, workers: number): ListenerSnapshot {
-  const lstats = listenerStats(l.name, stats);
-  const tls = l.tls === undefined ? null : listenerTlsSnapshot(l.name, l.tls, stats);
-  const accessLog = buildAccessLog(l.name, l.accessLog, stats);
+  // Every chain of the listener shares these: one set of listener stats, one access log.
+  const shared = { name: l.name, stats: listenerStats(l.name, stats), accessLog: buildAccessLog(l.name, l.accessLog, stats), listenerFilters: null, filterChains: null };
   const listenerFilters = buildListenerFilters(l.name, l.listenerFilters, stats);
+  const tlsOf = (t: ListenerTlsConfig | undefined): ListenerTlsSnapshot | null => (t === undefined ? null : listenerTlsSnapshot(l.name, t, stats));
   if (l.protocol === 'tcp') {
-    return Object.freeze({ protocol: 'tcp', name: l.name, stats: lstats, cluster: mustCluster(clusters, l.cluster), tls, accessLog, listenerFilters });
+    const settings = (cluster: string | undefined, tls: ListenerTlsConfig | undefined): TcpListenerSnapshot =>
+      Object.freeze({ protocol: 'tcp', ...shared, cluster: cluster === undefined ? null : mustCluster(clusters, cluster), tls: tlsOf(tls) });
+    const chains = l.filterChains?.map((c) => ({ name: c.name, match: c.match, settings: settings(c.cluster, c.tls) }));
+    return Object.freeze({ ...settings(l.cluster, l.tls), listenerFilters, filterChains: chainsSnapshot(l.name, chains, l.cluster !== undefined, stats) });
   }
-  return Object.freeze({ protocol: 'http', name: l.name, stats: lstats, http: httpStats(l.name, stats), http2: l.http2, headBytes: (l.maxRequestHeadersKb ?? MAX_HEAD_BYTES / 1024) * 1024, headFields: l.maxRequestHeaders ?? MAX_HEADERS, config: l, filterChain: buildFilterChainFactory(l, { stats, workers }), tls, accessLog, listenerFilters });
+  const http = httpStats(l.name, stats);
+  const settings = (config: HttpListenerConfig): HttpListenerSnapshot =>
+    Object.freeze({ protocol: 'http', ...shared, http, http2: config.http2, headBytes: (config.maxRequestHeadersKb ?? MAX_HEAD_BYTES / 1024) * 1024, headFields: config.maxRequestHeaders ?? MAX_HEADERS, config, filterChain: buildFilterChainFactory(config, { stats, workers }), tls: tlsOf(config.tls) });
+  const chains = l.filterChains?.map((c) => ({ name: c.name, match: c.match, settings: settings(chainListener(l, c)) }));
+  const hasDefault = l.routes.length > 0 || l.virtualHosts !== undefined;
+  return Object.freeze({ ...settings(l), listenerFilters, filterChains: chainsSnapshot(l.name, chains, hasDefault, stats) });
+}
+
+/** The listener as one of its http chains makes it: the listener's name and address, the chain's keys. */
+function chainListener(l: HttpListenerConfig, c: HttpFilterChainConfig): HttpListenerConfig {
+  const { name: _name, match: _match, ...keys } = c;
+  return { name: l.name, address: l.address, protocol: 'http', ...keys };
+}
+
+function chainsSnapshot(
+  listener: string,
+  chains: readonly (FilterChainSnapshot & { readonly match: FilterChainMatchConfig })[] | undefined,
+  hasDefault: boolean,
+  stats: StatsStore,
+): FilterChainsSnapshot | null {
+  if (chains === undefined || chains.length === 0) return null;
+  return Object.freeze({
+    chains: Object.freeze(chains.map((c) => Object.freeze({ name: c.name, settings: c.settings }))),
+    selector: new FilterChainSelector(chains.map((c, i) => ({ match: c.match, value: i }))),
+    hasDefault,
+    noMatch: stats.counter(`listener.${listener}.no_filter_chain_match`),
+  });
 }
 
 function mustCluster(clusters: Map<string, ClusterSnapshot>, name: string): ClusterSnapshot {

@@ -16,6 +16,7 @@ import type { AccessLog } from './access-log/types.js';
 import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 import type { ListenerFilter } from './listener-filters/types.js';
+import type { ChainSelector } from './filter-chains/types.js';
 
 export type * from './tls/types.js';
 
@@ -194,17 +195,43 @@ export interface HttpListenerSnapshot {
   readonly accessLog: AccessLog | null;
   /** Run on each accepted socket before TLS, in order; null when the listener has none. */
   readonly listenerFilters: readonly ListenerFilter[] | null;
+  /** Chosen from after the listener filters; null when the listener has none. */
+  readonly filterChains: FilterChainsSnapshot | null;
 }
 
 export interface TcpListenerSnapshot {
   readonly protocol: 'tcp';
   readonly name: string;
   readonly stats: ListenerStats;
-  readonly cluster: ClusterSnapshot;
+  /** Null only on a listener whose filter chains are all it has (no default chain). */
+  readonly cluster: ClusterSnapshot | null;
   readonly tls: ListenerTlsSnapshot | null;
   /** One line per connection, or null. */
   readonly accessLog: AccessLog | null;
   readonly listenerFilters: readonly ListenerFilter[] | null;
+  readonly filterChains: FilterChainsSnapshot | null;
+}
+
+/**
+ * A listener's filter chains. The listener's own snapshot is its default chain, and each
+ * chain's `settings` is a snapshot of the same shape: what a connection on that chain reads
+ * (the listener's name, stats and access log; the chain's TLS, routes, filters or cluster).
+ */
+export interface FilterChainsSnapshot {
+  readonly chains: readonly FilterChainSnapshot[];
+  /** The index in `chains` of a connection's chain (filter-chains/select.ts). */
+  readonly selector: ChainSelector<number>;
+  /** The listener's own keys make a default chain for connections no chain matches; false: they are closed. */
+  readonly hasDefault: boolean;
+  /** `listener.<name>.no_filter_chain_match`: closed for want of a chain (no default). */
+  readonly noMatch: Counter;
+}
+
+export interface FilterChainSnapshot {
+  /** Unique within the listener; a snapshot that keeps the name keeps the chain's live connections on it. */
+  readonly name: string;
+  /** Its own `listenerFilters` and `filterChains` are null. */
+  readonly settings: ListenerSnapshot;
 }
 
 export type ListenerSnapshot = HttpListenerSnapshot | TcpListenerSnapshot;
