@@ -20,6 +20,8 @@ import { v2Header } from './fixtures/proxy-protocol-util.js';
 import { eventually } from './fixtures/supervisor-util.js';
 import { makeCa, makeLeaf, presented, read, tlsExchange } from './fixtures/tls-util.js';
 import { helloMessage, records } from './fixtures/client-hello-util.js';
+import { linesOf } from './fixtures/access-log-util.js';
+import { threadAccessLogFiles } from '../src/proxy/access-log/index.js';
 
 interface Upstream {
   port: number;
@@ -85,11 +87,13 @@ test('SNI passthrough: two chains send TLS untouched to two upstreams (openssl s
     address: 127.0.0.1:8443
     protocol: tcp
     listenerFilters: [{ tlsInspector: {} }]
+    accessLog: [{ path: ${join(dir, 'access.log')}, format: "%REQUESTED_SERVER_NAME% %UPSTREAM_CLUSTER%\\n" }]
     filterChains:
       - { match: { serverNames: [a.test] }, cluster: ua }
       - { match: { serverNames: ["*.b.test"] }, cluster: ub }
 ${CLUSTERS({ ua: ua.port, ub: ub.port })}`,
   );
+  t.after(() => threadAccessLogFiles.closeAll());
   const port = h.ports.edge as number;
   const ssl = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'a.test', '-CAfile', join(dir, 'ca.pem'), '-verify_return_error', '-alpn', 'h2', '-quiet']);
   assert.match(ssl.stdout, /^A a\.test h2$/m, ssl.stderr);
@@ -107,6 +111,8 @@ ${CLUSTERS({ ua: ua.port, ub: ub.port })}`,
   assert.equal(h.counter('listener.edge.tls_inspector.alpn_found'), 1);
   await eventually(() => h.plane.connections() === 0, 5_000, 'the connections to leave');
   assert.equal(h.gauge('listener.edge.downstream_cx_active'), 0);
+  await threadAccessLogFiles.flushAll();
+  assert.deepEqual(linesOf(join(dir, 'access.log')).sort(), ['a.test ua', 'x.b.test ub'], 'the passed-through SNI is logged; refused connections are not');
 });
 
 test('ALPN and transport: h2 to one chain, http/1.1 to another, plaintext to the raw chain, anything else to the default', async (t) => {

@@ -61,16 +61,14 @@ interface ListenerBase {
   readonly listenerFilters?: readonly ListenerFilterConfig[];
 }
 
-/*
- * Filter chains (proxyctl.yaml(5), `listeners[].filterChains`): alternative settings of one
- * listener, chosen per connection after the listener filters by what is known of it then —
- * the destination port and source address (after the PROXY protocol, if the listener has
- * it), and the SNI name, ALPN list and transport that `tlsInspector` found. The listener's
- * own keys are the default chain, used when no chain matches; a listener with chains and
- * without those keys closes a connection no chain matches.
- *
- * Present on a listener only when its file lists at least one chain.
- */
+// Filter chains (proxyctl.yaml(5), `listeners[].filterChains`): alternative settings of one
+// listener, chosen per connection after the listener filters by what is known of it then —
+// the destination port and source address (after the PROXY protocol, if the listener has
+// it), and the SNI name, ALPN list and transport that `tlsInspector` found. The listener's
+// own keys are the default chain, used when no chain matches; a listener with chains and
+// without those keys closes a connection no chain matches. Present on a listener only when
+// its file lists at least one chain.
+
 /**
  * What a connection must have for a chain to be considered; an absent criterion matches
  * everything. See `src/proxy/filter-chains/select.ts` for how the most specific chain wins.

@@ -14,6 +14,8 @@ import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } fr
 import type { StreamInfo } from '../http/filter.js';
 import { connectUpstream } from '../upstream/connect.js';
 import { clientAddress, clientPort, localAddress, localPort } from '../client-address.js';
+import { inspectedHello } from '../listener-filters/index.js';
+import { requestedServerName } from '../tls/termination.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
 export class TcpProxyConnection implements DownstreamConnection {
@@ -104,7 +106,8 @@ function startLogState(log: AccessLog, s: Socket, listenerName: string, clusterN
     downstreamRemotePort: clientPort(s),
     downstreamLocalAddress: localAddress(s),
     downstreamLocalPort: localPort(s),
-    requestedServerName: '',
+    // TLS passed through: the name the TLS inspector read; terminated here: the handshake's.
+    requestedServerName: inspectedHello(s)?.serverName ?? requestedServerName(s) ?? '',
     startTime: Date.now(),
     startMonotonic: performance.now(),
     requestId: '',
