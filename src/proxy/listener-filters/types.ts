@@ -1,6 +1,7 @@
 /**
- * Listener filters: they run on an accepted socket, in the order configured, before TLS
- * termination and before the network filter. Each sees the bytes read so far that earlier
+ * Listener filters: they run on an accepted socket, in the order configured, before its
+ * filter chain is chosen (filter-chains/), before TLS termination and before the network
+ * filter. Each sees the bytes read so far that earlier
  * filters did not consume, and answers with a verdict; the run (run.ts) does the reading, the
  * timeout, and hands what is left of the bytes to the next stage with `socket.unshift()`.
  *
@@ -30,7 +31,8 @@ export interface ListenerFilter {
   /**
    * `buf` holds every unconsumed byte read so far (never empty). May record facts about
    * `socket`. The run keeps reading while the answer is NeedMoreData, so a filter must bound
-   * what it waits for (the PROXY protocol: 107 bytes for v1, 2064 for v2) and say Close past it.
+   * what it waits for (the PROXY protocol: 107 bytes for v1, 2064 for v2; the TLS inspector:
+   * 16 KiB) and say Close past it.
    */
   onData(buf: Buffer, socket: Socket): ListenerFilterVerdict;
   /** The timeout passed before a verdict: count it. */
