@@ -10,44 +10,18 @@ import { once } from 'node:events';
 import { connect, createServer as createNetServer } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { parseConfig } from '../src/config/index.js';
 import type { ProxyConfig } from '../src/config/types.js';
 import { tempDir } from './helpers.js';
 import { run } from './fixtures/clients.js';
-import { startPlane, startRawBackend, type PlaneHandle } from './fixtures/proxy-util.js';
+import { startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
 import { v2Header } from './fixtures/proxy-protocol-util.js';
 import { eventually } from './fixtures/supervisor-util.js';
 import { makeCa, makeLeaf, presented, read, tlsExchange } from './fixtures/tls-util.js';
 import { helloMessage, records } from './fixtures/client-hello-util.js';
+import { answering, openFrom, plainUpstream, rawExchange, tlsUpstream } from './fixtures/filter-chain-util.js';
 import { linesOf } from './fixtures/access-log-util.js';
 import { threadAccessLogFiles } from '../src/proxy/access-log/index.js';
-
-interface Upstream {
-  port: number;
-  /** `servername alpn` of each handshake it completed. */
-  seen: string[];
-}
-
-/** A TLS server with certificate `leaf` that answers each connection with `<id> <sni> <alpn>` and closes. */
-async function tlsUpstream(t: TestContext, dir: string, leaf: string, id: string): Promise<Upstream> {
-  const seen: string[] = [];
-  const server = createTlsServer({ cert: read(dir, `${leaf}.pem`), key: read(dir, `${leaf}.key`), ALPNProtocols: ['h2', 'http/1.1'] }, (s: TLSSocket) => {
-    const line = `${String(s.servername)} ${String(s.alpnProtocol)}`;
-    seen.push(line);
-    s.on('error', () => {});
-    s.end(`${id} ${line}\n`);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => new Promise<void>((r) => server.close(() => r())));
-  return { port: (server.address() as { port: number }).port, seen };
-}
-
-/** A plain TCP backend that answers each connection with `<id>` and closes. */
-async function plainUpstream(t: TestContext, id: string): Promise<number> {
-  return (await startRawBackend(t, (s) => s.end(`${id}\n`))).port;
-}
 
 function plane(t: TestContext, dir: string, yaml: string): Promise<PlaneHandle> {
   return startPlane(t, configOf(dir, yaml));
@@ -55,19 +29,6 @@ function plane(t: TestContext, dir: string, yaml: string): Promise<PlaneHandle> 
 
 function configOf(dir: string, yaml: string): ProxyConfig {
   return parseConfig(yaml, join(dir, 'proxyctl.yaml'), { cpus: 1 }).config;
-}
-
-/** A raw connection to `port` (from `localAddress`) that sends `first`; resolves with all it reads until closed. */
-function rawExchange(port: number, first: Buffer | string, localAddress = '127.0.0.1'): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ port, host: '127.0.0.1', localAddress });
-    let out = '';
-    s.setTimeout(5_000, () => s.destroy(new Error('raw exchange timed out')));
-    s.on('connect', () => s.write(first));
-    s.on('data', (d: Buffer) => (out += d.toString('latin1')));
-    s.once('error', reject);
-    s.once('close', () => resolve(out));
-  });
 }
 
 const CLUSTERS = (ports: Record<string, number>): string => `clusters:\n${Object.entries(ports).map(([n, p]) => `  - { name: ${n}, endpoints: [127.0.0.1:${p}] }`).join('\n')}\n`;
@@ -269,26 +230,6 @@ ${CLUSTERS({ raw })}`,
   assert.equal(h.counter('listener.edge.tls_inspector.timeout'), 1);
   await eventually(() => h.plane.connections() === 0, 5_000, 'the connections to leave');
 });
-
-/** A backend that answers every read with `<id>` and stays open. */
-async function answering(t: TestContext, id: string): Promise<number> {
-  return (await startRawBackend(t, (s) => s.on('data', () => s.write(id)))).port;
-}
-
-/** An open connection from `localAddress`; `ask` writes and resolves with the next read. */
-async function openFrom(t: TestContext, port: number, localAddress: string): Promise<{ ask(text: string): Promise<string> }> {
-  const s = connect({ port, host: '127.0.0.1', localAddress });
-  s.on('error', () => {});
-  t.after(() => s.destroy());
-  await once(s, 'connect');
-  return {
-    ask: async (text) => {
-      s.write(text);
-      const [d] = (await once(s, 'data')) as [Buffer];
-      return d.toString();
-    },
-  };
-}
 
 test('a new snapshot with other chains moves new connections only', async (t) => {
   const dir = tempDir(t, 'proxyctl-fc-reload-');
