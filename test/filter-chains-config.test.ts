@@ -62,6 +62,7 @@ test('an http chain carries its own routes form, filters and head limits; the li
     filterChains:
       - match: { sourceCidrs: [127.0.0.2/32] }
         http2: true
+        allowConnect: true
         maxRequestHeaders: 10
         virtualHosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: / }, directResponse: { status: 200, body: chain } }] }]
 `,
@@ -71,6 +72,8 @@ test('an http chain carries its own routes form, filters and head limits; the li
   const chain = config.listeners[0]?.filterChains?.[0] as unknown as Record<string, unknown>;
   assert.equal(chain.http2, true);
   assert.equal(chain.maxRequestHeaders, 10);
+  assert.equal(chain.allowConnect, true);
+  assert.equal(config.listeners[0]?.protocol === 'http' ? config.listeners[0].allowConnect : null, undefined, 'the listener keeps its own');
   assert.deepEqual(chain.routes, []);
   assert.equal((chain.virtualHosts as unknown[]).length, 1);
 });
@@ -125,6 +128,7 @@ test('refused: chains that tie for some connection, duplicate names, and keys of
       - { cluster: a }
       - { routes: [], match: { alpn: [h2] } }
       - { routes: [{ match: { prefix: / }, cluster: a }], virtualHosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: / }, cluster: a }] }], match: { transport: raw } }
+      - { routes: [{ match: { prefix: / }, cluster: a }], allowConnect: true, httpFilters: [{ headers: {} }], match: { destinationPort: 2 } }
 clusters:
   - { name: a, endpoints: [127.0.0.1:9] }
 `);
@@ -137,6 +141,7 @@ clusters:
     'listeners[1].filterChains[0].routes@13',
     'listeners[1].filterChains[1].routes@14',
     'listeners[1].filterChains[2].virtualHosts@15',
+    'listeners[1].filterChains[3].allowConnect@16',
     'listeners[1].listenerFilters[0]@11',
     'listeners[1].listenerFilters[1]@11',
   ]);
