@@ -145,7 +145,7 @@ test('routeHttp1 (byte loop when it can) and selectRoute on the normalized strin
     tableFrom(`    routes:
       - { match: { prefix: /api/v1/ }, cluster: users }
       - { match: { prefix: /api/ }, cluster: app }
-      - { match: { prefix: "/caf\\u0141" }, directResponse: { status: 203 } }
+      - { match: { prefix: "/caf%C5%81" }, directResponse: { status: 203 } }
       - { match: { prefix: /a }, directResponse: { status: 201 } }
       - { match: { prefix: / }, directResponse: { status: 202 } }
 `),
