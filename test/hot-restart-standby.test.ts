@@ -52,7 +52,7 @@ test('reloads taken by the warm standby under load: no process start, no failed 
   const port = await freePort();
   const inst = await startProxyctl(t, configYaml({ port, workers: 2, drainTime: '300ms', parentShutdownTime: '2s' }));
   const load = HttpLoad.start(t, port, { keepAlive: 4, perRequest: 2 });
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 3; i++) {
     const sb = await warmStandby(inst);
     const r = await inst.cli(['reload', '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
