@@ -15,7 +15,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { parseConfig } from '../src/config/index.js';
 import { tempDir } from './helpers.js';
 import { curl } from './fixtures/clients.js';
-import { RawClient, headsOf, startPlane, startRawBackend, type PlaneHandle } from './fixtures/proxy-util.js';
+import { RawClient, closed, headsOf, startPlane, startRawBackend, type PlaneHandle } from './fixtures/proxy-util.js';
 import { tlv, v2Header } from './fixtures/proxy-protocol-util.js';
 import { eventually } from './fixtures/supervisor-util.js';
 import { makeCa, makeLeaf, read } from './fixtures/tls-util.js';
@@ -68,17 +68,6 @@ async function opened(t: TestContext, port: number, first: Buffer | string): Pro
   await once(s, 'connect');
   if (first.length > 0) s.write(first);
   return s;
-}
-
-function closed(s: Socket, ms = 5_000): Promise<void> {
-  if (s.destroyed) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('socket still open')), ms);
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 const GET = 'GET /x HTTP/1.1\r\nhost: test\r\n\r\n';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { parseConfig } from '../src/config/index.js';
 import { tempDir } from './helpers.js';
-import { startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
+import { closed, startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
 import { eventually } from './fixtures/supervisor-util.js';
 import { makeCa, makeLeaf, read, tlsExchange } from './fixtures/tls-util.js';
 
@@ -38,17 +38,6 @@ async function silent(t: TestContext, port: number): Promise<Socket> {
   t.after(() => s.destroy());
   await once(s, 'connect');
   return s;
-}
-
-function closed(s: Socket, ms = 5_000): Promise<void> {
-  if (s.destroyed) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('socket still open')), ms);
-    s.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
 
 test('a connection still in its handshake counts, and the drain deadline closes it', async (t) => {
