@@ -21,7 +21,8 @@ export type TemplateGetter = (info: StreamInfo, request: RequestHeaders | null) 
 
 type Part = { readonly literal: string } | { readonly variable: string; readonly arg: string | null };
 
-export type ParseResult = { ok: true; parts: Part[] } | { ok: false; message: string };
+/** A refusal says at which character (0-based `offset`, 1-based in the message) the problem starts. */
+export type ParseResult = { ok: true; parts: Part[] } | { ok: false; offset: number; message: string };
 
 const hostPort = (host: string, port: number): string => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
@@ -45,7 +46,7 @@ export function parseTemplate(text: string, side: TemplateSide): ParseResult {
   const f = parseFormat(text);
   if (!f.ok) {
     const p = f.problems[0] as FormatProblem;
-    return { ok: false, message: `${p.message} (at character ${p.offset + 1})` };
+    return { ok: false, offset: p.offset, message: `${p.message} (at character ${p.offset + 1})` };
   }
   const parts: Part[] = [];
   for (const part of f.parts) {
@@ -55,10 +56,10 @@ export function parseTemplate(text: string, side: TemplateSide): ParseResult {
     }
     const where = `at character ${part.offset + 1}`;
     const name = part.op;
-    if (name !== 'REQ' && name !== 'HOSTNAME' && SIMPLE[name] === undefined) return { ok: false, message: `%${name}% is not known in header values (${where})` };
-    if (side === 'request' && RESPONSE_ONLY.has(name)) return { ok: false, message: `%${name}% (${where}) is only known on the response side` };
+    if (name !== 'REQ' && name !== 'HOSTNAME' && SIMPLE[name] === undefined) return { ok: false, offset: part.offset, message: `%${name}% is not known in header values (${where})` };
+    if (side === 'request' && RESPONSE_ONLY.has(name)) return { ok: false, offset: part.offset, message: `%${name}% (${where}) is only known on the response side` };
     if (part.names.length > 1 || part.maxLength !== null || part.timeFormat !== null) {
-      return { ok: false, message: `%${name}% (${where}): header values take %REQ(name)% and %START_TIME% only, without alternatives, ":N" or a time format` };
+      return { ok: false, offset: part.offset, message: `%${name}% (${where}): header values take %REQ(name)% and %START_TIME% only, without alternatives, ":N" or a time format` };
     }
     parts.push({ variable: name, arg: name === 'REQ' ? (part.names[0] as string).toLowerCase() : null });
   }
