@@ -44,17 +44,23 @@ static napi_value set_int(napi_env env, napi_value obj, const char *key, int64_t
   return obj;
 }
 
-static napi_value peer_cred(napi_env env, napi_callback_info info) {
+/* Reads a function's only argument, a file descriptor; throws `usage` and returns 0 if it is not one. */
+static int fd_arg(napi_env env, napi_callback_info info, const char *usage, int32_t *fd) {
   size_t argc = 1;
   napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], fd) != napi_ok || *fd < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", usage);
+    return 0;
+  }
+  return 1;
+}
+
+static napi_value peer_cred(napi_env env, napi_callback_info info) {
   int32_t fd = -1;
   napi_value result;
 
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "peerCred(fd): fd must be a non-negative integer");
-    return NULL;
-  }
+  if (!fd_arg(env, info, "peerCred(fd): fd must be a non-negative integer", &fd)) return NULL;
 
 #if defined(__linux__)
   {
@@ -157,16 +163,10 @@ static napi_value listen_fd(napi_env env, napi_callback_info info) {
 /* usocket makes its sockets without SOCK_CLOEXEC: every process the supervisor spawns would
  * inherit them (its listening RPC socket stays alive in orphaned epochs after a crash). */
 static napi_value set_cloexec(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   int32_t fd = -1;
   int flags;
 
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "setCloexec(fd): fd >= 0 required");
-    return NULL;
-  }
+  if (!fd_arg(env, info, "setCloexec(fd): fd >= 0 required", &fd)) return NULL;
   flags = fcntl(fd, F_GETFD);
   if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) return throw_errno(env, "ERR_FCNTL", "fcntl(F_SETFD)");
   return NULL;
