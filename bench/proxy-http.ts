@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { ProxyConfig } from '../src/config/types.js';
 import { prefixRoute } from '../src/config/prefix-route.js';
+import { staticCluster } from '../src/config/static-cluster.js';
 import { DataPlane, buildSnapshot } from '../src/proxy/index.js';
 import { StatsRegion } from '../src/shm/index.js';
 
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     workers: 1,
     admin: null,
     listeners: [{ name: 'bench', protocol: 'http', http2: false, address: { host: '127.0.0.1', port: 0 }, routes: [prefixRoute('/', { cluster: 'backend' })] }],
-    clusters: [{ name: 'backend', endpoints: [{ host: '127.0.0.1', port: backendPort }] }],
+    clusters: [staticCluster('backend', [{ host: '127.0.0.1', port: backendPort }])],
     drain: { strategy: 'immediate', drainTimeMs: 0, parentShutdownTimeMs: 0 },
     standby: false,
   };

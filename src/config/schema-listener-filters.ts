@@ -1,21 +1,11 @@
 import * as z from 'zod';
-import { parseDuration } from './duration.js';
+import { bool, duration } from './schema-scalars.js';
 import type { ListenerFilterConfig } from './types-listener-filters.js';
 
 /** `listeners[].listenerFilters`, as the file spells it (types-listener-filters.ts for the meaning). */
 
 export const DEFAULT_PROXY_PROTOCOL_TIMEOUT_MS = 3_000;
 export const DEFAULT_TLS_INSPECTOR_TIMEOUT_MS = 3_000;
-
-// The same rule as schema.ts's durations; not imported from there, since schema.ts imports this file.
-const duration = z.string({ error: 'must be a duration string with a unit, such as 3s or 500ms' }).transform((text, ctx) => {
-  const r = parseDuration(text);
-  if (r.ok) return r.ms;
-  ctx.issues.push({ code: 'custom', message: r.message, input: text });
-  return z.NEVER;
-});
-
-const bool = z.boolean({ error: 'must be true or false' });
 
 const proxyProtocol = z
   .strictObject({

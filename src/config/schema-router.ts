@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseDuration } from './duration.js';
+import { name, duration } from './schema-scalars.js';
 import { regexProblem } from './regex.js';
 import { RETRY_ON } from './types-router.js';
 import type {
@@ -18,18 +18,6 @@ import type {
  * field only: "exactly one of", references and duplicate domains are checked in
  * cross-checks-router.ts so that they come out in the same pass as everything else.
  */
-
-// The same rule as NAME_PATTERN in schema.ts (names become part of stat names); it is not
-// imported from there because schema.ts imports this file, and the cycle would leave it in TDZ.
-const NAME = /^[A-Za-z0-9_-]+$/;
-const name = z.string().regex(NAME, { error: 'must be letters, digits, "_" or "-" (it becomes part of stat names)' });
-
-const duration = z.string({ error: 'must be a duration string with a unit, such as 30s or 250ms' }).transform((text, ctx) => {
-  const r = parseDuration(text);
-  if (r.ok) return r.ms;
-  ctx.issues.push({ code: 'custom', message: r.message, input: text });
-  return z.NEVER;
-});
 
 const regex = z.string({ error: 'must be a regular expression as a string' }).transform((src, ctx) => {
   const problem = regexProblem(src);

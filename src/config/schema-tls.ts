@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseDuration } from './duration.js';
+import { duration } from './schema-scalars.js';
 import type { ListenerProtocol } from './types.js';
 
 /**
@@ -13,14 +13,6 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
 
 const file = z.string({ error: 'must be a file path' }).min(1, { error: 'must be a file path' });
-
-// The same rule as schema.ts's durations; not imported from there, since schema.ts imports this file.
-const duration = z.string({ error: 'must be a duration string with a unit, such as 10s or 500ms' }).transform((text, ctx) => {
-  const r = parseDuration(text);
-  if (r.ok) return r.ms;
-  ctx.issues.push({ code: 'custom', message: r.message, input: text });
-  return z.NEVER;
-});
 
 // RFC 7301: a protocol name is 1..255 bytes; printable ASCII covers every registered one.
 export const alpnName = z.string({ error: 'must be a protocol name such as http/1.1' }).regex(/^[\x21-\x7e]{1,255}$/, { error: 'must be 1..255 printable ASCII characters, such as http/1.1' });

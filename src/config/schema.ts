@@ -1,13 +1,13 @@
 import * as z from 'zod';
-import { parseAddress } from './address.js';
-import { parseDuration } from './duration.js';
+import { address, duration, name } from './schema-scalars.js';
 import { normalizeRoute, normalizeRoutingKeys, routeSchema, routingListenerKeys } from './schema-router.js';
-import { listenerTlsSchema, upstreamTlsSchema } from './schema-tls.js';
+import { listenerTlsSchema } from './schema-tls.js';
+import { clusterSchema, normalizeCluster } from './schema-cluster.js';
 import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
 import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
-import type { ClusterConfig, DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
+import type { DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
  * The shape of the config file, checked field by field. Every object is strict, so a typo in a
@@ -16,25 +16,9 @@ import type { ClusterConfig, DrainConfig, HttpFilterChainConfig, ListenerConfig,
  * `cross-checks.ts`, so those errors are reported even when some field here is wrong.
  */
 
-export const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+export { NAME_PATTERN } from './schema-scalars.js';
 export const MAX_WORKERS = 64;
 export const DRAIN_DEFAULTS: DrainConfig = { strategy: 'gradual', drainTimeMs: 30_000, parentShutdownTimeMs: 45_000 };
-
-const name = z.string().regex(NAME_PATTERN, { error: 'must be letters, digits, "_" or "-" (it becomes part of stat names)' });
-
-const address = z.string({ error: 'must be a "host:port" string' }).transform((text, ctx) => {
-  const r = parseAddress(text);
-  if (r.ok) return r.address;
-  ctx.issues.push({ code: 'custom', message: r.message, input: text });
-  return z.NEVER;
-});
-
-const duration = z.string({ error: 'must be a duration string with a unit, such as 30s or 250ms' }).transform((text, ctx) => {
-  const r = parseDuration(text);
-  if (r.ok) return r.ms;
-  ctx.issues.push({ code: 'custom', message: r.message, input: text });
-  return z.NEVER;
-});
 
 // Which keys a listener or route needs depends on its other keys (routes for http, cluster for
 // tcp; one action per route). Those rules live in cross-checks.ts and cross-checks-router.ts,
@@ -66,20 +50,6 @@ const listener = z.strictObject({
   filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
 });
 
-/** Circuit-breaker limits are counts; 1e6 is far past anything one worker can hold open. */
-const MAX_LIMIT = 1_000_000;
-const limit = (min: number) => z.int({ error: 'must be a whole number' }).min(min, { error: `must be ${min}..${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be ${min}..${MAX_LIMIT}` });
-
-const cluster = z.strictObject({
-  name,
-  endpoints: z.array(address).min(1, { error: 'a cluster needs at least one endpoint' }),
-  tls: upstreamTlsSchema.optional(),
-  protocol: z.enum(['http1', 'http2'], { error: 'must be "http1" or "http2"' }).optional(),
-  maxConnections: limit(1).optional(),
-  maxPendingRequests: limit(0).optional(),
-  maxRequestsPerConnection: limit(1).optional(),
-});
-
 const drain = z.strictObject({
   strategy: z.enum(['gradual', 'immediate'], { error: 'must be "gradual" or "immediate"' }).default(DRAIN_DEFAULTS.strategy),
   drainTime: duration.optional(),
@@ -91,7 +61,7 @@ export const configFileSchema = z.strictObject({
   workers: z.int({ error: 'must be a whole number' }).min(1, { error: `must be 1..${MAX_WORKERS}` }).max(MAX_WORKERS, { error: `must be 1..${MAX_WORKERS}` }).optional(),
   admin: z.strictObject({ address }).optional(),
   listeners: z.array(listener).min(1, { error: 'at least one listener is required' }),
-  clusters: z.array(cluster).default([]),
+  clusters: z.array(clusterSchema).default([]),
   drain: drain.optional(),
   standby: z.boolean({ error: 'must be true or false' }).optional(),
 });
@@ -108,7 +78,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: file.admin === undefined ? null : { address: file.admin.address },
     listeners: file.listeners.map((l) => withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters)),
-    clusters: file.clusters.map(normalizeCluster),
+    clusters: file.clusters.map((c) => normalizeCluster(c, baseDir)),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,
       drainTimeMs: file.drain?.drainTime ?? DRAIN_DEFAULTS.drainTimeMs,
@@ -119,19 +89,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
 }
 
 type FileListener = z.output<typeof listener>;
-type FileCluster = z.output<typeof cluster>;
 
-/** The protocol and limits are present only when the file sets them, so older configs keep their shape and hash. */
-function normalizeCluster(c: FileCluster): ClusterConfig {
-  return {
-    name: c.name,
-    endpoints: c.endpoints,
-    ...(c.protocol === undefined ? {} : { protocol: c.protocol }),
-    ...(c.maxConnections === undefined ? {} : { maxConnections: c.maxConnections }),
-    ...(c.maxPendingRequests === undefined ? {} : { maxPendingRequests: c.maxPendingRequests }),
-    ...(c.maxRequestsPerConnection === undefined ? {} : { maxRequestsPerConnection: c.maxRequestsPerConnection }),
-  };
-}
 type FileChain = z.output<typeof filterChain>;
 
 // The cross-checks guarantee the protocol rules before normalize runs; the throws mark a bug.

@@ -8,13 +8,15 @@
  */
 import type { HttpRoutingKeys, VirtualHostRouteConfig } from './types-router.js';
 export type { DirectResponse } from './types-router.js';
-import type { ListenerTlsConfig, UpstreamTlsConfig } from './types-tls.js';
+import type { ListenerTlsConfig } from './types-tls.js';
 export type * from './types-tls.js';
 import type { HttpFilterConfig } from './types-http-filters.js';
 export type { HttpFilterConfig } from './types-http-filters.js';
 import type { AccessLogConfig } from './types-access-log.js';
 import type { ListenerFilterConfig } from './types-listener-filters.js';
 export type * from './types-listener-filters.js';
+import type { ClusterConfig } from './types-cluster.js';
+export type * from './types-cluster.js';
 
 export type { AccessLogConfig } from './types-access-log.js';
 
@@ -139,26 +141,6 @@ export interface TcpListenerConfig extends ListenerBase {
 /** A route of the `routes:` shorthand: the same as a virtual host's (types-router.ts). */
 export type RouteConfig = VirtualHostRouteConfig;
 
-export interface ClusterConfig {
-  /** Matches `^[A-Za-z0-9_-]+$`; it appears in stat names such as `cluster.<name>.upstream_rq_total`. */
-  readonly name: string;
-  /** At least one; static for now (discovery comes later). */
-  readonly endpoints: readonly SocketAddress[];
-  /** TLS to the endpoints; absent: plain TCP. */
-  readonly tls?: UpstreamTlsConfig;
-  /** What the proxy speaks to the endpoints: `http1` (absent) or `http2` (h2c, or h2 by ALPN with `tls`). */
-  readonly protocol?: ClusterProtocol;
-  /**
-   * Circuit-breaker limits, each per worker thread (a worker's pools are its own) and across
-   * the cluster's endpoints. Absent: 1024 connections (HTTP/2: sessions), 1024 requests
-   * waiting for a connection or a stream, no limit on requests per connection.
-   */
-  readonly maxConnections?: number;
-  readonly maxPendingRequests?: number;
-  readonly maxRequestsPerConnection?: number;
-}
-
-export type ClusterProtocol = 'http1' | 'http2';
 
 /** How an epoch that is being replaced lets go of its connections. */
 export interface DrainConfig {

@@ -31,10 +31,6 @@ import type {
 
 let nextVersion = 1;
 
-/** Envoy's circuit-breaker defaults (max_connections, max_pending_requests). */
-const DEFAULT_MAX_CONNECTIONS = 1024;
-const DEFAULT_MAX_PENDING = 1024;
-
 export function buildSnapshot(config: ProxyConfig, stats: StatsStore): ConfigSnapshot {
   const clusters = new Map<string, ClusterSnapshot>();
   for (const c of config.clusters) clusters.set(c.name, clusterSnapshot(c, stats));
@@ -52,8 +48,8 @@ function clusterSnapshot(c: ClusterConfig, stats: StatsStore): ClusterSnapshot {
     tls,
   }));
   const limits = Object.freeze({
-    maxConnections: c.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-    maxPendingRequests: c.maxPendingRequests ?? DEFAULT_MAX_PENDING,
+    maxConnections: c.circuitBreakers.maxConnections,
+    maxPendingRequests: c.circuitBreakers.maxPendingRequests,
     maxRequestsPerConnection: c.maxRequestsPerConnection ?? Infinity,
   });
   return Object.freeze({ name: c.name, endpoints: Object.freeze(endpoints), stats: clusterStats(c.name, stats), protocol: c.protocol ?? 'http1', limits });

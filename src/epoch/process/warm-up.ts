@@ -17,6 +17,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { ProxyConfig } from '../../config/types.js';
 import { prefixRoute } from '../../config/prefix-route.js';
+import { staticCluster } from '../../config/static-cluster.js';
 import { DataPlane } from '../../proxy/index.js';
 import { Counter, Gauge, Histogram, laneFor } from '../../shm/handles.js';
 import { GAUGE_LANES, HISTOGRAM_WORDS, type GaugeCombineName } from '../../shm/layout.js';
@@ -141,7 +142,7 @@ export async function warmUpDataPlane(): Promise<{ ms: number; outcome: 'done' |
         },
         { name: 'warmup_tcp', protocol: 'tcp', address: { host: '127.0.0.1', port: rawPort }, cluster: 'warmup' },
       ],
-      clusters: [{ name: 'warmup', endpoints: [{ host: '127.0.0.1', port: upPort }] }],
+      clusters: [staticCluster('warmup', [{ host: '127.0.0.1', port: upPort }])],
       drain: { strategy: 'immediate', drainTimeMs: 0, parentShutdownTimeMs: 0 },
       standby: false,
     };
