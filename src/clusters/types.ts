@@ -153,3 +153,40 @@ export interface HandedHost {
   readonly health: ActiveHealth;
   readonly outlier: OutlierState;
 }
+
+// ---- what operators see (admin /clusters, proxyctl status --clusters) -----------------------
+
+export interface HostView {
+  /** `host:port` (IPv6 in brackets). */
+  readonly address: string;
+  readonly weight: number;
+  readonly locality: EndpointConfig['locality'];
+  readonly metadata: EndpointConfig['metadata'];
+  /** Active-check verdict, or null when the cluster has no health check. */
+  readonly health: ActiveHealth | null;
+  /** Envoy's health flag names that apply now: `failed_active_hc`, `failed_outlier_check`, `degraded_active_hc`. Empty: healthy. */
+  readonly flags: readonly string[];
+  /** Requests in flight over all workers. */
+  readonly activeRequests: number;
+  /** Null when the cluster has no outlier detection. */
+  readonly outlier: OutlierState | null;
+  /** Wall-clock ms since which the host takes traffic (slow start counts from here). */
+  readonly since: number;
+}
+
+export interface ClusterView {
+  readonly name: string;
+  readonly discovery: string;
+  readonly lb: string;
+  readonly hosts: readonly HostView[];
+  /** Hosts with no flag, and those only degraded. */
+  readonly healthy: number;
+  readonly degraded: number;
+  /** Too few hosts are healthy: traffic spreads over all of them. */
+  readonly panic: boolean;
+}
+
+/** Who can say what the clusters look like now (the epoch's cluster manager). */
+export interface ClusterViewSource {
+  views(): readonly ClusterView[];
+}
