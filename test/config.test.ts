@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfigFile, parseConfig, formatIssue, parseDuration, parseAddress, type ConfigIssue } from '../src/config/index.js';
 import { addressesOverlap } from '../src/config/address.js';
 import { prefixRoute } from '../src/config/prefix-route.js';
+import { staticCluster } from '../src/config/static-cluster.js';
 import { ExitCode, isProxyctlError } from '../src/errors.js';
 import { tempDir } from './helpers.js';
 
@@ -67,7 +68,7 @@ test('the example from the issue normalizes to the documented shape', async () =
       },
       { name: 'raw', address: { host: '::1', port: 8443 }, protocol: 'tcp', cluster: 'app' },
     ],
-    clusters: [{ name: 'app', endpoints: [{ host: '127.0.0.1', port: 9001 }, { host: '127.0.0.1', port: 9002 }] }],
+    clusters: [staticCluster('app', [{ host: '127.0.0.1', port: 9001 }, { host: '127.0.0.1', port: 9002 }])],
     drain: { strategy: 'immediate', drainTimeMs: 1500, parentShutdownTimeMs: 120_000 },
     standby: true,
   });
@@ -332,15 +333,3 @@ test('virtualHosts: a file with the virtualHosts form loads; its mistakes come o
   );
 });
 
-test('cluster protocol and limits: kept when set, absent otherwise; out-of-range values point at the key', () => {
-  const base = 'listeners:\n  - { name: l, address: 127.0.0.1:1, protocol: tcp, cluster: c }\nclusters:\n';
-  const { config } = parseConfig(`${base}  - { name: c, endpoints: [127.0.0.1:2], protocol: http2, maxConnections: 2, maxPendingRequests: 0, maxRequestsPerConnection: 100 }\n  - { name: d, endpoints: [127.0.0.1:3] }\n`, 'test.yaml', { cpus: 1 });
-  assert.deepEqual(config.clusters[0], { name: 'c', endpoints: [{ host: '127.0.0.1', port: 2 }], protocol: 'http2', maxConnections: 2, maxPendingRequests: 0, maxRequestsPerConnection: 100 });
-  assert.deepEqual(config.clusters[1], { name: 'd', endpoints: [{ host: '127.0.0.1', port: 3 }] });
-  assert.deepEqual(issuesOf(`${base}  - name: c\n    endpoints: [127.0.0.1:2]\n    protocol: h3\n    maxConnections: 0\n    maxPendingRequests: -1\n    maxRequestsPerConnection: 1.5\n`), [
-    { line: 6, col: 15, path: 'clusters[0].protocol' },
-    { line: 7, col: 21, path: 'clusters[0].maxConnections' },
-    { line: 8, col: 25, path: 'clusters[0].maxPendingRequests' },
-    { line: 9, col: 31, path: 'clusters[0].maxRequestsPerConnection' },
-  ]);
-});

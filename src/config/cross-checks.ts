@@ -4,6 +4,7 @@ import { crossCheckRouting } from './cross-checks-router.js';
 import { formatDuration, parseDuration } from './duration.js';
 import type { IssuePath, PathIssue } from './issue.js';
 import { crossCheckFilterChains } from './cross-checks-filter-chains.js';
+import { crossCheckClusters } from './cross-checks-clusters.js';
 import type { SocketAddress } from './types.js';
 
 /**
@@ -20,7 +21,10 @@ export function crossCheck(raw: unknown): PathIssue[] {
 
   listeners.forEach((l, i) => listenerShape(l, i, issues));
   uniqueNames('listeners', listeners, 'listener', issues);
-  if (clusters !== null) uniqueNames('clusters', clusters, 'cluster', issues);
+  if (clusters !== null) {
+    uniqueNames('clusters', clusters, 'cluster', issues);
+    crossCheckClusters(clusters, issues);
+  }
   listenerAddresses(listeners, issues);
   // If `clusters` itself is malformed, every reference would look dangling: say nothing more.
   if (clusters !== null) clusterReferences(listeners, clusters, issues);

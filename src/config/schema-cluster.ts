@@ -3,18 +3,22 @@
  * field only: what needs several fields (a `dns` block only with `strictDns`, `hashOn` only with
  * a hash policy) is checked in cross-checks-clusters.ts, in the same pass as everything else.
  */
+import { resolve } from 'node:path';
 import * as z from 'zod';
-import { address, name } from './schema-scalars.js';
+import { address, duration, name } from './schema-scalars.js';
 import { upstreamTlsSchema } from './schema-tls.js';
-import type { ClusterConfig, EndpointConfig } from './types.js';
+import type { ClusterConfig, EndpointConfig, HealthCheckConfig, OutlierDetectionConfig } from './types.js';
 
 /** Circuit-breaker limits are counts; 1e6 is far past anything one epoch can hold open. */
 const MAX_LIMIT = 1_000_000;
-const limit = (min: number) => z.int({ error: 'must be a whole number' }).min(min, { error: `must be ${min}..${MAX_LIMIT}` }).max(MAX_LIMIT, { error: `must be ${min}..${MAX_LIMIT}` });
+const int = (min: number, max: number) => z.int({ error: 'must be a whole number' }).min(min, { error: `must be ${min}..${max}` }).max(max, { error: `must be ${min}..${max}` });
+const limit = (min: number) => int(min, MAX_LIMIT);
+const percent = int(0, 100);
+const positive = duration.refine((ms) => ms > 0, { error: 'must be more than 0' });
 
 const MAX_WEIGHT = 128;
 const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'must be a string, a number or true/false' });
-const localityPart = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
+const text = z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' });
 
 /** An endpoint: `host:port`, or `{ address, weight, locality, metadata }`. Also the shape of an endpoints file's entries. */
 export const endpointSchema = z.union(
@@ -22,8 +26,8 @@ export const endpointSchema = z.union(
     address,
     z.strictObject({
       address,
-      weight: z.int({ error: 'must be a whole number' }).min(1, { error: `must be 1..${MAX_WEIGHT}` }).max(MAX_WEIGHT, { error: `must be 1..${MAX_WEIGHT}` }).optional(),
-      locality: z.strictObject({ region: localityPart.optional(), zone: localityPart.optional(), subZone: localityPart.optional() }).optional(),
+      weight: int(1, MAX_WEIGHT).optional(),
+      locality: z.strictObject({ region: text.optional(), zone: text.optional(), subZone: text.optional() }).optional(),
       metadata: z.record(z.string(), scalar).optional(),
     }),
   ],
@@ -44,11 +48,76 @@ export function normalizeEndpoint(e: FileEndpoint): EndpointConfig {
   };
 }
 
+// A DNS name to resolve (no trailing dot).
+const dnsName = z.string({ error: 'must be a host name' }).regex(/^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*$/, { error: 'must be a DNS host name, such as app.internal' });
+
+const dns = z.strictObject({
+  name: dnsName,
+  port: int(1, 65535),
+  refreshRate: positive.optional(),
+  resolvers: z.array(address).optional(),
+  family: z.enum(['v4', 'v6', 'all'], { error: 'must be "v4", "v6" or "all"' }).optional(),
+});
+
+const hex = z.string({ error: 'must be hex bytes, such as "50494e47"' }).regex(/^(?:[0-9A-Fa-f]{2})+$/, { error: 'must be an even number of hex digits, such as "50494e47"' });
+
+/** `200`, or an inclusive range `"200-299"`. */
+const statusRange = z.union([int(100, 599), z.string().regex(/^[1-5]\d\d-[1-5]\d\d$/)], { error: 'must be a status (200) or a range ("200-299")' }).transform((v, ctx): [number, number] => {
+  if (typeof v === 'number') return [v, v];
+  const [lo, hi] = v.split('-').map(Number) as [number, number];
+  if (lo > hi) {
+    ctx.issues.push({ code: 'custom', message: 'the range must not end before it starts', input: v });
+    return z.NEVER;
+  }
+  return [lo, hi];
+});
+
+const healthCheck = z.strictObject({
+  http: z.strictObject({ path: z.string().regex(/^\/[\x21-\x7e]*$/, { error: 'must be a path starting with /' }), host: text.optional(), expectedStatuses: z.array(statusRange).min(1, { error: 'must list at least one status' }).optional() }).optional(),
+  tcp: z.strictObject({ send: hex.optional(), expect: z.array(hex).optional() }).optional(),
+  interval: positive.optional(),
+  intervalJitter: duration.optional(),
+  timeout: positive.optional(),
+  unhealthyThreshold: int(1, 1000).optional(),
+  healthyThreshold: int(1, 1000).optional(),
+});
+
+const outlierDetection = z.strictObject({
+  consecutive5xx: int(0, 1000).optional(),
+  consecutiveGatewayFailure: int(0, 1000).optional(),
+  interval: positive.optional(),
+  baseEjectionTime: positive.optional(),
+  maxEjectionTime: positive.optional(),
+  maxEjectionPercent: percent.optional(),
+  successRate: z.strictObject({ minimumHosts: int(1, 10_000).optional(), requestVolume: int(1, MAX_LIMIT).optional(), stdevFactor: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' }).optional() }).optional(),
+});
+
+const circuitBreakers = z.strictObject({
+  maxConnections: limit(1).optional(),
+  maxPendingRequests: limit(0).optional(),
+  maxRequests: limit(1).optional(),
+  maxRetries: limit(0).optional(),
+});
+
 export const clusterSchema = z.strictObject({
   name,
-  endpoints: z.array(endpointSchema).min(1, { error: 'a cluster needs at least one endpoint' }),
+  discovery: z.enum(['static', 'strictDns', 'file'], { error: 'must be "static", "strictDns" or "file"' }).optional(),
+  endpoints: z.array(endpointSchema).optional(),
+  dns: dns.optional(),
+  file: text.optional(),
   tls: upstreamTlsSchema.optional(),
   protocol: z.enum(['http1', 'http2'], { error: 'must be "http1" or "http2"' }).optional(),
+  lb: z.enum(['roundRobin', 'leastRequest', 'random', 'ringHash', 'maglev'], { error: 'must be roundRobin, leastRequest, random, ringHash or maglev' }).optional(),
+  hashOn: z.union([z.strictObject({ header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'must be a header name' }) }), z.strictObject({ cookie: text }), z.strictObject({ sourceIp: z.literal(true) })], { error: 'must be { header: NAME }, { cookie: NAME } or { sourceIp: true }' }).optional(),
+  leastRequest: z.strictObject({ choiceCount: int(2, 100).optional() }).optional(),
+  ringHash: z.strictObject({ ringSize: int(1, 8_388_608).optional() }).optional(),
+  maglev: z.strictObject({ tableSize: int(3, 5_000_011).refine(isPrime, { error: 'must be a prime number, such as 65537' }).optional() }).optional(),
+  slowStart: z.strictObject({ window: positive, aggression: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' }).optional(), minWeightPercent: int(1, 100).optional() }).optional(),
+  healthyPanicThreshold: percent.optional(),
+  healthCheck: healthCheck.optional(),
+  outlierDetection: outlierDetection.optional(),
+  circuitBreakers: circuitBreakers.optional(),
+  // Spelled at the cluster before circuitBreakers existed; cross-checks refuse both at once.
   maxConnections: limit(1).optional(),
   maxPendingRequests: limit(0).optional(),
   maxRequestsPerConnection: limit(1).optional(),
@@ -56,24 +125,76 @@ export const clusterSchema = z.strictObject({
 
 export type FileCluster = z.output<typeof clusterSchema>;
 
-export function normalizeCluster(c: FileCluster, _baseDir: string): ClusterConfig {
+function isPrime(n: number): boolean {
+  if (n < 2 || n % 2 === 0) return n === 2;
+  for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
+  return true;
+}
+
+/** Envoy's defaults, unless a comment says otherwise. */
+export const CLUSTER_DEFAULTS = {
+  refreshRateMs: 5_000,
+  choiceCount: 2,
+  ringSize: 1024,
+  maglevTableSize: 65_537,
+  healthyPanicThreshold: 50,
+  circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+} as const;
+
+/** `baseDir`: where a relative endpoints `file` is resolved from (the config file's directory). */
+export function normalizeCluster(c: FileCluster, baseDir: string): ClusterConfig {
+  const d = c.dns;
+  const cb = c.circuitBreakers;
+  const defaults = CLUSTER_DEFAULTS.circuitBreakers;
   return {
     name: c.name,
-    discovery: 'static',
-    endpoints: c.endpoints.map(normalizeEndpoint),
-    dns: null,
-    file: null,
+    discovery: c.discovery ?? 'static',
+    endpoints: (c.endpoints ?? []).map(normalizeEndpoint),
+    dns: d === undefined ? null : { name: d.name, port: d.port, refreshRateMs: d.refreshRate ?? CLUSTER_DEFAULTS.refreshRateMs, resolvers: d.resolvers ?? [], family: d.family ?? 'all' },
+    file: c.file === undefined ? null : { path: resolve(baseDir, c.file) },
     protocol: c.protocol ?? 'http1',
-    lb: 'roundRobin',
-    hashOn: null,
-    choiceCount: 2,
-    ringSize: 1024,
-    maglevTableSize: 65537,
-    slowStart: null,
-    healthyPanicThreshold: 50,
-    healthCheck: null,
-    outlierDetection: null,
-    circuitBreakers: { maxConnections: c.maxConnections ?? 1024, maxPendingRequests: c.maxPendingRequests ?? 1024, maxRequests: 1024, maxRetries: 3 },
+    lb: c.lb ?? 'roundRobin',
+    hashOn: c.hashOn ?? null,
+    choiceCount: c.leastRequest?.choiceCount ?? CLUSTER_DEFAULTS.choiceCount,
+    ringSize: c.ringHash?.ringSize ?? CLUSTER_DEFAULTS.ringSize,
+    maglevTableSize: c.maglev?.tableSize ?? CLUSTER_DEFAULTS.maglevTableSize,
+    slowStart: c.slowStart === undefined ? null : { windowMs: c.slowStart.window, aggression: c.slowStart.aggression ?? 1, minWeightPercent: c.slowStart.minWeightPercent ?? 10 },
+    healthyPanicThreshold: c.healthyPanicThreshold ?? CLUSTER_DEFAULTS.healthyPanicThreshold,
+    healthCheck: c.healthCheck === undefined ? null : normalizeHealthCheck(c.healthCheck),
+    outlierDetection: c.outlierDetection === undefined ? null : normalizeOutlier(c.outlierDetection),
+    circuitBreakers: {
+      maxConnections: cb?.maxConnections ?? c.maxConnections ?? defaults.maxConnections,
+      maxPendingRequests: cb?.maxPendingRequests ?? c.maxPendingRequests ?? defaults.maxPendingRequests,
+      maxRequests: cb?.maxRequests ?? defaults.maxRequests,
+      maxRetries: cb?.maxRetries ?? defaults.maxRetries,
+    },
     maxRequestsPerConnection: c.maxRequestsPerConnection ?? null,
+  };
+}
+
+function normalizeHealthCheck(h: NonNullable<FileCluster['healthCheck']>): HealthCheckConfig {
+  // Not Envoy's: it has no defaults for these and requires them; these are common choices.
+  const intervalMs = h.interval ?? 5_000;
+  return {
+    http: h.http === undefined ? null : { path: h.http.path, host: h.http.host ?? null, expectedStatuses: h.http.expectedStatuses ?? [[200, 299]] },
+    tcp: h.tcp === undefined ? null : { send: h.tcp.send?.toLowerCase() ?? null, expect: (h.tcp.expect ?? []).map((x) => x.toLowerCase()) },
+    intervalMs,
+    jitterMs: h.intervalJitter ?? Math.floor(intervalMs / 10),
+    timeoutMs: h.timeout ?? 1_000,
+    unhealthyThreshold: h.unhealthyThreshold ?? 3,
+    healthyThreshold: h.healthyThreshold ?? 2,
+  };
+}
+
+function normalizeOutlier(o: NonNullable<FileCluster['outlierDetection']>): OutlierDetectionConfig {
+  const sr = o.successRate;
+  return {
+    consecutive5xx: o.consecutive5xx ?? 5,
+    consecutiveGatewayFailure: o.consecutiveGatewayFailure ?? 5,
+    intervalMs: o.interval ?? 10_000,
+    baseEjectionTimeMs: o.baseEjectionTime ?? 30_000,
+    maxEjectionTimeMs: Math.max(o.maxEjectionTime ?? 300_000, o.baseEjectionTime ?? 30_000),
+    maxEjectionPercent: o.maxEjectionPercent ?? 10,
+    successRate: sr === undefined ? null : { minimumHosts: sr.minimumHosts ?? 5, requestVolume: sr.requestVolume ?? 100, stdevFactor: sr.stdevFactor ?? 1.9 },
   };
 }

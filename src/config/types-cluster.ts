@@ -73,10 +73,10 @@ export interface HttpHealthCheckConfig {
 }
 
 export interface TcpHealthCheckConfig {
-  /** Bytes written after connecting, or null: a connect alone is the check. */
-  readonly send: Buffer | null;
-  /** Each must appear in what the host answers (in any order), or empty: nothing is read. */
-  readonly expect: readonly Buffer[];
+  /** Bytes written after connecting, as hex (the config is plain data), or null: a connect alone is the check. */
+  readonly send: string | null;
+  /** Hex byte strings; each must appear in what the host answers (in any order), or empty: nothing is read. */
+  readonly expect: readonly string[];
 }
 
 export interface HealthCheckConfig {
