@@ -9,13 +9,14 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import type { RetryOn, RetryPolicyConfig } from '../src/config/types-router.js';
-import { buildSnapshot, roundRobin } from '../src/proxy/index.js';
+import { buildSnapshot } from '../src/proxy/index.js';
 import { UpstreamExchange, type ExchangeOwner, type ExchangePolicy } from '../src/proxy/http/exchange.js';
 import { backoffMs, retriesStatus } from '../src/proxy/http/retry.js';
 import type { MessageHead } from '../src/proxy/http/head.js';
 import type { RouteInfo } from '../src/proxy/router/types.js';
 import type { DirectResponseSnapshot } from '../src/proxy/types.js';
-import { PoolRegistry, type ClusterRuntime } from '../src/proxy/upstream/cluster.js';
+import type { ClusterRuntime } from '../src/proxy/upstream/cluster.js';
+import { PoolRegistry } from '../src/proxy/upstream/registry.js';
 import { StatsRegion } from '../src/shm/index.js';
 import { freePort, tempDir } from './helpers.js';
 import { cluster, delay, headsOf, makeConfig, startRawBackend } from './fixtures/proxy-util.js';
@@ -48,6 +49,9 @@ class Downstream implements ExchangeOwner {
 
   waitUpstream(): void {}
   sendInterim(): void {}
+  clientIp(): string {
+    return '127.0.0.1';
+  }
   upstreamDrained(): void {}
 
   sendHead(buf: Buffer, h: MessageHead, bodyEnd: number): boolean {
@@ -88,10 +92,11 @@ interface Upstreams {
 /** Cluster `app` over `ports` (round robin, first pick = first port), with its own stats region and pools. */
 function upstreams(t: TestContext, ports: number[]): Upstreams {
   const stats = StatsRegion.create(join(tempDir(t, 'proxyctl-retry-'), 'stats'));
-  const snapshot = buildSnapshot(makeConfig([], [cluster('app', ports)]), stats);
-  const pools = new PoolRegistry();
+  // Round robin then starts at the first port, so "the next endpoint" is the second.
+  const snapshot = buildSnapshot(makeConfig([], [cluster('app', ports)]), stats, { random: () => 0 });
+  const pools = new PoolRegistry({ outlier: () => {} });
   t.after(() => pools.closeAll());
-  const c = pools.build(snapshot.clusters.values(), roundRobin).get('app') as ClusterRuntime;
+  const c = pools.build(snapshot.clusters.values(), Date.now()).get('app') as ClusterRuntime;
   return { cluster: c, counter: (n) => Number(stats.counter(`cluster.app.${n}`).value()) };
 }
 

@@ -17,10 +17,11 @@ import type { Server } from 'node:net';
 import type { ProxyConfig } from '../config/types.js';
 import type { StatsStore } from '../shm/types.js';
 import { ListenerRuntime, type ListenerHost } from './listener.js';
-import { roundRobin } from './lb/round-robin.js';
-import { buildSnapshot } from './snapshot.js';
+import { buildSnapshot, type SnapshotOptions } from './snapshot.js';
 import type { ConfigSnapshot, DataPlaneApi, DataPlaneOptions, DrainRequest, HttpTimeouts, ProxyLogger } from './types.js';
-import { PoolRegistry, type ClusterRuntime } from './upstream/cluster.js';
+import type { ClusterRuntime } from './upstream/cluster.js';
+import { PoolRegistry } from './upstream/registry.js';
+import type { ClusterMembership } from '../clusters/types.js';
 
 export const DEFAULT_TIMEOUTS: HttpTimeouts = Object.freeze({
   headerReadMs: 60_000,
@@ -64,7 +65,8 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.stats = opts.stats;
     this.log = opts.log ?? {};
     this.timeouts = Object.freeze({ ...DEFAULT_TIMEOUTS, ...opts.timeouts });
-    this.pools = new PoolRegistry();
+    const onOutlier = opts.onOutlier;
+    this.pools = new PoolRegistry({ outlier: onOutlier === undefined ? noOutlierSink : onOutlier });
     this.ticker = setInterval(this.tick, Math.min(TICK_MS, this.timeouts.headerReadMs, this.timeouts.idleMs));
     this.ticker.unref();
   }
@@ -76,7 +78,7 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
    * the upstream they have. Pools of endpoints that stay are kept; others are closed once idle.
    */
   applySnapshot(snapshot: ConfigSnapshot): void {
-    const clusters = this.pools.build(snapshot.clusters.values(), roundRobin);
+    const clusters = this.pools.build(snapshot.clusters.values(), Date.now());
     for (const [name, l] of this.listeners) {
       const next = snapshot.listeners.get(name);
       if (next === undefined) {
@@ -89,9 +91,19 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.snapshot = snapshot;
   }
 
-  /** Convenience: `applySnapshot(buildSnapshot(config, stats))` in this thread. */
-  applyConfig(config: ProxyConfig): void {
-    this.applySnapshot(buildSnapshot(config, this.stats));
+  /** Convenience: `applySnapshot(buildSnapshot(config, stats, opts))` in this thread. */
+  applyConfig(config: ProxyConfig, opts?: SnapshotOptions): void {
+    this.applySnapshot(buildSnapshot(config, this.stats, opts));
+  }
+
+  /**
+   * A cluster's new members (RCU: between events, so no request sees half of it). One older
+   * than what the cluster has, or for a cluster this plane does not have, changes nothing.
+   */
+  applyMembership(m: ClusterMembership): void {
+    const rt = this.clusters.get(m.cluster);
+    if (rt === undefined || m.version <= rt.version) return;
+    this.pools.place(rt, m, Date.now());
   }
 
   /**
@@ -295,5 +307,8 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.clock.now = now;
     for (const l of this.listeners.values()) for (const c of l.conns) c.onTick(now);
     this.pools.sweep(now, this.timeouts.upstreamIdleMs);
+    for (const c of this.clusters.values()) c.tick(now);
   };
 }
+
+function noOutlierSink(): void {}

@@ -2,7 +2,7 @@
 export { DataPlane, DEFAULT_TIMEOUTS, TICK_MS } from './data-plane.js';
 export { buildSnapshot } from './snapshot.js';
 export { NETWORK_FILTERS } from './filters/index.js';
-export { roundRobin, RoundRobin } from './lb/round-robin.js';
+export { LB_POLICIES } from './lb/index.js';
 export type * from './types.js';
 export { requestedServerName } from './tls/termination.js';
 export { connectUpstream } from './upstream/connect.js';

@@ -13,12 +13,14 @@ import { buildFilterChainFactory } from './http/filter-chain-factory.js';
 import { MAX_HEADERS, MAX_HEAD_BYTES } from './http/head.js';
 import { buildListenerFilters } from './listener-filters/index.js';
 import { FilterChainSelector } from './filter-chains/select.js';
+import { LB_POLICIES } from './lb/index.js';
+import { staticMembership } from '../clusters/membership.js';
+import type { ClusterMembership } from '../clusters/types.js';
 import type {
   ClusterSnapshot,
   ClusterStats,
   ConfigSnapshot,
   DirectResponseSnapshot,
-  EndpointSnapshot,
   FilterChainSnapshot,
   FilterChainsSnapshot,
   HttpListenerSnapshot,
@@ -31,28 +33,49 @@ import type {
 
 let nextVersion = 1;
 
-export function buildSnapshot(config: ProxyConfig, stats: StatsStore): ConfigSnapshot {
+export interface SnapshotOptions {
+  /** What the cluster manager published so far; a cluster without one starts from its static endpoints. */
+  readonly memberships?: ReadonlyMap<string, ClusterMembership>;
+  /** The load balancers' randomness (tests pass a fixed one). Default Math.random. */
+  readonly random?: () => number;
+}
+
+export function buildSnapshot(config: ProxyConfig, stats: StatsStore, opts: SnapshotOptions = {}): ConfigSnapshot {
   const clusters = new Map<string, ClusterSnapshot>();
-  for (const c of config.clusters) clusters.set(c.name, clusterSnapshot(c, stats));
+  const random = opts.random ?? Math.random;
+  for (const c of config.clusters) clusters.set(c.name, clusterSnapshot(c, stats, opts.memberships?.get(c.name) ?? staticMembership(c), random));
   const listeners = new Map<string, ListenerSnapshot>();
   for (const l of config.listeners) listeners.set(l.name, listenerSnapshot(l, clusters, stats, config.workers));
   return Object.freeze({ version: nextVersion++, listeners, clusters });
 }
 
-function clusterSnapshot(c: ClusterConfig, stats: StatsStore): ClusterSnapshot {
-  const tls = c.tls === undefined ? null : upstreamTlsSnapshot(c.tls);
-  const endpoints: EndpointSnapshot[] = c.endpoints.map((e) => ({
-    host: e.host,
-    port: e.port,
-    key: (e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`) + (tls === null ? '' : ` tls#${tls.id}`),
-    tls,
-  }));
+function clusterSnapshot(c: ClusterConfig, stats: StatsStore, membership: ClusterMembership, random: () => number): ClusterSnapshot {
+  const cb = c.circuitBreakers;
   const limits = Object.freeze({
-    maxConnections: c.circuitBreakers.maxConnections,
-    maxPendingRequests: c.circuitBreakers.maxPendingRequests,
+    maxConnections: cb.maxConnections,
+    maxPendingRequests: cb.maxPendingRequests,
+    maxRequests: cb.maxRequests,
+    maxRetries: cb.maxRetries,
     maxRequestsPerConnection: c.maxRequestsPerConnection ?? Infinity,
   });
-  return Object.freeze({ name: c.name, endpoints: Object.freeze(endpoints), stats: clusterStats(c.name, stats), protocol: c.protocol ?? 'http1', limits });
+  const balancing = Object.freeze({
+    policy: LB_POLICIES[c.lb],
+    options: Object.freeze({ choiceCount: c.choiceCount, ringSize: c.ringSize, maglevTableSize: c.maglevTableSize, random }),
+    hashOn: c.hashOn,
+    slowStart: c.slowStart,
+    panicThreshold: c.healthyPanicThreshold,
+  });
+  const od = c.outlierDetection;
+  return Object.freeze({
+    name: c.name,
+    stats: clusterStats(c.name, stats),
+    protocol: c.protocol,
+    limits,
+    tls: c.tls === undefined ? null : upstreamTlsSnapshot(c.tls),
+    balancing,
+    outlier: od === null ? null : Object.freeze({ consecutive5xx: od.consecutive5xx, consecutiveGatewayFailure: od.consecutiveGatewayFailure }),
+    membership,
+  });
 }
 
 export function clusterStats(name: string, stats: StatsStore): ClusterStats {
@@ -76,6 +99,9 @@ export function clusterStats(name: string, stats: StatsStore): ClusterStats {
     cxOverflow: stats.counter(`${p}upstream_cx_overflow`),
     cxMaxRequests: stats.counter(`${p}upstream_cx_max_requests`),
     cxHttp2Total: stats.counter(`${p}upstream_cx_http2_total`),
+    cxNoneHealthy: stats.counter(`${p}upstream_cx_none_healthy`),
+    lbHealthyPanic: stats.counter(`${p}lb_healthy_panic`),
+    rqRetryOverflow: stats.counter(`${p}upstream_rq_retry_overflow`),
   };
 }
 

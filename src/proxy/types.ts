@@ -2,7 +2,7 @@
  * The data plane's contracts: what one worker thread runs, what it is configured with (the
  * snapshot), its stats, and the load-balancing seam. What a connection sees at run time (its
  * context, the network filter seam) is in connection-types.ts, which may depend on the
- * upstream runtime; this file depends on nothing in proxy/, so everything can import it.
+ * upstream runtime; this file depends on nothing in proxy/ but the leaf lb/types.ts, so everything can import it.
  *
  * Ownership: one `DataPlane` per worker thread. It owns every connection it accepts from
  * accept to close, its upstream pools, and nothing shared with other threads except the stats
@@ -17,6 +17,9 @@ import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 import type { ListenerFilter } from './listener-filters/types.js';
 import type { ChainSelector } from './filter-chains/types.js';
+import type { HashOnConfig, SlowStartConfig } from '../config/types.js';
+import type { ClusterMembership, OutlierKind } from '../clusters/types.js';
+import type { LbOptions, LoadBalancerFactory } from './lb/types.js';
 
 export type * from './tls/types.js';
 
@@ -41,6 +44,8 @@ export interface HttpTimeouts {
 export interface DataPlaneOptions {
   /** Where counters, gauges and histograms live (the shared region in production). */
   readonly stats: StatsStore;
+  /** A host's consecutive failures reached the cluster's outlier threshold (the worker posts it to the main thread). */
+  readonly onOutlier?: (cluster: string, host: string, kind: OutlierKind) => void;
   readonly log?: ProxyLogger;
   readonly timeouts?: Partial<HttpTimeouts>;
 }
@@ -136,12 +141,20 @@ export interface ClusterStats {
   readonly cxMaxRequests: Counter;
   /** HTTP/2 sessions opened (they are counted in `cxTotal` too). */
   readonly cxHttp2Total: Counter;
+  /** Answered 503 (flag `UH`): the cluster had no host to send to. */
+  readonly cxNoneHealthy: Counter;
+  /** Requests load-balanced over every host because too few were healthy. */
+  readonly lbHealthyPanic: Counter;
+  /** Retries not sent because `maxRetries` retries were already under way (the failure is answered as is). */
+  readonly rqRetryOverflow: Counter;
 }
 
-/** A cluster's circuit-breaker limits, per worker thread (see ClusterConfig). */
+/** A cluster's circuit-breaker limits, for the whole epoch (see CircuitBreakersConfig). */
 export interface ClusterLimits {
   readonly maxConnections: number;
   readonly maxPendingRequests: number;
+  readonly maxRequests: number;
+  readonly maxRetries: number;
   /** Infinity when unlimited. */
   readonly maxRequestsPerConnection: number;
 }
@@ -155,13 +168,30 @@ export interface EndpointSnapshot {
   readonly tls: UpstreamTlsSnapshot | null;
 }
 
+/** How a cluster picks a host: the policy, and what the cluster runtime applies around it. */
+export interface ClusterBalancing {
+  readonly policy: LoadBalancerFactory;
+  readonly options: LbOptions;
+  /** What ringHash and maglev hash, or null (they then pick at random). */
+  readonly hashOn: HashOnConfig | null;
+  readonly slowStart: SlowStartConfig | null;
+  /** Percent; below it, every host takes traffic (panic). */
+  readonly panicThreshold: number;
+}
+
 export interface ClusterSnapshot {
   readonly name: string;
-  readonly endpoints: readonly EndpointSnapshot[];
   readonly stats: ClusterStats;
   /** What the endpoints are spoken to with (HTTP routes; a tcp listener only pipes bytes). */
   readonly protocol: 'http1' | 'http2';
   readonly limits: ClusterLimits;
+  /** The cluster's TLS settings, or null (plain TCP). */
+  readonly tls: UpstreamTlsSnapshot | null;
+  readonly balancing: ClusterBalancing;
+  /** Consecutive-failure thresholds the workers watch (outlier detection), or null (off). */
+  readonly outlier: { readonly consecutive5xx: number; readonly consecutiveGatewayFailure: number } | null;
+  /** The members the plane starts with: the config's static endpoints, or what the cluster manager published. */
+  readonly membership: ClusterMembership;
 }
 
 /** A pre-built direct response: three full wire images; a HEAD answer is a prefix of one. */
@@ -248,20 +278,11 @@ export interface ConfigSnapshot {
   readonly clusters: ReadonlyMap<string, ClusterSnapshot>;
 }
 
-/** A load-balancing policy: chooses among endpoints; knows nothing about connections. */
-export interface LoadBalancer {
-  /** Index into the cluster's endpoint list, 0..count-1. */
-  pick(): number;
-}
-
-export interface LoadBalancerFactory {
-  readonly name: string;
-  create(endpointCount: number): LoadBalancer;
-}
-
 /** Public surface of the data plane (implemented by `DataPlane`). */
 export interface DataPlaneApi {
   applySnapshot(snapshot: ConfigSnapshot): void;
+  /** A cluster's new members (RCU): the next pick uses them; requests in flight finish where they are. */
+  applyMembership(m: ClusterMembership): void;
   addListener(name: string, server: Server): void;
   startDrain(req: DrainRequest): void;
   hurry(graceMs: number): void;

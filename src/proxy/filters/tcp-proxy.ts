@@ -17,11 +17,15 @@ import { clientAddress, clientPort, localAddress, localPort } from '../client-ad
 import { inspectedHello } from '../listener-filters/index.js';
 import { requestedServerName } from '../tls/termination.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
+import { HostSlot } from '../../clusters/types.js';
+import { hash32 } from '../lb/index.js';
+import { LOCAL_CONNECT_FAILURE } from '../upstream/outlier-record.js';
 
 export class TcpProxyConnection implements DownstreamConnection {
   /** TCP has no in-band way to ask for a close: the drain deadline closes it by force. */
   readonly forcedAtDrainDeadline = true;
-  private readonly upstream: Socket;
+  /** Null when the cluster had no host to give (the connection was closed at once, flag `UH`). */
+  private readonly upstream: Socket | null;
   private connected = false;
   /** Null unless the listener logs: then what its line needs. */
   private readonly logged: TcpLogState | null;
@@ -31,11 +35,22 @@ export class TcpProxyConnection implements DownstreamConnection {
     cluster: ClusterRuntime,
     private readonly ctx: ConnectionContext,
   ) {
-    const pool = cluster.pools[cluster.lb.pick()];
-    if (pool === undefined) throw new Error(`cluster ${cluster.snapshot.name} has no endpoints`);
-    const stats = pool.stats;
+    const hashOn = cluster.snapshot.balancing.hashOn;
+    // Only the source address can be hashed at L4; a header or cookie policy picks at random.
+    const pool = cluster.pick(hashOn !== null && 'sourceIp' in hashOn ? hash32(clientAddress(socket)) : -1, null);
     const accessLog = ctx.listener.accessLog;
-    this.logged = accessLog === null ? null : startLogState(accessLog, socket, ctx.listener.name, cluster.snapshot.name, pool.endpoint.key);
+    this.logged = accessLog === null ? null : startLogState(accessLog, socket, ctx.listener.name, cluster.snapshot.name, pool === null ? '' : pool.endpoint.key);
+    if (pool === null) {
+      cluster.snapshot.stats.cxNoneHealthy.inc();
+      if (this.logged !== null) this.logged.info.responseFlags = 'UH';
+      this.upstream = null;
+      socket.on('close', () => this.closed(socket));
+      socket.destroy(); // no host may take it: nothing can be said in-band at L4
+      return;
+    }
+    const stats = pool.stats;
+    const counters = pool.counters;
+    Atomics.add(counters, HostSlot.ACTIVE, 1);
     stats.cxTotal.inc();
     stats.cxActive.inc();
     const ds = socket;
@@ -45,6 +60,7 @@ export class TcpProxyConnection implements DownstreamConnection {
     this.upstream = us;
     us.on('connect', () => {
       this.connected = true;
+      cluster.outcome(pool, 200); // a connection made is a success to outlier detection
     });
     ds.on('data', (d: Buffer) => {
       if (!us.write(d)) ds.pause();
@@ -60,8 +76,10 @@ export class TcpProxyConnection implements DownstreamConnection {
     us.on('error', ignoreError);
     us.on('close', (hadError: boolean) => {
       stats.cxActive.dec();
+      Atomics.sub(counters, HostSlot.ACTIVE, 1);
       if (!this.connected) {
         stats.cxConnectFail.inc();
+        cluster.outcome(pool, LOCAL_CONNECT_FAILURE);
         if (this.logged !== null) this.logged.info.responseFlags = 'UF';
         ds.destroy();
       } else if (hadError) ds.destroy();
@@ -70,8 +88,7 @@ export class TcpProxyConnection implements DownstreamConnection {
     ds.on('close', (hadError: boolean) => {
       if (hadError) us.destroy();
       else endOnce(us);
-      if (this.logged !== null) logClosed(this.logged, ds);
-      this.ctx.onClosed(this);
+      this.closed(ds);
     });
   }
 
@@ -84,8 +101,13 @@ export class TcpProxyConnection implements DownstreamConnection {
     return false;
   }
 
+  private closed(ds: Socket): void {
+    if (this.logged !== null) logClosed(this.logged, ds);
+    this.ctx.onClosed(this);
+  }
+
   destroy(): void {
-    this.upstream.destroy();
+    this.upstream?.destroy();
     this.socket.destroy();
   }
 }

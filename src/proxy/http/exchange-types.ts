@@ -47,6 +47,8 @@ export interface ExchangeOwner {
   upstreamDrained(): void;
   /** The request asked to upgrade, or is a CONNECT, and was forwarded so: a 101 (a 2xx to CONNECT) opens a tunnel (`TunnelOwner`). */
   readonly upgrading: boolean;
+  /** The client's address (after the PROXY protocol): what `hashOn: { sourceIp: true }` hashes. */
+  clientIp(): string;
 }
 
 /** An owner that can take an upgrade or a CONNECT (HTTP/1 downstream; HTTP/2 CONNECT streams). */

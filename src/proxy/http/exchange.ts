@@ -21,7 +21,9 @@
  */
 import type { RandomSource } from '../router/types.js';
 import type { DirectResponseSnapshot } from '../types.js';
-import type { ClusterRuntime } from '../upstream/cluster.js';
+import { beginTry, endTry, type ClusterRuntime } from '../upstream/cluster.js';
+import { LOCAL_CONNECT_FAILURE, LOCAL_RESET, LOCAL_TIMEOUT } from '../upstream/outlier-record.js';
+import { requestHash } from '../upstream/request-hash.js';
 import type { PoolWaiter, UpstreamConn, UpstreamOwner, UpstreamPool } from '../upstream/pool-types.js';
 import { BodyMode } from './body.js';
 import { Res, type ExchangeOwner, type TunnelOwner } from './exchange-types.js';
@@ -52,6 +54,11 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   /** performance.now() when the current try started (`upstream_rq_time`). */
   private tryAt = 0;
   private resends = 0;
+  /** The cluster of the current exchange, and the request's hash for its policy (-1: none). */
+  private cluster: ClusterRuntime | null = null;
+  private hash = -1;
+  /** The current try is counted in flight (`beginTry`) on `pool` and the cluster. */
+  private counted = false;
 
   /** `random` draws the backoff jitter (tests pass a fixed one). */
   constructor(
@@ -73,13 +80,16 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.responseFlags = '';
     this.resends = 0;
     if (this.run !== null) this.endRun();
-    const pool = cluster.pools[cluster.lb.pick()] as UpstreamPool;
+    this.cluster = cluster;
     if (this.owner.upgrading && cluster.snapshot.protocol === 'http2') {
-      this.pool = pool;
       this.res = Res.Done;
       this.owner.localReply(REPLY_501);
       return true;
     }
+    const hashOn = cluster.snapshot.balancing.hashOn;
+    this.hash = hashOn === null ? -1 : requestHash(hashOn, head, this.owner.clientIp());
+    const pool = cluster.pick(this.hash, null);
+    if (pool === null) return this.noHost(cluster);
     if (policy !== null) this.run = new PolicyRun(this, cluster, head, moreBody, policy, this.random);
     return this.send(pool, head, moreBody);
   }
@@ -109,6 +119,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   /** The owner's timer (`waitUpstream`) expired during this exchange; returns false if it must be destroyed. */
   timedOut(): boolean {
     if (this.res === Res.WaitHead) {
+      this.outcome(LOCAL_TIMEOUT);
       this.failed(REPLY_504, (this.pool as UpstreamPool).stats.rq504, 'UT');
       return true;
     }
@@ -122,6 +133,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.retryable = null;
     if (this.run !== null) this.endRun();
     if (this.queuedOn !== null) this.unqueue();
+    if (this.counted) this.endTry();
     if (up === null) return;
     this.upstream = null;
     up.owner = null;
@@ -170,6 +182,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
       return;
     }
     const connected = up.wasConnected;
+    this.outcome(connected ? LOCAL_RESET : LOCAL_CONNECT_FAILURE);
     if (this.run !== null && this.retry(this.run.afterFailure(connected ? Failure.Reset : Failure.ConnectFailure, up.pool.stats))) return;
     this.failed(REPLY_503, up.pool.stats.rq503, connected ? 'UC' : 'UF');
   }
@@ -193,6 +206,11 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   private send(pool: UpstreamPool, head: Buffer, moreBody: boolean): boolean {
     this.pool = pool;
     pool.stats.rqTotal.inc(); // each try, queued or refused ones too; a resend is not one
+    if (!beginTry(this.cluster as ClusterRuntime, pool)) {
+      this.failed(REPLY_503, pool.stats.rqPendingOverflow, 'UO'); // maxRequests: Envoy counts it here too
+      return true;
+    }
+    this.counted = true;
     this.tryAt = performance.now();
     this.owner.waitUpstream();
     if (this.run !== null) this.run.tryStarted();
@@ -249,8 +267,14 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
 
   // ---- TryHost: called by the policy run's timers ---------------------------------------------
 
-  nextTry(pool: UpstreamPool, request: Buffer): void {
+  nextTry(request: Buffer): void {
     if (this.res !== Res.WaitHead) return;
+    const cluster = this.cluster as ClusterRuntime;
+    const pool = cluster.pick(this.hash, this.pool);
+    if (pool === null) {
+      this.noHost(cluster);
+      return;
+    }
     // Not backpressure the owner waits on: it may have paused on the try that failed, and
     // this socket's 'drain' would not come if the write went through at once.
     if (this.send(pool, request, false)) this.owner.upstreamDrained();
@@ -261,6 +285,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     if (run === null || this.res !== Res.WaitHead || (this.upstream === null && this.queuedOn === null)) return;
     const stats = (this.pool as UpstreamPool).stats;
     stats.rqPerTryTimeout.inc();
+    this.outcome(LOCAL_TIMEOUT);
     this.retire(); // never reused: a late response would answer the next request
     if (this.retry(run.afterFailure(Failure.PerTryTimeout, stats))) return;
     this.failed(REPLY_504, stats.rq504, 'UT');
@@ -270,6 +295,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     const stats = (this.pool as UpstreamPool).stats;
     if (this.res === Res.WaitHead) {
       stats.rqTimeout.inc();
+      if (this.upstream !== null) this.outcome(LOCAL_TIMEOUT);
       this.failed(REPLY_504, stats.rq504, 'UT');
     } else if (this.res === Res.Body) {
       // The head went downstream: the client must see the response broken, not a 504.
@@ -299,6 +325,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
   }
 
   protected finalHead(status: number): boolean {
+    this.outcome(status);
     const run = this.run;
     if (run === null) return false;
     run.headArrived();
@@ -316,11 +343,31 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
 
   protected retire(): void {
     if (this.queuedOn !== null) this.unqueue();
+    if (this.counted) this.endTry();
     const up = this.upstream;
     if (up !== null) {
       this.upstream = null;
       up.owner = null;
       up.close();
     }
+  }
+
+  // ---- hosts --------------------------------------------------------------------------------
+
+  /** The cluster has no host that may take traffic: 503 `UH`, as Envoy's "no healthy upstream". */
+  private noHost(cluster: ClusterRuntime): boolean {
+    this.failed(REPLY_503, cluster.snapshot.stats.cxNoneHealthy, 'UH');
+    return true;
+  }
+
+  /** The current try's outcome, for outlier detection: a response status or a local failure. */
+  private outcome(status: number): void {
+    const pool = this.pool;
+    if (pool !== null) (this.cluster as ClusterRuntime).outcome(pool, status);
+  }
+
+  private endTry(): void {
+    this.counted = false;
+    endTry(this.cluster as ClusterRuntime, this.pool as UpstreamPool);
   }
 }

@@ -211,6 +211,10 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
 
   // ---- ExchangeOwner: the upstream response into the chain ----------------------------------
 
+  clientIp(): string {
+    return this.host.clientIp;
+  }
+
   waitUpstream(): void {
     this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }

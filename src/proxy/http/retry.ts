@@ -8,8 +8,8 @@
 import type { RetryPolicyConfig } from '../../config/types-router.js';
 import type { RandomSource } from '../router/types.js';
 import type { ClusterStats } from '../types.js';
+import { BudgetSlot } from '../../clusters/types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
-import type { UpstreamPool } from '../upstream/pool-types.js';
 
 /**
  * What one exchange applies on top of the codec's own timers. A `RouteInfo` is one as it is,
@@ -68,8 +68,8 @@ export function backoffMs(backoff: RetryPolicyConfig['backoff'], attempt: number
 
 /** What a `PolicyRun` asks of its exchange. Called from the run's timers only. */
 export interface TryHost {
-  /** The backoff is over: send `request` again, to `pool` (picked by the load balancer). */
-  nextTry(pool: UpstreamPool, request: Buffer): void;
+  /** The backoff is over: send `request` again, to a host the load balancer picks (another one if it can). */
+  nextTry(request: Buffer): void;
   /** No response head within the per-try timeout. */
   tryTimedOut(): void;
   /** The route timeout passed. */
@@ -95,6 +95,8 @@ export class PolicyRun {
   /** The whole request while a retry is still possible; null once one is not (a body follows, or an interim head went out). */
   private request: Buffer | null;
   private retries = 0;
+  /** This exchange holds one of the cluster's `maxRetries` places (from its first retry until it ends). */
+  private holdsRetry = false;
   private routeTimer: NodeJS.Timeout | null = null;
   private tryTimer: NodeJS.Timeout | null = null;
   private backoffTimer: NodeJS.Timeout | null = null;
@@ -160,10 +162,24 @@ export class PolicyRun {
       this.backoffTimer = null;
     }
     this.request = null;
+    if (this.holdsRetry) {
+      this.holdsRetry = false;
+      Atomics.sub(this.cluster.budget.counters, BudgetSlot.RETRIES, 1);
+    }
   }
 
   private retry(rp: RetryPolicyConfig, stats: ClusterStats): Verdict {
     if (this.retries >= rp.numRetries) return Verdict.Exhausted;
+    if (!this.holdsRetry) {
+      // Envoy's max_retries: retries under way over the cluster. Past it the failure is answered as it is.
+      const budget = this.cluster.budget;
+      if (Atomics.load(budget.counters, BudgetSlot.RETRIES) >= budget.limits.maxRetries) {
+        stats.rqRetryOverflow.inc();
+        return Verdict.Fail;
+      }
+      Atomics.add(budget.counters, BudgetSlot.RETRIES, 1);
+      this.holdsRetry = true;
+    }
     this.clearTryTimer();
     stats.rqRetry.inc();
     this.backoffTimer = setTimeout(PolicyRun.backoffDone, backoffMs(rp.backoff, this.retries, this.random), this);
@@ -182,8 +198,7 @@ export class PolicyRun {
 
   private static backoffDone(run: PolicyRun): void {
     run.backoffTimer = null;
-    const c = run.cluster;
-    if (run.request !== null) run.host.nextTry(c.pools[c.lb.pick()] as UpstreamPool, run.request);
+    if (run.request !== null) run.host.nextTry(run.request);
   }
 
   private static tryExpired(run: PolicyRun): void {

@@ -91,6 +91,10 @@ export class H2ConnectStream implements TunnelOwner {
 
   // ---- TunnelOwner ----------------------------------------------------------------------------
 
+  clientIp(): string {
+    return this.host.clientIp;
+  }
+
   waitUpstream(): void {
     this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }

@@ -177,6 +177,10 @@ export class H2Stream implements ExchangeOwner {
 
   // ---- ExchangeOwner --------------------------------------------------------------------------
 
+  clientIp(): string {
+    return this.host.clientIp;
+  }
+
   waitUpstream(): void {
     this.deadline = this.host.clock.now + this.host.upstreamResponseMs;
   }

@@ -12,14 +12,14 @@
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
 import { DEFAULT_PEER_STREAMS, H2UpstreamSession, type SessionHost } from '../http2/upstream-session.js';
 import { PoolBase } from './pool-base.js';
-import type { ClusterBudget, UpstreamConn } from './pool-types.js';
+import type { ClusterBudget, HostFacts, UpstreamConn } from './pool-types.js';
 
 export class Http2Pool extends PoolBase implements SessionHost {
   private readonly sessions: H2UpstreamSession[] = [];
   peerStreams = DEFAULT_PEER_STREAMS;
 
-  constructor(endpoint: EndpointSnapshot, stats: ClusterStats, budget: ClusterBudget) {
-    super(endpoint, stats, budget);
+  constructor(endpoint: EndpointSnapshot, stats: ClusterStats, budget: ClusterBudget, host: Readonly<HostFacts>) {
+    super(endpoint, stats, budget, host);
   }
 
   take(): UpstreamConn | null {

@@ -50,8 +50,11 @@ export interface PoolWaiter {
   upstreamReady(up: UpstreamConn): void;
 }
 
-/** The pool of one endpoint of one cluster in one worker (HTTP/1.1: pool.ts, HTTP/2: h2-pool.ts). */
-export interface UpstreamPool {
+/**
+ * The pool of one endpoint of one cluster in one worker (HTTP/1.1: pool.ts, HTTP/2: h2-pool.ts).
+ * It also carries what the load balancer needs of its host, refreshed by each membership.
+ */
+export interface UpstreamPool extends HostFacts {
   readonly endpoint: EndpointSnapshot;
   readonly stats: ClusterStats;
   /** A connection or stream for one request, or null when the cluster's connection limit is reached. */
@@ -68,9 +71,24 @@ export interface UpstreamPool {
   close(): void;
 }
 
-/** Connections per cluster per worker, shared by the cluster's pools; the limits follow the latest snapshot. */
+/** A pool's host, as the latest membership says (clusters/types.ts HostData). */
+export interface HostFacts {
+  /** `host:port` (IPv6 in brackets), without the TLS part of `endpoint.key`. */
+  readonly hostKey: string;
+  weight: number;
+  /** HostFlag bits. */
+  flags: number;
+  /** Slow start counts from here (wall-clock ms); 0: not ramping. */
+  since: number;
+  /** The host's shared counters (HostSlot), the same for as long as it is a member. */
+  counters: Int32Array;
+}
+
+/**
+ * A cluster's circuit-breaker counters (BudgetSlot), shared by every worker of the epoch
+ * through a SharedArrayBuffer, and the limits of the latest snapshot.
+ */
 export interface ClusterBudget {
-  connections: number;
-  pending: number;
+  readonly counters: Int32Array;
   limits: ClusterLimits;
 }

@@ -15,7 +15,7 @@
  */
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
 import { PoolBase } from './pool-base.js';
-import type { ClusterBudget, UpstreamConn, UpstreamPool } from './pool-types.js';
+import type { ClusterBudget, HostFacts, UpstreamConn, UpstreamPool } from './pool-types.js';
 
 /** What the pool needs from a connection it keeps. */
 export interface Pooled extends UpstreamConn {
@@ -35,9 +35,10 @@ export class EndpointPool<T extends Pooled> extends PoolBase implements Upstream
     endpoint: EndpointSnapshot,
     stats: ClusterStats,
     budget: ClusterBudget,
+    host: Readonly<HostFacts>,
     private readonly connect: (pool: EndpointPool<T>) => T,
   ) {
-    super(endpoint, stats, budget);
+    super(endpoint, stats, budget, host);
   }
 
   /** The most recently released live connection, else a new one if the budget allows, else null. */
