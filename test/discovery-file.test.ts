@@ -4,7 +4,7 @@
  * at its line:col and the last good set stays.
  */
 import assert from 'node:assert/strict';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'node:test';
 import { discover, fileCluster, waitFor, type Harness } from './fixtures/discovery-util.js';
@@ -131,4 +131,15 @@ test('file: a file bad at start gives no set; initialized() settles after the fa
   assert.equal(h.recorder.errors.length, 1);
   assert.equal(h.recorder.errors[0]?.code, FILE_ERR);
   assert.deepEqual(positions(h.recorder.errors[0]?.message ?? '', path), [[2, 5]]);
+});
+
+test('file: with no directory to watch at start, the stat poll finds the file once it appears', async (t) => {
+  const dir = join(tempDir(t), 'later');
+  const path = join(dir, 'e.yaml');
+  const h = discover(t, fileCluster('app', path));
+  const e = await nextError(h, 'an error for the missing file');
+  assert.equal(e.code, FILE_ERR);
+  mkdirSync(dir);
+  writeFileSync(path, 'endpoints: [127.0.0.1:9001]\n');
+  assert.deepEqual(await nextSet(h, 'the set from the file that appeared'), ['127.0.0.1:9001']);
 });
