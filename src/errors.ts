@@ -69,6 +69,10 @@ export const ERROR_CODES = {
   PROXYCTL_ERR_STOPPING: ExitCode.TEMPFAIL,
   /** The supervisor did not exit before the stop deadline. */
   PROXYCTL_ERR_STOP_TIMEOUT: ExitCode.TEMPFAIL,
+  /** A `strictDns` lookup failed (timeout, refused, SERVFAIL, ...); the cluster keeps its last good hosts. */
+  PROXYCTL_ERR_DISCOVERY_DNS: ExitCode.FAILURE,
+  /** An endpoints file is missing, unreadable, not valid YAML/JSON or breaks the endpoint schema (a `file:line:col` line per issue); the cluster keeps its last good hosts. */
+  PROXYCTL_ERR_DISCOVERY_FILE: ExitCode.FAILURE,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,3 +1,6 @@
+import type { core } from 'zod';
+import type { ConfigIssue } from './types.js';
+
 /** A path into the document, as zod and the cross-checks give it: keys and array indexes. */
 export type IssuePath = readonly (string | number)[];
 
@@ -22,4 +25,40 @@ export function formatPath(path: IssuePath): string {
     else out += `[${JSON.stringify(seg)}]`;
   }
   return out === '' ? '(root)' : out;
+}
+
+/** One line per issue, as the CLI prints them and the error message carries them. */
+export function formatIssue(i: ConfigIssue): string {
+  return `${i.file}:${i.line}:${i.col}: ${i.path}: ${i.message}`;
+}
+
+/** A sorted copy: by line, then column. */
+export function byPosition(issues: readonly ConfigIssue[]): ConfigIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** Turns one zod issue into ours: one issue per unknown key, and plain words for a missing key. */
+export function fromZod(issue: core.$ZodIssue, raw: unknown): PathIssue[] {
+  const path = issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, at: 'key' as const }));
+  }
+  const last = path[path.length - 1];
+  if (typeof last === 'string' && !hasKey(valueAt(raw, path.slice(0, -1)), last)) {
+    return [{ path, message: `missing required key "${last}"`, at: 'value' }];
+  }
+  return [{ path, message: issue.message, at: 'value' }];
+}
+
+function valueAt(raw: unknown, path: IssuePath): unknown {
+  let v = raw;
+  for (const seg of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+function hasKey(container: unknown, key: string): boolean {
+  return typeof container === 'object' && container !== null && Object.hasOwn(container, key);
 }

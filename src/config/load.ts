@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
-import type { core } from 'zod';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { accessLogChecks } from './access-log-checks.js';
 import { crossCheck } from './cross-checks.js';
-import { formatPath, type PathIssue } from './issue.js';
-import { locate } from './positions.js';
+import { byPosition, formatIssue, fromZod, type PathIssue } from './issue.js';
+import { parseYaml, positioned } from './positions.js';
 import { configFileSchema, normalize } from './schema.js';
 import { attachTls } from './tls-files.js';
 import type { ConfigIssue, LoadedConfig, ParseOptions, ProxyConfig } from './types.js';
+
+export { formatIssue } from './issue.js';
 
 /**
  * Reads and validates a config file.
@@ -41,21 +41,9 @@ export async function readConfigText(path: string): Promise<string> {
  *   line per issue.
  */
 export function parseConfig(text: string, sourceName: string, options: ParseOptions = {}): LoadedConfig {
-  const lines = new LineCounter();
-  // prettyErrors would fold a source excerpt into each message; positions are added here instead.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  // Warnings (an unresolved tag, an odd directive) are errors here: a config means one thing.
-  const syntax = [...doc.errors, ...doc.warnings];
-  if (syntax.length > 0) {
-    fail(syntax.map((e) => ({ file: sourceName, ...lines.linePos(e.pos[0]), path: '(yaml)', message: e.message })));
-  }
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 100 });
-  } catch (err: unknown) {
-    // Only the alias limit (a "billion laughs" document) gets here.
-    fail([{ file: sourceName, line: 1, col: 1, path: '(yaml)', message: err instanceof Error ? err.message : String(err) }]);
-  }
+  const yaml = parseYaml(text, sourceName);
+  if (!yaml.ok) fail(yaml.issues);
+  const { doc, lines, raw } = yaml;
   if (raw === null || raw === undefined) {
     fail([{ file: sourceName, line: 1, col: 1, path: '(root)', message: 'the config is empty: at least "listeners" is required' }]);
   }
@@ -78,53 +66,9 @@ export function configHash(config: ProxyConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
 }
 
-/** One line per issue, as the CLI prints them and the error message carries them. */
-export function formatIssue(i: ConfigIssue): string {
-  return `${i.file}:${i.line}:${i.col}: ${i.path}: ${i.message}`;
-}
-
 function fail(issues: ConfigIssue[]): never {
-  const sorted = [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
+  const sorted = byPosition(issues);
   throw new ProxyctlError('PROXYCTL_ERR_CONFIG_INVALID', sorted.map(formatIssue).join('\n'), { errors: sorted });
-}
-
-function positioned(found: PathIssue[], doc: Document, lines: LineCounter, file: string): ConfigIssue[] {
-  const seen = new Set<string>();
-  const out: ConfigIssue[] = [];
-  for (const f of found) {
-    const issue = { file, ...locate(doc, lines, f.path, f.at), path: formatPath(f.path), message: f.message };
-    const key = `${issue.path}\0${issue.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push(issue);
-  }
-  return out;
-}
-
-/** Turns one zod issue into ours: one issue per unknown key, and plain words for a missing key. */
-function fromZod(issue: core.$ZodIssue, raw: unknown): PathIssue[] {
-  const path = issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol');
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, at: 'key' as const }));
-  }
-  const last = path[path.length - 1];
-  if (typeof last === 'string' && !hasKey(valueAt(raw, path.slice(0, -1)), last)) {
-    return [{ path, message: `missing required key "${last}"`, at: 'value' }];
-  }
-  return [{ path, message: issue.message, at: 'value' }];
-}
-
-function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
-  let v = raw;
-  for (const seg of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<string | number, unknown>)[seg];
-  }
-  return v;
-}
-
-function hasKey(container: unknown, key: string): boolean {
-  return typeof container === 'object' && container !== null && Object.hasOwn(container, key);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,9 +1,51 @@
-import { isMap, isNode, isPair, isScalar, isSeq, type Document, type LineCounter, type Node } from 'yaml';
-import type { IssuePath } from './issue.js';
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { formatPath, type IssuePath, type PathIssue } from './issue.js';
+import type { ConfigIssue } from './types.js';
 
 export interface Position {
   readonly line: number;
   readonly col: number;
+}
+
+/** A YAML document with what positions need, or why it is not one. */
+export type YamlParse =
+  | { readonly ok: true; readonly doc: Document; readonly lines: LineCounter; readonly raw: unknown }
+  | { readonly ok: false; readonly issues: ConfigIssue[] };
+
+/**
+ * Parses YAML (JSON too) for a file whose problems are reported as `file:line:col`. Syntax
+ * errors, warnings and a document past the alias limit are issues; an empty document is not
+ * (`raw` is null): what emptiness means is the caller's to say.
+ */
+export function parseYaml(text: string, file: string): YamlParse {
+  const lines = new LineCounter();
+  // prettyErrors would fold a source excerpt into each message; positions are added by the caller.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // Warnings (an unresolved tag, an odd directive) are errors here: a file means one thing.
+  const syntax = [...doc.errors, ...doc.warnings];
+  if (syntax.length > 0) {
+    return { ok: false, issues: syntax.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '(yaml)', message: e.message })) };
+  }
+  try {
+    return { ok: true, doc, lines, raw: doc.toJS({ maxAliasCount: 100 }) };
+  } catch (err: unknown) {
+    // Only the alias limit (a "billion laughs" document) gets here.
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '(yaml)', message: err instanceof Error ? err.message : String(err) }] };
+  }
+}
+
+/** Issues found by path, placed in the document; the same path and message twice is one issue. */
+export function positioned(found: readonly PathIssue[], doc: Document, lines: LineCounter, file: string): ConfigIssue[] {
+  const seen = new Set<string>();
+  const out: ConfigIssue[] = [];
+  for (const f of found) {
+    const issue = { file, ...locate(doc, lines, f.path, f.at), path: formatPath(f.path), message: f.message };
+    const key = `${issue.path}\0${issue.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(issue);
+  }
+  return out;
 }
 
 /**
