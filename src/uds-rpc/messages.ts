@@ -7,6 +7,7 @@
  * are optional per side, and a side without a handler answers "unrecognized".
  */
 import { isJsonObject, type JsonObject } from './json-fields.js';
+import type { ClusterStateHandoff } from '../clusters/types.js';
 
 export { isJsonObject, type JsonObject };
 
@@ -63,6 +64,12 @@ export interface ConfigReply {
   text: string;
   /** Worker threads to run instead of the config's `workers` (`start --workers`), or null. */
   workersOverride: number | null;
+  /**
+   * Host health and outlier state from the epoch serving now, so the new one does not start
+   * blind; null on a cold start, or when the serving epoch did not answer in time.
+   * A supervisor from before this field sends none: read as null.
+   */
+  clusterState: ClusterStateHandoff | null;
 }
 
 /** One step an epoch took on its way to ready, at its own wall clock (ms since the epoch). */

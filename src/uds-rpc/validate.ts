@@ -32,6 +32,7 @@ import type {
   StopRequest,
   TimelineEvent,
 } from './messages.js';
+import { handoffOrNull } from './validate-clusters.js';
 
 const ROLES: readonly PeerRole[] = ['supervisor', 'epoch', 'cli'];
 
@@ -69,6 +70,7 @@ const validateConfigReply = plain((o): ConfigReply => ({
   source: str(o, 'source'),
   text: str(o, 'text'),
   workersOverride: o.workersOverride === null ? null : int(o, 'workersOverride', 1, 64),
+  clusterState: handoffOrNull(o, 'clusterState'),
 }));
 
 const validateReady = plain((o): ReadyRequest => ({
@@ -151,8 +153,8 @@ const validateStatusReply = plain((o): StatusReply => {
 });
 
 function validateActivate(obj: JsonObject, fdCount: number): ActivateRequest {
-  const { source, text, workersOverride } = validateConfigReply(object(obj, 'config'), 0);
-  return { type: 'activate', config: { source, text, workersOverride }, sockets: validateListenSockets(obj, fdCount).sockets };
+  const { source, text, workersOverride, clusterState } = validateConfigReply(object(obj, 'config'), 0);
+  return { type: 'activate', config: { source, text, workersOverride, clusterState }, sockets: validateListenSockets(obj, fdCount).sockets };
 }
 
 function validatePingReply(obj: JsonObject, fdCount: number): PingReply {

@@ -72,7 +72,7 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
 
 /** What an epoch gets to run: the config text (it parses it itself) and the worker override. */
 export function configFor(epoch: Epoch, workersOverride: number | null): Omit<ConfigReply, 'type'> {
-  return { source: epoch.config.path, text: epoch.config.text, workersOverride };
+  return { source: epoch.config.path, text: epoch.config.text, workersOverride, clusterState: null };
 }
 
 /** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */
