@@ -26,6 +26,7 @@ import type { Logger } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import { PACKAGE_ROOT } from '../../package-root.js';
 import { StatsRegion } from '../../shm/index.js';
+import { ClusterManager } from '../../clusters/manager.js';
 import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, type ListenSocketDescriptor, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
 import { planSockets } from './socket-plan.js';
 import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
@@ -48,6 +49,12 @@ export const EpochExitCode = {
 const READY_ACK_TIMEOUT_MS = 30_000;
 /** Parses of the bundled config a standby makes to warm the parser (see warmUpConfigParser). */
 const WARM_UP_PARSES = 5;
+/**
+ * The longest an epoch waits for a cluster's discovery to answer, or for a host's first health
+ * check, before it serves without it (Envoy's initial_fetch_timeout is 15 s; a reload waits on
+ * this, so it is kept short). A host handed over by the serving epoch is never waited for.
+ */
+const CLUSTER_INIT_TIMEOUT_MS = 5_000;
 /** How long workers get to shut down cleanly before they are terminated. */
 const WORKER_SHUTDOWN_MS = 1_000;
 /** Whatever happens during the exit, the process is gone this long after it began. */
@@ -72,6 +79,7 @@ export class EpochProcess {
   #stats: StatsRegion | null = null;
   #pool: WorkerPool | null = null;
   #admin: AdminServer | null = null;
+  #clusters: ClusterManager | null = null;
   /** A standby's go: resolved by the supervisor's `activate`, with its config and sockets. */
   readonly #activated = new Milestone<Activation>();
 
@@ -101,6 +109,7 @@ export class EpochProcess {
       workers: this.args.workersHint,
       log: this.log,
       onCrash: (index, reason) => this.#workerCrashed(index, reason),
+      onOutlier: (cluster, host, kind) => this.#clusters?.onOutlier(cluster, host, kind),
     });
     starting.catch(() => {}); // awaited below; a failure must not end the process before that
     if (this.args.standby) {
@@ -124,6 +133,13 @@ export class EpochProcess {
     this.#config = config;
     this.#step('config_loaded');
 
+    // Discovery and first health checks run while the sockets come and the workers build.
+    const stats = this.#stats ?? StatsRegion.open(this.args.stats, { epoch: this.args.epoch });
+    this.#stats = stats;
+    const clusters = new ClusterManager(config.clusters, { stats, log: this.log, publish: (m) => this.#pool?.publish(m), handoff: given.clusterState ?? null });
+    this.#clusters = clusters;
+    const clustersReady = clusters.ready(CLUSTER_INIT_TIMEOUT_MS).then(() => this.#step('clusters_ready'));
+
     const socketsReply = activation?.sockets ?? (await conn.request({ type: 'getListenSockets' }));
     this.#step('sockets_received');
     const plan = planSockets(socketsReply.body.sockets, socketsReply.fds, config.listeners.map((l) => l.name), config.workers);
@@ -139,16 +155,16 @@ export class EpochProcess {
       return;
     }
 
-    const stats = this.#stats ?? StatsRegion.open(this.args.stats, { epoch: this.args.epoch });
-    this.#stats = stats;
     stats.gauge('server.hot_restart_generation', 'max').set(this.args.epoch);
 
     const pool = await starting;
     this.#pool = pool;
+    await clustersReady;
+    if (this.#stopped()) return;
     // The workers build their planes while the admin endpoint starts: 1 to 2 ms off a 10 ms reload.
     const adminFd = plan.admin;
     await Promise.all([
-      pool.configure(config, plan.perWorker).then(() => this.#step('workers_ready')),
+      pool.configure(config, plan.perWorker, [...clusters.memberships().values()]).then(() => this.#step('workers_ready')),
       adminFd === null
         ? null
         : (async () => {
@@ -181,6 +197,7 @@ export class EpochProcess {
     this.log.info('exiting', { code, reason });
     setTimeout(() => process.exit(code), EXIT_BACKSTOP_MS).unref();
     this.#admin?.close();
+    this.#clusters?.stop();
     await this.#pool?.shutdown(WORKER_SHUTDOWN_MS);
     this.#conn?.close();
     process.exit(code);

@@ -7,6 +7,7 @@
  */
 import type { ProxyConfig } from '../../config/types.js';
 import type { DrainRequest } from '../../proxy/types.js';
+import type { ClusterMembership, OutlierKind } from '../../clusters/types.js';
 
 /** The command line the supervisor spawns an epoch with (see bin/epoch.js). */
 export interface EpochArgs {
@@ -54,6 +55,14 @@ export interface ConfigureCommand {
   /** The config the main thread parsed (structured-cloned; plain data). */
   config: ProxyConfig;
   sockets: readonly WorkerSocket[];
+  /** Each cluster's membership as the main thread's cluster manager has it now. */
+  memberships: readonly ClusterMembership[];
+}
+
+/** A cluster's new membership (RCU): applied between events; one older than the worker has is ignored. */
+export interface MembershipCommand {
+  type: 'membership';
+  membership: ClusterMembership;
 }
 
 /** Start accepting: listen on every assigned fd and add it to the plane. Sent after the supervisor acknowledged ready. */
@@ -102,7 +111,7 @@ export interface WarmUpCommand {
   type: 'warmUp';
 }
 
-export type WorkerCommand = WarmUpCommand | ConfigureCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | ShutdownCommand;
+export type WorkerCommand = WarmUpCommand | ConfigureCommand | MembershipCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | ShutdownCommand;
 
 // ---- worker → main thread ------------------------------------------------------------------
 
@@ -167,4 +176,12 @@ export interface WarmedEvent {
   outcome: 'done' | 'stopped' | 'failed';
 }
 
-export type WorkerEvent = WarmedEvent | LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent | ReopenedEvent;
+/** A host's consecutive failures reached its cluster's outlier threshold (posted by the worker whose update crossed it). */
+export interface OutlierEvent {
+  type: 'outlier';
+  cluster: string;
+  host: string;
+  kind: OutlierKind;
+}
+
+export type WorkerEvent = OutlierEvent | WarmedEvent | LoadedEvent | PreparedEvent | PrepareFailedEvent | ListeningEvent | ListenFailedEvent | IdleEvent | CountEvent | ClosedEvent | ReopenedEvent;

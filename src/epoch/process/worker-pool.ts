@@ -11,6 +11,7 @@ import type { ProxyConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { DrainRequest } from '../../proxy/types.js';
 import type { DrainTarget } from '../../drain/types.js';
+import type { ClusterMembership, OutlierKind } from '../../clusters/types.js';
 import { createConnectionIdBuffer } from '../../proxy/access-log/connection-id.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
@@ -22,6 +23,8 @@ export interface WorkerPoolOptions {
   readonly log: Logger;
   /** A worker died or failed outside a shutdown. Called at most once. */
   readonly onCrash: (index: number, reason: string) => void;
+  /** A worker saw a host's consecutive failures reach its cluster's outlier threshold. */
+  readonly onOutlier: (cluster: string, host: string, kind: OutlierKind) => void;
 }
 
 /** How long a worker may take to answer a count or a closeAll before it is left out. */
@@ -96,7 +99,7 @@ export class WorkerPool implements DrainTarget {
    * socket-plan.ts; its length is the worker count), first starting or ending threads so the
    * count matches. Resolves once each has prepared; rejects (and shuts the pool down) if one could not.
    */
-  async configure(config: ProxyConfig, sockets: readonly (readonly WorkerSocket[])[]): Promise<void> {
+  async configure(config: ProxyConfig, sockets: readonly (readonly WorkerSocket[])[], memberships: readonly ClusterMembership[]): Promise<void> {
     try {
       if (sockets.length > this.#workers.length) await this.#grow(sockets.length);
       for (const extra of this.#workers.splice(sockets.length)) {
@@ -104,12 +107,17 @@ export class WorkerPool implements DrainTarget {
         extra.thread.postMessage({ type: 'shutdown' } satisfies WorkerCommand);
       }
       const prepared = this.#until('prepared');
-      this.#workers.forEach((w, i) => w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [] } satisfies WorkerCommand));
+      this.#workers.forEach((w, i) => w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [], memberships } satisfies WorkerCommand));
       await prepared;
     } catch (err: unknown) {
       await this.shutdown(ASK_TIMEOUT_MS);
       throw err;
     }
+  }
+
+  /** A cluster's new membership, to every worker (its counters' SharedArrayBuffers are shared, not copied). */
+  publish(membership: ClusterMembership): void {
+    this.#broadcast({ type: 'membership', membership });
   }
 
   /** A standby's workers start their best-effort warm-up traffic (warm-up.ts); each logs its outcome. */
@@ -223,6 +231,9 @@ export class WorkerPool implements DrainTarget {
 
   #onEvent(w: PoolWorker, event: WorkerEvent): void {
     switch (event.type) {
+      case 'outlier':
+        this.opts.onOutlier(event.cluster, event.host, event.kind);
+        return;
       case 'warmed':
         if (event.outcome === 'failed') this.opts.log.warn('worker warm-up failed; it starts colder', { worker: w.index, ms: event.ms });
         else this.opts.log.info(`worker warm-up ${event.outcome}`, { worker: w.index, ms: event.ms });

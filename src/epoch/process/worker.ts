@@ -13,6 +13,7 @@ import { DataPlane } from '../../proxy/index.js';
 import { threadAccessLogFiles, useSharedConnectionIds } from '../../proxy/access-log/index.js';
 import { StatsRegion } from '../../shm/index.js';
 import { stopWarmUp, warmUpDataPlane } from './warm-up.js';
+import type { ClusterMembership } from '../../clusters/types.js';
 import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 
 interface Assigned {
@@ -40,6 +41,9 @@ class WorkerRuntime {
   /** Set by drain/hurry/shutdown: a later `listen` must not start accepting. */
   #stopped = false;
   #idleWatched = false;
+  #configured = false;
+  /** The newest membership of each cluster the main thread sent (one may come before `configure` is applied). */
+  readonly #memberships = new Map<string, ClusterMembership>();
 
   constructor(
     init: WorkerInit,
@@ -47,7 +51,7 @@ class WorkerRuntime {
   ) {
     this.#log = createLogger(`epoch ${init.epoch} worker ${init.index}`, process.stderr);
     const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch });
-    this.#plane = new DataPlane({ stats, log: this.#log });
+    this.#plane = new DataPlane({ stats, log: this.#log, onOutlier: (cluster, host, kind) => this.post({ type: 'outlier', cluster, host, kind }) });
     useSharedConnectionIds(init.connectionIds);
     threadAccessLogFiles.setWarn((msg, fields) => this.#log.warn(msg, fields));
   }
@@ -67,6 +71,9 @@ class WorkerRuntime {
           stopWarmUp();
           void this.#warming.then(() => this.#configure(cmd));
         }
+        return;
+      case 'membership':
+        if (this.#newer(cmd.membership) && this.#configured) this.#plane.applyMembership(cmd.membership);
         return;
       case 'listen':
         void this.#listen();
@@ -107,13 +114,23 @@ class WorkerRuntime {
 
   #configure(cmd: ConfigureCommand): void {
     try {
-      this.#plane.applyConfig(cmd.config);
+      for (const m of cmd.memberships) this.#newer(m);
+      this.#plane.applyConfig(cmd.config, { memberships: this.#memberships });
+      this.#configured = true;
       this.#assigned = cmd.sockets.map((socket) => ({ socket, server: createServer() }));
     } catch (err: unknown) {
       this.post(prepareFailed(err));
       return;
     }
     this.post({ type: 'prepared' });
+  }
+
+  /** Keeps `m` if it is newer than what this worker has for its cluster; says whether it was. */
+  #newer(m: ClusterMembership): boolean {
+    const had = this.#memberships.get(m.cluster);
+    if (had !== undefined && had.version >= m.version) return false;
+    this.#memberships.set(m.cluster, m);
+    return true;
   }
 
   async #listen(): Promise<void> {

@@ -1,0 +1,131 @@
+/**
+ * Acceptance, on `proxyctl start` with real backend processes under load: a host that dies is
+ * taken out of rotation by passive outlier detection within a few failed requests, and by
+ * active health checks within their thresholds; with retries on connect failures and gateway
+ * errors no GET fails meanwhile; the host is back once it is healthy again. A reload hands the
+ * health and outlier state over, so the new epoch does not send to a host the old one ejected.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HttpLoad } from './fixtures/load.js';
+import { clusterConfig, servedBy } from './fixtures/cluster-util.js';
+import { eventually, freePort, readStat, startBackendProcess, startProxyctl } from './fixtures/supervisor-util.js';
+import { delay } from './fixtures/proxy-util.js';
+
+test('passive: a killed host is ejected after a few failed requests, no GET fails, and it is back when the ejection ends', async (t) => {
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startBackendProcess(t, n)));
+  const port = await freePort();
+  const inst = await startProxyctl(
+    t,
+    clusterConfig({
+      port,
+      cluster: [
+        `endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${c.port}]`,
+        'outlierDetection: { consecutive5xx: 0, consecutiveGatewayFailure: 3, interval: 200ms, baseEjectionTime: 2s, maxEjectionPercent: 50 }',
+      ],
+    }),
+  );
+  const load = HttpLoad.start(t, port, { keepAlive: 4, perRequest: 2 });
+  await eventually(() => ['a', 'b', 'c'].every((n) => servedBy(load.result, n) > 0), 5_000, 'all three take traffic');
+  await c.kill();
+  await eventually(() => readStat(inst, 'cluster.app.outlier_detection.ejections_active') === 1n, 3_000, 'c ejected');
+  assert.equal(readStat(inst, 'cluster.app.outlier_detection.ejections_enforced_consecutive_gateway_failure'), 1n);
+  const failedTries = readStat(inst, 'cluster.app.upstream_cx_connect_fail');
+  // Threshold 3, plus what was in flight on 2 workers and 6 client loops when the ejection landed.
+  assert.ok(failedTries <= 20n, `${failedTries} connect failures before the ejection`);
+  await delay(500);
+  assert.equal(readStat(inst, 'cluster.app.upstream_cx_connect_fail'), failedTries, 'an ejected host gets no request');
+  const before = servedBy(load.result, 'c');
+  await startBackendProcess(t, 'c', c.port);
+  await eventually(() => servedBy(load.result, 'c') > before, 6_000, 'c takes traffic again after its ejection');
+  const result = await load.stop();
+  assert.deepEqual(result.failures, []);
+});
+
+test('active: a killed host is marked unhealthy within the thresholds, no GET fails, and it takes traffic again once it passes', async (t) => {
+  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startBackendProcess(t, n)));
+  const port = await freePort();
+  const inst = await startProxyctl(
+    t,
+    clusterConfig({
+      port,
+      cluster: [
+        `endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${c.port}]`,
+        'healthCheck: { http: { path: /healthz }, interval: 200ms, intervalJitter: 0ms, timeout: 300ms, unhealthyThreshold: 2, healthyThreshold: 2 }',
+      ],
+    }),
+  );
+  assert.equal(readStat(inst, 'cluster.app.membership_healthy'), 3n, 'the first round passed before ready');
+  const load = HttpLoad.start(t, port, { keepAlive: 4, perRequest: 2 });
+  await eventually(() => ['a', 'b', 'c'].every((n) => servedBy(load.result, n) > 0), 5_000, 'all three take traffic');
+  const failuresBefore = readStat(inst, 'cluster.app.health_check.failure');
+  await c.kill();
+  await eventually(() => readStat(inst, 'cluster.app.membership_healthy') === 2n, 5_000, 'c out of rotation');
+  assert.ok(readStat(inst, 'cluster.app.health_check.failure') - failuresBefore >= 2n, 'two failed checks in a row, not one');
+  const served = servedBy(load.result, 'c');
+  await delay(300);
+  assert.equal(servedBy(load.result, 'c'), served);
+  await startBackendProcess(t, 'c', c.port);
+  await eventually(() => readStat(inst, 'cluster.app.membership_healthy') === 3n, 5_000, 'c healthy again');
+  await eventually(() => servedBy(load.result, 'c') > served, 3_000, 'c takes traffic again');
+  const result = await load.stop();
+  assert.deepEqual(result.failures, []);
+});
+
+test('a reload under load while a host is ejected: the new epoch starts with it ejected and sends it nothing', async (t) => {
+  const [a, b] = await Promise.all(['a', 'b'].map((n) => startBackendProcess(t, n)));
+  const dead = await freePort();
+  const port = await freePort();
+  const inst = await startProxyctl(
+    t,
+    clusterConfig({
+      port,
+      cluster: [
+        `endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${dead}]`,
+        'outlierDetection: { consecutiveGatewayFailure: 2, interval: 200ms, baseEjectionTime: 30s, maxEjectionPercent: 50 }',
+      ],
+    }),
+  );
+  const load = HttpLoad.start(t, port, { keepAlive: 3, perRequest: 1 });
+  await eventually(() => readStat(inst, 'cluster.app.outlier_detection.ejections_active') === 1n, 5_000, 'the dead host ejected');
+  const failedTries = readStat(inst, 'cluster.app.upstream_cx_connect_fail');
+  for (let i = 0; i < 2; i++) {
+    const r = await inst.cli(['reload', '--json']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    await delay(300);
+  }
+  assert.equal(readStat(inst, 'cluster.app.upstream_cx_connect_fail'), failedTries, 'no epoch sent a request to the ejected host');
+  const result = await load.stop();
+  assert.deepEqual(result.failures, []);
+  assert.ok(result.responses > 50, `only ${result.responses} responses`);
+});
+
+test('circuit breakers: past maxRequests (over both workers) the client gets 503 at once, and the overflow counter matches', async (t) => {
+  const slow = await startBackendProcess(t, 'slow');
+  const port = await freePort();
+  const inst = await startProxyctl(
+    t,
+    clusterConfig({
+      port,
+      workers: 2,
+      route: ['timeout: 10s'],
+      cluster: [`endpoints: [127.0.0.1:${slow.port}]`, 'circuitBreakers: { maxRequests: 3 }'],
+    }),
+  );
+  // 10 at once against an upstream that takes 1.5 s: 3 are in flight over both workers, 7 overflow.
+  const started = Date.now();
+  const answers = await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/?delay=1500`);
+      await res.arrayBuffer();
+      return { status: res.status, at: Date.now() - started };
+    }),
+  );
+  const refused = answers.filter((x) => x.status === 503);
+  const served = answers.filter((x) => x.status === 200);
+  assert.equal(served.length, 3);
+  assert.equal(refused.length, 7);
+  // Each 503 came before the first answer of the slow upstream: none waited for it.
+  assert.ok(Math.max(...refused.map((x) => x.at)) < Math.min(...served.map((x) => x.at)));
+  assert.equal(readStat(inst, 'cluster.app.upstream_rq_pending_overflow'), 7n);
+});
