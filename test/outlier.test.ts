@@ -239,9 +239,9 @@ test('success rate: equal rates, too few requests or too few hosts eject nobody'
   const h = harness(t, config({ successRate }), 6);
   traffic(h, Array<[number, number]>(6).fill([300, 270]));
   h.detector.tick();
-  // 693/700 six times averages to an ulp above 693/700: even a factor of 0 (eject all below the mean) must not eject them.
-  const close = harness(t, config({ successRate: { ...successRate, stdevFactor: 0 } }), 6);
-  traffic(close, Array<[number, number]>(6).fill([700, 693]));
+  // 95/100 six times averages to an ulp above 95/100, and a small factor puts the threshold there too.
+  const close = harness(t, config({ successRate: { ...successRate, stdevFactor: 0.1 } }), 6);
+  traffic(close, Array<[number, number]>(6).fill([100, 95]));
   close.detector.tick();
   assert.equal(close.stat('ejections_enforced_total'), 0);
   traffic(h, [[200, 200], [200, 200], [200, 200], [200, 200], [200, 200], [99, 0]]);

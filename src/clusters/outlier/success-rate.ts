@@ -8,7 +8,7 @@ import type { SuccessRateConfig } from '../../config/types-cluster.js';
 
 /*
  * Hosts with equal rates must never be outliers, but a float mean of equal values can land an
- * ulp above them (six times 693/700), which with a small stdevFactor puts the threshold above
+ * ulp above them (six times 95/100), which with a small stdevFactor (0.1) puts the threshold above
  * them too. Rates closer than this to the threshold are not outliers.
  */
 const EPSILON = 1e-9;
