@@ -181,10 +181,12 @@ test('tcp_proxy logs one line per connection at close: bytes both ways, duration
   await new Promise<void>((r) => dead.server.close(() => r()));
   const json = { id: '%CONNECTION_ID%', rx: '%BYTES_RECEIVED%', tx: '%BYTES_SENT%', ms: '%DURATION%', up: '%UPSTREAM_HOST%', cluster: '%UPSTREAM_CLUSTER%', flags: '%RESPONSE_FLAGS%', from: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%', proto: '%PROTOCOL%' };
   const raw = { name: 'raw', protocol: 'tcp' as const, address: { host: '127.0.0.1', port: 0 }, cluster: 'app', accessLog: [{ path, format: null, json }] };
-  const h = await startPlane(t, makeConfig([raw], [cluster('app', [be.port, dead.port])]));
+  // The dead endpoint has a cluster of its own: round robin starts at a random endpoint.
+  const rawDead = { ...raw, name: 'rawDead', cluster: 'gone' };
+  const h = await startPlane(t, makeConfig([raw, rawDead], [cluster('app', [be.port]), cluster('gone', [dead.port])]));
   t.after(() => threadAccessLogFiles.closeAll());
   assert.equal(await tcpRoundTrip(h.ports.raw!, 'hello'), 'hellobye');
-  assert.equal(await tcpRoundTrip(h.ports.raw!, ''), '');
+  assert.equal(await tcpRoundTrip(h.ports.rawDead!, ''), '');
   await eventually(() => h.plane.connections() === 0, 5_000, 'both connections closed');
   await threadAccessLogFiles.flushAll();
   const got = linesOf(path).map((l) => JSON.parse(l) as Record<string, string>);

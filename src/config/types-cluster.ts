@@ -151,7 +151,7 @@ export interface ClusterConfig {
   readonly hashOn: HashOnConfig | null;
   /** `leastRequest`: hosts drawn per pick (default 2). */
   readonly choiceCount: number;
-  /** `ringHash`: points on the ring (default 1024; more spreads keys more evenly). */
+  /** `ringHash`: points on the ring per host of the average weight (default 1024; more spreads keys more evenly). */
   readonly ringSize: number;
   /** `maglev`: a prime table size (default 65537). */
   readonly maglevTableSize: number;

@@ -35,7 +35,11 @@ export interface LoadBalancer {
 export interface LbOptions {
   /** `leastRequest`: hosts drawn per pick, >= 2. */
   readonly choiceCount: number;
-  /** `ringHash`: points on the ring in total (each host gets a share by weight). */
+  /**
+   * `ringHash`: points on the ring of a host of the average weight, the others in proportion
+   * to their weight; the ring holds about ringSize × hosts points. Per host, not in total, so
+   * that a host's points do not change when another joins or leaves (see ring-hash.ts).
+   */
   readonly ringSize: number;
   /** `maglev`: table size, a prime. */
   readonly maglevTableSize: number;
