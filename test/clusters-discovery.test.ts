@@ -25,7 +25,7 @@ function endpointsFile(dir: string, ports: readonly number[]): string {
 }
 
 test('file discovery: an edit under load applies within a second, the removed host gets no new request, nothing fails', async (t) => {
-  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startBackendProcess(t, n)));
+  const [a, b, c] = await Promise.all([startBackendProcess(t, 'a'), startBackendProcess(t, 'b'), startBackendProcess(t, 'c')]);
   const dir = tempDir(t);
   const file = endpointsFile(dir, [a.port, b.port]);
   const port = await freePort();
@@ -54,7 +54,7 @@ test('strictDns: follows record changes through the resolver, and keeps its host
   const dns = await DnsServer.start(t);
   const a = await startBackendProcess(t, 'a', 0, '127.0.0.1');
   // The same port on another loopback address: a DNS cluster gives every address one port.
-  const b = await startBackendProcess(t, 'b', a.port, '127.0.0.2');
+  await startBackendProcess(t, 'b', a.port, '127.0.0.2');
   dns.set('app.test', { a: ['127.0.0.1'] });
   const port = await freePort();
   const inst = await startProxyctl(

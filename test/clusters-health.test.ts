@@ -13,7 +13,7 @@ import { eventually, freePort, readStat, startBackendProcess, startProxyctl } fr
 import { delay } from './fixtures/proxy-util.js';
 
 test('passive: a killed host is ejected after a few failed requests, no GET fails, and it is back when the ejection ends', async (t) => {
-  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startBackendProcess(t, n)));
+  const [a, b, c] = await Promise.all([startBackendProcess(t, 'a'), startBackendProcess(t, 'b'), startBackendProcess(t, 'c')]);
   const port = await freePort();
   const inst = await startProxyctl(
     t,
@@ -43,7 +43,7 @@ test('passive: a killed host is ejected after a few failed requests, no GET fail
 });
 
 test('active: a killed host is marked unhealthy within the thresholds, no GET fails, and it takes traffic again once it passes', async (t) => {
-  const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => startBackendProcess(t, n)));
+  const [a, b, c] = await Promise.all([startBackendProcess(t, 'a'), startBackendProcess(t, 'b'), startBackendProcess(t, 'c')]);
   const port = await freePort();
   const inst = await startProxyctl(
     t,
@@ -73,7 +73,7 @@ test('active: a killed host is marked unhealthy within the thresholds, no GET fa
 });
 
 test('a reload under load while a host is ejected: the new epoch starts with it ejected and sends it nothing', async (t) => {
-  const [a, b] = await Promise.all(['a', 'b'].map((n) => startBackendProcess(t, n)));
+  const [a, b] = await Promise.all([startBackendProcess(t, 'a'), startBackendProcess(t, 'b')]);
   const dead = await freePort();
   const port = await freePort();
   const inst = await startProxyctl(
