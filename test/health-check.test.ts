@@ -16,6 +16,11 @@ import { eventually } from './fixtures/supervisor-util.js';
 import { makeCa, makeLeaf, read } from './fixtures/tls-util.js';
 import { harness, httpCluster, scriptedBackend, target, tcpCluster, type HealthEvent } from './fixtures/health-check-util.js';
 
+/** Bytes as the config spells them (hex). */
+function hex(text: string): string {
+  return Buffer.from(text).toString('hex');
+}
+
 /** The events of `events`, each with how many requests the backend had served when it came. */
 function transitions(log: { e: HealthEvent; at: number }[]): string[] {
   return log.map(({ e, at }) => `${e.health}@${at}`);
@@ -150,7 +155,7 @@ test('tcp: a connect alone passes; with send and expect, every expected string m
   );
   const closing = await startRawBackend(t, (s: Socket) => s.once('data', () => s.end('PONG\n')));
   const connectOnly = harness(t, tcpCluster('plain'));
-  const sendExpect = harness(t, tcpCluster('ping', { send: Buffer.from('PING\n'), expect: [Buffer.from('PONG'), Buffer.from('READY')] }));
+  const sendExpect = harness(t, tcpCluster('ping', { send: hex('PING\n'), expect: [hex('PONG'), hex('READY')] }));
   connectOnly.checker.setTargets([target(plain.port)]);
   sendExpect.checker.setTargets([target(answering.port), target(closing.port)]);
   await connectOnly.reaches(target(plain.port).key, 'healthy');
@@ -163,7 +168,7 @@ test('tcp: a connect alone passes; with send and expect, every expected string m
 
 test('tcp: expected bytes that never come fail at the timeout', async (t) => {
   const mute = await startRawBackend(t, (s: Socket) => s.resume());
-  const h = harness(t, tcpCluster('mute', { expect: [Buffer.from('HELLO')] }, { timeoutMs: 150 }));
+  const h = harness(t, tcpCluster('mute', { expect: [hex('HELLO')] }, { timeoutMs: 150 }));
   h.checker.setTargets([target(mute.port)]);
   await h.reaches(target(mute.port).key, 'unhealthy');
   assert.equal(h.lines.at(-1)?.fields?.['reason'], 'timeout');

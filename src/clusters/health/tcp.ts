@@ -15,14 +15,24 @@ export const MAX_RECEIVED = 64 * 1024;
 
 const MATCHED: CheckOutcome = Object.freeze({ pass: true, degraded: false, network: false, reason: 'matched' });
 
+/** The config's hex strings as bytes, decoded once. */
+interface TcpBytes {
+  readonly send: Buffer | null;
+  readonly expect: readonly Buffer[];
+}
+
 export class TcpProbe implements Probe {
+  private readonly bytes: TcpBytes;
+
   constructor(
-    private readonly config: TcpHealthCheckConfig,
+    config: TcpHealthCheckConfig,
     private readonly tls: UpstreamTlsSnapshot | null,
-  ) {}
+  ) {
+    this.bytes = { send: config.send === null ? null : Buffer.from(config.send, 'hex'), expect: config.expect.map((e) => Buffer.from(e, 'hex')) };
+  }
 
   start(target: CheckTarget, done: (outcome: CheckOutcome) => void): ProbeRun {
-    return new TcpRun(new CheckSocket(target, this.tls), this.config, done);
+    return new TcpRun(new CheckSocket(target, this.tls), this.bytes, done);
   }
 }
 
@@ -34,7 +44,7 @@ class TcpRun implements ProbeRun {
 
   constructor(
     private readonly conn: CheckSocket,
-    private readonly config: TcpHealthCheckConfig,
+    private readonly config: TcpBytes,
     private readonly done: (outcome: CheckOutcome) => void,
   ) {
     this.missing = config.expect;
