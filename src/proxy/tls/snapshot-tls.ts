@@ -2,7 +2,8 @@
  * Builds the TLS parts of a snapshot from the config's PEM text: one secure context per
  * certificate, the SNI table over them and the (never listening) `tls.Server` that runs
  * listener handshakes; for clusters, one client context per cluster. Once per snapshot in
- * the worker thread that uses it.
+ * the worker thread that uses it (and, for a cluster's active health checks, once per checker on
+ * the epoch's main thread).
  */
 import { isIP } from 'node:net';
 import { createSecureContext, createServer, type ConnectionOptions, type SecureContext } from 'node:tls';
