@@ -2,9 +2,11 @@
  * Builds the TLS parts of a snapshot from the config's PEM text: one secure context per
  * certificate, the SNI table over them and the (never listening) `tls.Server` that runs
  * listener handshakes; for clusters, one client context per cluster. Once per snapshot in
- * the worker thread that uses it.
+ * the worker thread that uses it (and, for a cluster's active health checks, once per checker on
+ * the epoch's main thread).
  */
-import { createSecureContext, createServer, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import { createSecureContext, createServer, type ConnectionOptions, type SecureContext } from 'node:tls';
 import type { ListenerTlsConfig, UpstreamTlsConfig } from '../../config/types.js';
 import type { StatsStore } from '../../shm/types.js';
 import { SniTable } from './sni.js';
@@ -54,4 +56,13 @@ export function upstreamTlsSnapshot(t: UpstreamTlsConfig): UpstreamTlsSnapshot {
   // Without a CA file, Node's bundled roots (createSecureContext's default).
   const context = createSecureContext(t.ca === null ? {} : { ca: t.ca });
   return Object.freeze({ id: nextUpstreamId++, context, sni: t.sni, verify: t.verify });
+}
+
+/**
+ * The `tls.connect` options that reach `host:port` with a cluster's settings. SNI defaults to
+ * the host when it is a name; an IP literal is never sent as SNI (the IP is then verified).
+ */
+export function upstreamTlsOptions(tls: UpstreamTlsSnapshot, host: string, port: number): ConnectionOptions {
+  const servername = tls.sni ?? (isIP(host) === 0 ? host : undefined);
+  return { host, port, servername, secureContext: tls.context, rejectUnauthorized: tls.verify };
 }
