@@ -114,3 +114,18 @@ test('keys that do not fit the discovery type or the policy are refused where th
   assert.deepEqual(issuesOf('  - { name: c, endpoints: [127.0.0.1:2, "127.0.0.1:2"] }\n'), ['4:41 clusters[0].endpoints[1]']);
   assert.deepEqual(issuesOf('  - { name: c, endpoints: [127.0.0.1:2], healthCheck: { tcp: { send: "abc" } } }\n'), ['4:70 clusters[0].healthCheck.tcp.send']);
 });
+
+test("a route's per-try timeout may sit in its retryPolicy, as Envoy spells it, but not in both places", () => {
+  const web = (route: string): string => `listeners:\n  - name: web\n    address: 127.0.0.1:1\n    protocol: http\n    routes:\n      - match: { prefix: / }\n        cluster: c\n${route}clusters:\n  - { name: c, endpoints: [127.0.0.1:2] }\n`;
+  const { config } = parseConfig(web('        retryPolicy: { retryOn: [connect-failure, gateway-error], numRetries: 2, perTryTimeout: 2s }\n'), 'test.yaml', { cpus: 1 });
+  const l = config.listeners[0];
+  assert.ok(l?.protocol === 'http');
+  assert.equal(l.routes[0]?.perTryTimeoutMs, 2000);
+  try {
+    parseConfig(web('        perTryTimeout: 1s\n        retryPolicy: { retryOn: [reset], perTryTimeout: 2s }\n'), 'test.yaml', { cpus: 1 });
+    assert.fail('expected the config to be refused');
+  } catch (err: unknown) {
+    assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
+    assert.deepEqual((err.details.errors as ConfigIssue[]).map((e) => `${e.line}:${e.col} ${e.path}`), ['9:42 listeners[0].routes[0].retryPolicy.perTryTimeout']);
+  }
+});

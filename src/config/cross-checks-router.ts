@@ -92,7 +92,10 @@ function routes(list: unknown[], at: IssuePath, defined: Set<unknown> | null, is
     if (r.prefixRewrite !== undefined && !hasPrefix && toUpstream) issues.push({ path: [...rat, 'prefixRewrite'], message: 'prefixRewrite needs match.prefix (use regexRewrite otherwise)', at: 'key' });
     if (r.prefixRewrite !== undefined && r.regexRewrite !== undefined) issues.push({ path: [...rat, 'regexRewrite'], message: 'use prefixRewrite or regexRewrite, not both', at: 'key' });
     if (isRecord(r.redirect)) redirect(r.redirect, [...rat, 'redirect'], hasPrefix, issues);
-    if (isRecord(r.retryPolicy)) retryPolicy(r.retryPolicy, [...rat, 'retryPolicy'], issues);
+    if (isRecord(r.retryPolicy)) {
+      retryPolicy(r.retryPolicy, [...rat, 'retryPolicy'], issues);
+      if (r.perTryTimeout !== undefined && r.retryPolicy.perTryTimeout !== undefined) issues.push({ path: [...rat, 'retryPolicy', 'perTryTimeout'], message: 'perTryTimeout is also set at the route: keep one', at: 'key' });
+    }
     if (defined !== null) references(r, rat, defined, issues);
   });
 }

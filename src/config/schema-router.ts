@@ -105,6 +105,8 @@ const retryPolicy = z.strictObject({
   numRetries: z.int({ error: 'must be a whole number' }).min(0, { error: 'must be 0..10' }).max(10, { error: 'must be 0..10' }).default(1),
   retriableStatusCodes: z.array(z.int().min(100, { error: 'must be 100..599' }).max(599, { error: 'must be 100..599' })).default([]),
   backoff: z.strictObject({ base: duration.optional(), max: duration.optional() }).optional(),
+  // Where Envoy puts it (per_try_timeout); the same as the route's perTryTimeout, which cross-checks refuse beside it.
+  perTryTimeout: duration.optional(),
 });
 
 /** One route, in `virtualHosts[].routes` and in a listener's `routes:` shorthand alike. */
@@ -161,7 +163,7 @@ export function normalizeRoute(r: FileRoute): VirtualHostRouteConfig {
     regexRewrite: r.regexRewrite === undefined ? null : { pattern: r.regexRewrite.pattern, substitution: r.regexRewrite.substitution },
     hostRewrite: r.hostRewrite ?? null,
     timeoutMs: r.timeout ?? null,
-    perTryTimeoutMs: r.perTryTimeout ?? null,
+    perTryTimeoutMs: r.perTryTimeout ?? r.retryPolicy?.perTryTimeout ?? null,
     retryPolicy: r.retryPolicy === undefined ? null : normalizeRetry(r.retryPolicy),
   };
   if (r.cluster !== undefined) return { ...base, cluster: r.cluster };
