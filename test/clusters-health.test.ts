@@ -52,6 +52,8 @@ test('active: a killed host is marked unhealthy within the thresholds, no GET fa
       cluster: [
         `endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${c.port}]`,
         'healthCheck: { http: { path: /healthz }, interval: 200ms, intervalJitter: 0ms, timeout: 300ms, unhealthyThreshold: 2, healthyThreshold: 2 }',
+        // Until the checks take c out, a third of the requests are retried: more than Envoy's default of 3 at once.
+        'circuitBreakers: { maxRetries: 50 }',
       ],
     }),
   );
@@ -70,6 +72,7 @@ test('active: a killed host is marked unhealthy within the thresholds, no GET fa
   await eventually(() => servedBy(load.result, 'c') > served, 3_000, 'c takes traffic again');
   const result = await load.stop();
   assert.deepEqual(result.failures, []);
+  assert.equal(readStat(inst, 'cluster.app.upstream_rq_retry_overflow'), 0n);
 });
 
 test('a reload under load while a host is ejected: the new epoch starts with it ejected and sends it nothing', async (t) => {
