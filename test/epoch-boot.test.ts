@@ -18,9 +18,11 @@ test('boots, says ready with its counts, serves and proxies on every worker, and
   assert.equal(ready.workers, 2);
   assert.equal(ready.sockets, 4);
   const events = ready.steps.map((s) => s.event);
-  // The workers and the admin endpoint start side by side: either may finish first.
-  assert.deepEqual(events.slice(0, 3), ['hello', 'config_loaded', 'sockets_received']);
-  assert.deepEqual(events.slice(3).sort(), ['admin_ready', 'workers_ready']);
+  // The clusters get ready while the sockets come; then the workers and the admin endpoint
+  // start side by side: either may finish first.
+  assert.deepEqual(events.slice(0, 2), ['hello', 'config_loaded']);
+  assert.deepEqual(events.slice(2, 4).sort(), ['clusters_ready', 'sockets_received']);
+  assert.deepEqual(events.slice(4).sort(), ['admin_ready', 'workers_ready']);
   for (let i = 1; i < ready.steps.length; i++) assert.ok((ready.steps[i]?.at ?? 0) >= (ready.steps[i - 1]?.at ?? 0));
 
   // Slot socket i went to worker i % 2, each on its own port: every worker serves both listeners.

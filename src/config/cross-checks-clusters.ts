@@ -2,11 +2,12 @@
  * Checks of a cluster that span its fields: which keys each discovery type needs and refuses,
  * which keys belong to which load-balancing policy, one health-check protocol, no limit spelled
  * twice, and no endpoint listed twice. They read the raw document, like cross-checks.ts.
+ * `hashOn` is accepted with any policy (only the hash policies use it): the issue's own example
+ * pairs it with roundRobin, and a policy switch should not need two edits.
  */
 import { parseAddress, formatAddress } from './address.js';
 import type { IssuePath, PathIssue } from './issue.js';
 
-const HASH_POLICIES = new Set(['ringHash', 'maglev']);
 /** Policy-specific blocks and the policy each belongs to. */
 const POLICY_KEYS: Readonly<Record<string, string>> = { leastRequest: 'leastRequest', ringHash: 'ringHash', maglev: 'maglev' };
 /** Envoy applies slow start to these two only: the hash policies would move keys as weights ramp. */
@@ -32,7 +33,6 @@ function checkCluster(c: Record<string, unknown>, base: IssuePath, issues: PathI
     }
   }
   const lb = typeof c.lb === 'string' ? c.lb : 'roundRobin';
-  if (c.hashOn !== undefined && !HASH_POLICIES.has(lb)) issues.push({ path: at('hashOn'), message: 'hashOn is for lb ringHash or maglev', at: 'key' });
   for (const [key, policy] of Object.entries(POLICY_KEYS)) {
     if (c[key] !== undefined && lb !== policy) issues.push({ path: at(key), message: `${key} settings are for lb ${policy}`, at: 'key' });
   }

@@ -55,7 +55,7 @@ export function createHealthChecker(cluster: ClusterConfig, deps: HealthCheckerD
     failure: deps.stats.counter(`${p}failure`),
     networkFailure: deps.stats.counter(`${p}network_failure`),
     degraded: deps.stats.counter(`${p}degraded`),
-    healthy: deps.stats.gauge(`${p}healthy`),
+    healthy: deps.stats.gauge(`${p}healthy`, 'max'), // two epochs overlapping in a reload check the same hosts
   };
   return new ActiveChecker(cluster.name, hc, probe, stats, deps);
 }

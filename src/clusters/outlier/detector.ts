@@ -70,7 +70,7 @@ export class OutlierDetector {
     this.#now = deps.now ?? Date.now;
     this.#onChange = deps.onChange;
     const p = `cluster.${deps.cluster}.outlier_detection.`;
-    this.#active = deps.stats.gauge(p + 'ejections_active');
+    this.#active = deps.stats.gauge(p + 'ejections_active', 'max'); // the next epoch starts with the same ejections
     this.#enforced = deps.stats.counter(p + 'ejections_enforced_total');
     this.#overflow = deps.stats.counter(p + 'ejections_overflow');
     this.#byReason = {

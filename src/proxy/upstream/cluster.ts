@@ -73,10 +73,7 @@ export class ClusterRuntime {
    */
   pick(hash: number, avoid: UpstreamPool | null): UpstreamPool | null {
     const lb = this.lb;
-    if (lb === null) {
-      this.snapshot.stats.cxNoneHealthy.inc();
-      return null;
-    }
+    if (lb === null) return null; // the caller counts upstream_cx_none_healthy
     if (this.panic) this.snapshot.stats.lbHealthyPanic.inc();
     const eligible = this.eligible;
     let p = eligible[lb.pick(hash)] as UpstreamPool;
