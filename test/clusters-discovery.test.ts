@@ -9,10 +9,9 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DnsServer } from './fixtures/dns-server.js';
-import { HttpLoad } from './fixtures/load.js';
-import { clusterConfig, servedBy } from './fixtures/cluster-util.js';
+import { HttpLoad, servedBy } from './fixtures/load.js';
 import { delay } from './fixtures/proxy-util.js';
-import { eventually, freePort, readStat, startBackendProcess, startProxyctl } from './fixtures/supervisor-util.js';
+import { clusterConfig, eventually, freePort, readStat, startBackendProcess, startProxyctl } from './fixtures/supervisor-util.js';
 import { tempDir } from './helpers.js';
 
 function endpointsFile(dir: string, ports: readonly number[]): string {

@@ -6,30 +6,34 @@
  * health and outlier state over, so the new epoch does not send to a host the old one ejected.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { HttpLoad } from './fixtures/load.js';
-import { clusterConfig, servedBy } from './fixtures/cluster-util.js';
-import { eventually, freePort, readStat, startBackendProcess, startProxyctl } from './fixtures/supervisor-util.js';
+import { test, type TestContext } from 'node:test';
+import { HttpLoad, servedBy } from './fixtures/load.js';
+import { clusterConfig, eventually, freePort, readStat, startBackendProcess, startProxyctl, type BackendProcess, type Instance } from './fixtures/supervisor-util.js';
 import { delay } from './fixtures/proxy-util.js';
 
-test('passive: a killed host is ejected after a few failed requests, no GET fails, and it is back when the ejection ends', async (t) => {
+/** Backends a, b and c (processes), and proxyctl in front of them with `keys` for cluster `app`. */
+async function threeBackends(t: TestContext, keys: string[]): Promise<{ c: BackendProcess; port: number; inst: Instance }> {
   const [a, b, c] = await Promise.all([startBackendProcess(t, 'a'), startBackendProcess(t, 'b'), startBackendProcess(t, 'c')]);
   const port = await freePort();
-  const inst = await startProxyctl(
-    t,
-    clusterConfig({
-      port,
-      cluster: [
-        `endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${c.port}]`,
-        'outlierDetection: { consecutive5xx: 0, consecutiveGatewayFailure: 3, interval: 200ms, baseEjectionTime: 2s, maxEjectionPercent: 50 }',
-        // The moment c dies, its in-flight requests and stale keep-alive connections can need
-        // more retries at once than Envoy's default of 3 allows (seen: 2 overflowed, 503).
-        'circuitBreakers: { maxRetries: 50 }',
-      ],
-    }),
-  );
+  const inst = await startProxyctl(t, clusterConfig({ port, cluster: [`endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${c.port}]`, ...keys] }));
+  return { c, port, inst };
+}
+
+/** Load on `port` until each of a, b and c has answered. */
+async function loadOnAll(t: TestContext, port: number): Promise<HttpLoad> {
   const load = HttpLoad.start(t, port, { keepAlive: 4, perRequest: 2 });
   await eventually(() => ['a', 'b', 'c'].every((n) => servedBy(load.result, n) > 0), 5_000, 'all three take traffic');
+  return load;
+}
+
+test('passive: a killed host is ejected after a few failed requests, no GET fails, and it is back when the ejection ends', async (t) => {
+  const { c, port, inst } = await threeBackends(t, [
+    'outlierDetection: { consecutive5xx: 0, consecutiveGatewayFailure: 3, interval: 200ms, baseEjectionTime: 2s, maxEjectionPercent: 50 }',
+    // The moment c dies, its in-flight requests and stale keep-alive connections can need
+    // more retries at once than Envoy's default of 3 allows (seen: 2 overflowed, 503).
+    'circuitBreakers: { maxRetries: 50 }',
+  ]);
+  const load = await loadOnAll(t, port);
   await c.kill();
   await eventually(() => readStat(inst, 'cluster.app.outlier_detection.ejections_active') === 1n, 3_000, 'c ejected');
   assert.equal(readStat(inst, 'cluster.app.outlier_detection.ejections_enforced_consecutive_gateway_failure'), 1n);
@@ -46,23 +50,13 @@ test('passive: a killed host is ejected after a few failed requests, no GET fail
 });
 
 test('active: a killed host is marked unhealthy within the thresholds, no GET fails, and it takes traffic again once it passes', async (t) => {
-  const [a, b, c] = await Promise.all([startBackendProcess(t, 'a'), startBackendProcess(t, 'b'), startBackendProcess(t, 'c')]);
-  const port = await freePort();
-  const inst = await startProxyctl(
-    t,
-    clusterConfig({
-      port,
-      cluster: [
-        `endpoints: [127.0.0.1:${a.port}, 127.0.0.1:${b.port}, 127.0.0.1:${c.port}]`,
-        'healthCheck: { http: { path: /healthz }, interval: 200ms, intervalJitter: 0ms, timeout: 300ms, unhealthyThreshold: 2, healthyThreshold: 2 }',
-        // Until the checks take c out, a third of the requests are retried: more than Envoy's default of 3 at once.
-        'circuitBreakers: { maxRetries: 50 }',
-      ],
-    }),
-  );
+  const { c, port, inst } = await threeBackends(t, [
+    'healthCheck: { http: { path: /healthz }, interval: 200ms, intervalJitter: 0ms, timeout: 300ms, unhealthyThreshold: 2, healthyThreshold: 2 }',
+    // Until the checks take c out, a third of the requests are retried: more than Envoy's default of 3 at once.
+    'circuitBreakers: { maxRetries: 50 }',
+  ]);
   assert.equal(readStat(inst, 'cluster.app.membership_healthy'), 3n, 'the first round passed before ready');
-  const load = HttpLoad.start(t, port, { keepAlive: 4, perRequest: 2 });
-  await eventually(() => ['a', 'b', 'c'].every((n) => servedBy(load.result, n) > 0), 5_000, 'all three take traffic');
+  const load = await loadOnAll(t, port);
   const failuresBefore = readStat(inst, 'cluster.app.health_check.failure');
   await c.kill();
   await eventually(() => readStat(inst, 'cluster.app.membership_healthy') === 2n, 5_000, 'c out of rotation');
