@@ -8,7 +8,10 @@
 #   3. bench/h2.sh, HTTP/2 as deployed: h2load (10 connections x 100 streams) against proxyctl
 #      with an h2c listener, nginx `http2`, HAProxy `proto h2` and a node:http2 + undici proxy
 #      (about 2 minutes; --quick is passed on). BENCH_H2=0 skips it.
-#   4. with BENCH_RELOAD=1 only: bench/reload.sh, the reload storm against nginx and HAProxy
+#   4. the load-balancing policies alone (dist/bench/lb.js: ns per pick and µs per build), and
+#      bench/membership.sh: what one endpoint update a second costs the workers, as deployed,
+#      against nginx reloading once a second (about 3 minutes; BENCH_MEMBERSHIP=0 skips it).
+#   5. with BENCH_RELOAD=1 only: bench/reload.sh, the reload storm against nginx and HAProxy
 #      (several minutes more; its settings come from env vars, see its header). It is off by
 #      default since the product benchmark already measures reloads and the whole run would
 #      take well over 12 minutes with it.
@@ -37,6 +40,12 @@ if [[ ${BENCH_H2:-1} != 0 ]]; then
   h2args=()
   [[ " $* " == *' --quick '* ]] && h2args=(--quick)
   bash bench/h2.sh "${h2args[@]}"
+fi
+node dist/bench/lb.js
+if [[ ${BENCH_MEMBERSHIP:-1} != 0 ]]; then
+  margs=()
+  [[ " $* " == *' --quick '* ]] && margs=(--quick)
+  bash bench/membership.sh "${margs[@]}"
 fi
 if [[ ${BENCH_RELOAD:-0} != 0 ]]; then
   bash bench/reload.sh
