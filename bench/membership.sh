@@ -112,14 +112,18 @@ updater() { # COUNTFILE KIND
   echo "$n" >"$1"
 }
 
+# proxyctl's count of membership snapshots pushed to the workers (cluster.app.membership_change)
+pushed() { node "$CLI" stats --base-id "$BASE_ID" --runtime-dir "$RT_DIR" --filter '^cluster\.app\.membership_change$' 2>/dev/null | awk '{ print $2 + 0 }'; }
+
 # run TARGET PORT UPDATES(none|file|reload) FILE
 run() {
-  local upd=$3 f=$4
+  local upd=$3 f=$4 upid=""
   rm -f "$WORK/stop-updates"
-  [[ $upd != none ]] && { updater "$f.updates" "$upd" & }
+  if [[ $upd != none ]]; then updater "$f.updates" "$upd" & upid=$!; fi
   echo "# $(date -u +%FT%TZ) wrk -t1 -c$CONNS -d${DURATION}s --latency http://127.0.0.1:$2/ ($1, updates: $upd)" >"$f"
   timeout $((DURATION + 30)) wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "http://127.0.0.1:$2/" >>"$f" 2>&1
-  touch "$WORK/stop-updates"; wait
+  touch "$WORK/stop-updates"
+  [[ -n $upid ]] && wait "$upid"
   endpoints_file 2; nginx_conf 2; nginx -p "$NGX/" -c "$NGX/nginx.conf" -s reload 2>/dev/null
   sleep 1.5
 }
@@ -141,15 +145,18 @@ parse() {
 printf 'rep\ttarget\tupdates\trps\tp50_ms\tp90_ms\tp99_ms\terrors\tupdates_done\n' >"$OUT/results.tsv"
 timeout 10 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$PROXY_PORT/" >/dev/null 2>&1   # warm-up, not counted
 timeout 10 wrk -t1 -c"$CONNS" -d2s "http://127.0.0.1:$NGINX_PORT/" >/dev/null 2>&1
+PUSHED=$(pushed)
 for (( r = 1; r <= REPS; r++ )); do
   for spec in proxyctl:$PROXY_PORT:none proxyctl:$PROXY_PORT:file nginx:$NGINX_PORT:none nginx:$NGINX_PORT:reload; do
     IFS=: read -r t p u <<<"$spec"
     f=$OUT/raw/wrk.$t.$u.$r.txt
     run "$t" "$p" "$u" "$f"
     read -r rps p50 p90 p99 err < <(parse "$f")
-    done_n=$(cat "$f.updates" 2>/dev/null || echo 0)
+    done_n="$(cat "$f.updates" 2>/dev/null || echo 0) done"
+    [[ $u == file ]] && done_n="${done_n% done} written, $(( $(pushed) - PUSHED )) applied"
+    PUSHED=$(pushed)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$t" "$u" "$rps" "$p50" "$p90" "$p99" "$err" "$done_n" >>"$OUT/results.tsv"
-    log "rep$r $t updates=$u ($done_n done): $rps req/s, p50 $p50 ms, p90 $p90 ms, p99 $p99 ms, errors $err"
+    log "rep$r $t updates=$u ($done_n): $rps req/s, p50 $p50 ms, p90 $p90 ms, p99 $p99 ms, errors $err"
   done
 done
 
