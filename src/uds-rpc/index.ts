@@ -17,6 +17,8 @@ export { DEFAULT_REQUEST_TIMEOUT_MS } from './types.js';
 export { HOT_RESTART_COMPATIBILITY, PROTOCOL_VERSION, STATS_LAYOUT_VERSION, describeIncompatibility } from './versions.js';
 export {
   type ActivateRequest,
+  type ClusterStateReply,
+  type ClusterStateRequest,
   type ConfigReply,
   type DrainEpochRequest,
   type DrainHostReply,
@@ -39,6 +41,7 @@ export {
   type StandbyReadyRequest,
   type StandbySummary,
   type StatusReply,
+  type StatusRequest,
   type StopReply,
   type TerminateRequest,
   type TimelineEvent,

@@ -7,7 +7,7 @@
  * are optional per side, and a side without a handler answers "unrecognized".
  */
 import { isJsonObject, type JsonObject } from './json-fields.js';
-import type { ClusterStateHandoff } from '../clusters/types.js';
+import type { ClusterStateHandoff, ClusterView } from '../clusters/types.js';
 
 export { isJsonObject, type JsonObject };
 
@@ -150,6 +150,22 @@ export interface EpochStatusReply {
   draining: boolean;
 }
 
+/**
+ * What the epoch knows of its clusters now: the state a reload hands to the next epoch, and
+ * what operators see (admin /clusters, `proxyctl status --clusters`). Before its clusters
+ * exist (booting, a standby) both are empty. An epoch from before this message answers
+ * unrecognized.
+ */
+export interface ClusterStateRequest {
+  type: 'clusterState';
+}
+
+export interface ClusterStateReply {
+  type: 'clusterState';
+  handoff: ClusterStateHandoff;
+  views: ClusterView[];
+}
+
 export interface DrainReply {
   type: 'drain' | 'hurry' | 'terminate';
   /** Open downstream connections when the request arrived. */
@@ -199,6 +215,8 @@ export interface EpochSummary {
 
 export interface StatusRequest {
   type: 'status';
+  /** `status --clusters`: add the serving epoch's cluster views. Absent (an older CLI) means false. */
+  clusters?: boolean;
 }
 
 /** The warm standby epoch: `loading` until it said standbyReady, then `warm`. */
@@ -215,6 +233,12 @@ export interface StatusReply {
   epochs: EpochSummary[];
   /** Null when there is none (disabled, being replaced); absent from an older supervisor. */
   standby?: StandbySummary | null;
+  /**
+   * The serving epoch's clusters, only when the request asked for them: null when no epoch
+   * serves or it did not answer in time (or predates the question). Absent when not asked,
+   * and from an older supervisor.
+   */
+  clusters?: ClusterView[] | null;
 }
 
 /** `proxyctl drain`: take this host out of rotation, stay up. */
@@ -257,6 +281,7 @@ export interface RpcMethods {
   hurry: { request: HurryRequest; reply: DrainReply };
   terminate: { request: TerminateRequest; reply: DrainReply };
   epochStatus: { request: EpochStatusRequest; reply: EpochStatusReply };
+  clusterState: { request: ClusterStateRequest; reply: ClusterStateReply };
   reload: { request: ReloadRequest; reply: ReloadReply };
   status: { request: StatusRequest; reply: StatusReply };
   drainHost: { request: DrainHostRequest; reply: DrainHostReply };

@@ -6,6 +6,7 @@
 import { bool, int, invalid, isJsonObject, noFds, object, objects, oneOf, plain, str, strOrNull, validateEmpty, type JsonObject, type Validator } from './json-fields.js';
 import type {
   ActivateRequest,
+  ClusterStateReply,
   ConfigReply,
   DrainEpochRequest,
   DrainHostReply,
@@ -28,11 +29,12 @@ import type {
   StandbyReadyRequest,
   StandbySummary,
   StatusReply,
+  StatusRequest,
   StopReply,
   StopRequest,
   TimelineEvent,
 } from './messages.js';
-import { handoffOrNull } from './validate-clusters.js';
+import { handoffOrNull, validateHandoff, validateViews, viewsOrNull } from './validate-clusters.js';
 
 const ROLES: readonly PeerRole[] = ['supervisor', 'epoch', 'cli'];
 
@@ -149,8 +151,17 @@ const validateStatusReply = plain((o): StatusReply => {
       workers: int(e, 'workers', 0),
     })),
     standby: validateStandby(o),
+    ...(o.clusters === undefined ? {} : { clusters: viewsOrNull(o, 'clusters') }),
   };
 });
+
+const validateStatusRequest = plain((o): StatusRequest => (o.clusters === undefined ? { type: 'status' } : { type: 'status', clusters: bool(o, 'clusters') }));
+
+const validateClusterState = plain((o): ClusterStateReply => ({
+  type: 'clusterState',
+  handoff: validateHandoff(object(o, 'handoff')),
+  views: validateViews(o, 'views'),
+}));
 
 function validateActivate(obj: JsonObject, fdCount: number): ActivateRequest {
   const { source, text, workersOverride, clusterState } = validateConfigReply(object(obj, 'config'), 0);
@@ -175,8 +186,9 @@ export const METHODS = {
   hurry: { request: plain((o): HurryRequest => ({ type: 'hurry', graceMs: int(o, 'graceMs', 0) })), reply: validateDrainReply('hurry') },
   terminate: { request: validateEmpty('terminate'), reply: validateDrainReply('terminate') },
   epochStatus: { request: validateEmpty('epochStatus'), reply: validateEpochStatus },
+  clusterState: { request: validateEmpty('clusterState'), reply: validateClusterState },
   reload: { request: validateReload, reply: validateReloadReply },
-  status: { request: validateEmpty('status'), reply: validateStatusReply },
+  status: { request: validateStatusRequest, reply: validateStatusReply },
   drainHost: { request: validateEmpty('drainHost'), reply: plain((o): DrainHostReply => ({ type: 'drainHost', epoch: int(o, 'epoch', 0), connections: int(o, 'connections', 0) })) },
   stop: { request: plain((o): StopRequest => ({ type: 'stop', now: bool(o, 'now') })), reply: plain((o): StopReply => ({ type: 'stop', pid: int(o, 'pid', 0) })) },
 } satisfies { [K in RequestType]: { request: Validator<RequestOf<K>>; reply: Validator<ReplyOf<K>> } };

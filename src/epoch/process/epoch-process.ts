@@ -316,6 +316,8 @@ export class EpochProcess {
     epochStatus: async () => ({
       body: { type: 'epochStatus', connections: await this.#connections(), workers: this.#pool?.size ?? 0, draining: this.#drain.draining },
     }),
+    // Before the config is parsed (booting, a standby) there are no clusters: nothing to hand over or show.
+    clusterState: () => ({ body: { type: 'clusterState', handoff: this.#clusters?.handoff() ?? { clusters: {} }, views: this.#clusters?.views() ?? [] } }),
   };
 }
 

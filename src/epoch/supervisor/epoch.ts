@@ -14,7 +14,7 @@ import type { ResultPromise } from 'execa';
 import type { Logger, LineSink } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import type { ConfigVersion } from './config-version.js';
-import type { ActivateRequest, DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
+import type { ActivateRequest, ClusterStateReply, DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
 
 /** How an epoch process ended. */
 export interface EpochExit {
@@ -152,6 +152,21 @@ export class Epoch {
     try {
       const reply = await this.conn.request({ type: 'epochStatus' }, { timeoutMs: CONTROL_TIMEOUT_MS });
       return reply.body.connections;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The epoch's cluster state (what it would hand over, what operators see), or null when it
+   * does not answer within `timeoutMs`, or answers unrecognized (an epoch from before the
+   * question). Never throws.
+   */
+  async clusterState(timeoutMs = CONTROL_TIMEOUT_MS): Promise<Omit<ClusterStateReply, 'type'> | null> {
+    if (this.conn === null || this.conn.closed || !this.live) return null;
+    try {
+      const { body } = await this.conn.request({ type: 'clusterState' }, { timeoutMs });
+      return { handoff: body.handoff, views: body.views };
     } catch {
       return null;
     }
