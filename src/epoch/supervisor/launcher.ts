@@ -6,6 +6,7 @@
  */
 import { getPriority } from 'node:os';
 import { dirname } from 'node:path';
+import type { ClusterStateHandoff } from '../../clusters/types.js';
 import { isProxyctlError, type ProxyctlError } from '../../errors.js';
 import type { LineSink, Logger } from '../../log.js';
 import type { Gauge } from '../../shm/handles.js';
@@ -33,6 +34,8 @@ export interface LauncherOptions {
   liveEpochs: Gauge;
   /** Called synchronously when an epoch's process is gone. */
   onExit: (epoch: Epoch) => void;
+  /** What the serving epoch hands to an epoch that will run `next` (cluster-handoff.ts). */
+  servingHandoff: (next: ConfigVersion) => Promise<ClusterStateHandoff | null>;
   log: Logger;
   logSink: LineSink;
 }
@@ -82,7 +85,9 @@ export class EpochLauncher {
     if (this.#standbyNice > 0) setProcessPriority(epoch.pid, getPriority()); // the supervisor's own
     try {
       if (!wasWarm) await step(epoch, 'warm', epoch.warm.promise, Date.now(), this.opts.deadlines.readyMs, refusal);
-      await epoch.activate(configFor(epoch, this.opts.workersOverride), handOver(this.opts.keeper, epoch));
+      // Asked at the take, not at the spawn: the standby starts from the state of now.
+      const clusterState = await this.opts.servingHandoff(config);
+      await epoch.activate(configFor(epoch, this.opts.workersOverride, clusterState), handOver(this.opts.keeper, epoch));
       return epoch;
     } catch (err: unknown) {
       this.opts.log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { pid: epoch.pid, error: err });

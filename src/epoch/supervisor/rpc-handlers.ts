@@ -3,9 +3,11 @@
  * for their config, their sockets and to be declared ready (a standby: declared warm); the command line asks for
  * reloads, status, drain and stop. A peer asking the other side's questions is refused.
  */
+import type { ClusterStateHandoff } from '../../clusters/types.js';
 import { ProxyctlError } from '../../errors.js';
 import type { ConfigReply, DrainHostReply, ListenSocketDescriptor, ReloadReply, RequestContext, RpcConnection, RpcHandlers, StatusReply } from '../../uds-rpc/index.js';
 import type { Bindable, SocketKeeper } from '../socket-keeper.js';
+import type { ConfigVersion } from './config-version.js';
 import type { Epoch } from './epoch.js';
 
 /** The supervisor as its handlers see it. */
@@ -14,6 +16,8 @@ export interface SupervisorControl {
   readonly keeper: SocketKeeper;
   /** The epoch on the other end of `conn`, if it is one of ours. */
   epochOn(conn: RpcConnection): Epoch | undefined;
+  /** What the serving epoch hands to an epoch that will run `next` (cluster-handoff.ts); null if nothing. */
+  servingHandoff(next: ConfigVersion): Promise<ClusterStateHandoff | null>;
   reload(configPath: string | null, fault: string | null, cold: boolean): Promise<ReloadReply>;
   status(): Promise<StatusReply>;
   drainHost(): Promise<DrainHostReply>;
@@ -30,7 +34,12 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
     if (ctx.connection.peer?.role !== 'cli') throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only the proxyctl command line may ask that');
   };
   return {
-    getConfig: (_req, ctx) => ({ body: { type: 'getConfig', ...configFor(epochOf(ctx), sup.workersOverride) } }),
+    getConfig: async (_req, ctx) => {
+      const epoch = epochOf(ctx);
+      // Asked now, not when the epoch was spawned: the state of the moment it starts from.
+      const clusterState = await sup.servingHandoff(epoch.config);
+      return { body: { type: 'getConfig', ...configFor(epoch, sup.workersOverride, clusterState) } };
+    },
     getListenSockets: (_req, ctx) => {
       const epoch = epochOf(ctx);
       const reply = handOver(sup.keeper, epoch);
@@ -70,9 +79,9 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
   };
 }
 
-/** What an epoch gets to run: the config text (it parses it itself) and the worker override. */
-export function configFor(epoch: Epoch, workersOverride: number | null): Omit<ConfigReply, 'type'> {
-  return { source: epoch.config.path, text: epoch.config.text, workersOverride, clusterState: null };
+/** What an epoch gets to run: the config text (it parses it itself), the worker override and the serving epoch's cluster state. */
+export function configFor(epoch: Epoch, workersOverride: number | null, clusterState: ClusterStateHandoff | null): Omit<ConfigReply, 'type'> {
+  return { source: epoch.config.path, text: epoch.config.text, workersOverride, clusterState };
 }
 
 /** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */

@@ -16,6 +16,7 @@ import { StatsRegion } from '../../shm/region.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
 import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
+import { handoffFor } from './cluster-handoff.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
 import { Epoch } from './epoch.js';
@@ -99,6 +100,7 @@ export class Supervisor {
       keeper: this.#keeper,
       liveEpochs: this.#stats.liveEpochs,
       onExit: this.#onExit,
+      servingHandoff: (next) => handoffFor(this.#active, next, this.#log),
       log: opts.log,
       logSink: opts.logSink,
     });
@@ -115,6 +117,7 @@ export class Supervisor {
         workersOverride: opts.workersOverride,
         keeper: this.#keeper,
         epochOn: (conn) => this.#epochs.on(conn),
+        servingHandoff: (next) => handoffFor(this.#active, next, this.#log),
         reload: (path, fault, cold) => this.reload(path, fault, cold),
         status: () => this.status(),
         drainHost: () => this.drainHost(),
