@@ -9,15 +9,22 @@ import { resolve } from 'node:path';
 import { parseDuration } from '../config/duration.js';
 import { askSupervisor, connectSupervisor, request } from '../control/client.js';
 import { ProxyctlError } from '../errors.js';
-import type { ReloadRequest, TimelineEvent } from '../uds-rpc/index.js';
+import type { ClusterView } from '../clusters/types.js';
+import type { ReloadRequest, StatusRequest, TimelineEvent } from '../uds-rpc/index.js';
 import type { CommandFlags } from './flag-spec.js';
 import type { CommandResult } from './output.js';
 import { commandPaths } from './paths.js';
+import { formatClusters } from './render-clusters.js';
 import { formatReload, formatStatus, type StandbyStatus, type StatusWithStandby } from './render-control.js';
 
 export interface StatusJson extends Omit<StatusWithStandby, 'standby'> {
   /** The warm standby epoch, or null (none, or a supervisor that predates standbys). */
   standby: StandbyStatus | null;
+  /**
+   * Only with `--clusters`: the serving epoch's clusters, or null (no epoch serves, it did not
+   * answer in time, or the supervisor or epoch predates the question).
+   */
+  clusters?: ClusterView[] | null;
 }
 
 export interface ReloadJson {
@@ -44,9 +51,13 @@ export interface StopJson {
 const RELOAD_TIMEOUT_MS = 5 * 60_000;
 
 export async function runStatus(flags: CommandFlags<'status'>): Promise<CommandResult<StatusJson>> {
-  const reply: StatusWithStandby = await askSupervisor(commandPaths(flags), flags['base-id'], { type: 'status' }, 10_000);
+  // `clusters` only when asked: a supervisor that predates it then sees the request it knows.
+  const message: StatusRequest = flags.clusters ? { type: 'status', clusters: true } : { type: 'status' };
+  const reply: StatusWithStandby = await askSupervisor(commandPaths(flags), flags['base-id'], message, 10_000);
   const json: StatusJson = { supervisor: reply.supervisor, epochs: reply.epochs, standby: reply.standby ?? null };
-  return { json, human: formatStatus(json) };
+  if (!flags.clusters) return { json, human: formatStatus(json) };
+  json.clusters = reply.clusters ?? null;
+  return { json, human: [...formatStatus(json), '', ...formatClusters(json.clusters)] };
 }
 
 export async function runReload(flags: CommandFlags<'reload'>): Promise<CommandResult<ReloadJson>> {

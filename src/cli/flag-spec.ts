@@ -80,7 +80,9 @@ export const COMMAND_FLAGS = {
     now: { kind: 'boolean', description: 'Skip the drain: close every connection now.', default: false },
     timeout: { kind: 'string', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },
   },
-  status: {},
+  status: {
+    clusters: { kind: 'boolean', description: "Also show the serving epoch's clusters: each host's weight, health, flags, active requests, outlier ejection and locality.", default: false },
+  },
   stats: {
     filter: { kind: 'string', description: 'Only stats whose name matches this regular expression.' },
   },

@@ -19,7 +19,8 @@ export interface SupervisorControl {
   /** What the serving epoch hands to an epoch that will run `next` (cluster-handoff.ts); null if nothing. */
   servingHandoff(next: ConfigVersion): Promise<ClusterStateHandoff | null>;
   reload(configPath: string | null, fault: string | null, cold: boolean): Promise<ReloadReply>;
-  status(): Promise<StatusReply>;
+  /** `clusters`: add the serving epoch's cluster views (`status --clusters`). */
+  status(clusters: boolean): Promise<StatusReply>;
   drainHost(): Promise<DrainHostReply>;
   stop(now: boolean): Promise<void>;
 }
@@ -62,9 +63,9 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
       requireCli(ctx);
       return { body: await sup.reload(req.configPath, req.testFault, req.cold === true) };
     },
-    status: async (_req, ctx) => {
+    status: async (req, ctx) => {
       requireCli(ctx);
-      return { body: await sup.status() };
+      return { body: await sup.status(req.clusters === true) };
     },
     drainHost: async (_req, ctx) => {
       requireCli(ctx);

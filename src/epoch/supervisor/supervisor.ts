@@ -119,7 +119,7 @@ export class Supervisor {
         epochOn: (conn) => this.#epochs.on(conn),
         servingHandoff: (next) => handoffFor(this.#active, next, this.#log),
         reload: (path, fault, cold) => this.reload(path, fault, cold),
-        status: () => this.status(),
+        status: (clusters) => this.status(clusters),
         drainHost: () => this.drainHost(),
         stop: (now) => this.stop(now),
       }),
@@ -202,14 +202,17 @@ export class Supervisor {
     });
   }
 
-  async status(): Promise<StatusReply> {
+  /** `clusters`: add the serving epoch's cluster views (null when none serves or it does not answer). */
+  async status(clusters = false): Promise<StatusReply> {
     const now = Date.now();
-    const epochs = await this.#epochs.summaries(now);
+    const serving = this.#active;
+    const [epochs, state] = await Promise.all([this.#epochs.summaries(now), clusters && serving !== null ? serving.clusterState() : null]);
     return {
       type: 'status',
       supervisor: { pid: process.pid, baseId: this.#opts.baseId, uptimeMs: now - this.startedAt, configPath: this.#current.path, reloading: this.#busy > 0 },
       epochs,
       standby: this.#standby.summary(now),
+      ...(clusters ? { clusters: state?.views ?? null } : {}),
     };
   }
 
