@@ -5,6 +5,8 @@
  *   GET /stats        `name: value` lines (as `proxyctl stats`); ?filter=REGEX; ?format=json
  *                     gives the JSON of `proxyctl stats --json`
  *   GET /server_info  {version, epoch, pid, state, uptimeMs, workers, configHash, hotRestartCompatibility}
+ *   GET /clusters     each cluster and host, one fact a line (`app::127.0.0.1:9001::weight::3`,
+ *                     clusters-text.ts); ?format=json gives {clusters: ClusterView[]}
  *
  * Other paths 404; other methods on these paths 405. Bad input gets a 4xx, never a crash.
  */
@@ -12,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { formatSnapshot } from '../cli/render-stats.js';
 import type { Logger } from '../log.js';
+import { clustersText } from './clusters-text.js';
 import { readSnapshot, snapshotToJson } from '../shm/index.js';
 import { HOT_RESTART_COMPATIBILITY } from '../uds-rpc/index.js';
 import type { AdminEndpoint, AdminFacts } from './types.js';
@@ -76,10 +79,17 @@ function serverInfo(facts: AdminFacts, _query: URLSearchParams, res: ServerRespo
   send(res, 200, 'json', JSON.stringify(info) + '\n');
 }
 
+function clusters(facts: AdminFacts, query: URLSearchParams, res: ServerResponse): void {
+  const views = facts.clusters.views();
+  if (query.get('format') === 'json') send(res, 200, 'json', JSON.stringify({ clusters: views }) + '\n');
+  else send(res, 200, 'text', clustersText(views));
+}
+
 const ROUTES: ReadonlyMap<string, Route> = new Map([
   ['/ready', ready],
   ['/stats', stats],
   ['/server_info', serverInfo],
+  ['/clusters', clusters],
 ]);
 
 export class AdminServer implements AdminEndpoint {

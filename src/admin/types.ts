@@ -1,8 +1,9 @@
 /**
  * The admin endpoint: a small HTTP server on the epoch's main thread, with Envoy's paths
- * (`/ready`, `/stats`, `/server_info`). It is not hot: it never runs on a worker, and it only
- * reads what the epoch exposes through `AdminFacts`.
+ * (`/ready`, `/stats`, `/server_info`, `/clusters`). It is not hot: it never runs on a worker,
+ * and it only reads what the epoch exposes through `AdminFacts`.
  */
+import type { ClusterViewSource } from '../clusters/types.js';
 import type { StatsRegion } from '../shm/index.js';
 
 /** What the admin endpoint reports about its epoch. */
@@ -15,6 +16,8 @@ export interface AdminFacts {
   readonly startedAt: number;
   /** The stats region, as this process mapped it. */
   readonly stats: StatsRegion;
+  /** The epoch's clusters as they stand now (`/clusters`). */
+  readonly clusters: ClusterViewSource;
   /** True once a drain of any kind began: `/ready` answers 503 from then on. */
   draining(): boolean;
 }

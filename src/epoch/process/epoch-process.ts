@@ -168,7 +168,7 @@ export class EpochProcess {
       adminFd === null
         ? null
         : (async () => {
-            const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, startedAt: this.startedAt, stats, draining: () => this.#drain.draining }, this.log);
+            const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, startedAt: this.startedAt, stats, clusters, draining: () => this.#drain.draining }, this.log);
             this.#admin = admin;
             await admin.listen(adminFd);
             this.#step('admin_ready');
