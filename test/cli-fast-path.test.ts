@@ -88,7 +88,8 @@ function errorCode(r: Run): string | undefined {
 }
 
 test('parseFastArgv takes only argv whose meaning is certain', () => {
-  assert.deepEqual(parseFastArgv(['status']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined }, json: false });
+  assert.deepEqual(parseFastArgv(['status']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, clusters: false }, json: false });
+  assert.deepEqual(parseFastArgv(['status', '--clusters', '--json']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, clusters: true }, json: true });
   assert.deepEqual(parseFastArgv(['reload', '--cold', '--json', '--base-id=12', '--config', 'a=b.yaml']), {
     command: 'reload',
     flags: { 'base-id': 12, 'runtime-dir': undefined, config: 'a=b.yaml', cold: true },
@@ -191,12 +192,20 @@ test('against a supervisor: status with and without a standby, reload --cold, dr
   let standby: unknown = { epoch: 4, pid: 4343, uptimeMs: 9_000, state: 'warm' };
   const reloads: ReloadRequest[] = [];
   let failReload = false;
+  const askedClusters: unknown[] = [];
+  const host = { address: '127.0.0.1:9001', weight: 3, locality: { zone: 'z1' }, metadata: null, health: 'unhealthy', flags: ['failed_active_hc', 'failed_outlier_check'], activeRequests: 2, outlier: { ejected: true, ejectedUntil: 1_800_000_000_000, ejections: 2, lastReason: 'consecutive5xx' }, since: 0 };
+  let clusters: unknown = [{ name: 'app', discovery: 'static', lb: 'roundRobin', healthy: 0, degraded: 0, panic: true, hosts: [host] }];
   const server = createRpcServer({
     path: paths.hotRestartSocket,
     hello: { role: 'supervisor', epoch: -1 },
     handlers: {
       // `standby` as a supervisor sends it: an object, null, or (older supervisor) absent.
-      status: () => ({ body: { type: 'status', supervisor, epochs, ...(standby === undefined ? {} : { standby }) } as StatusReply }),
+      status: (req) => {
+        askedClusters.push(req.clusters);
+        // `clusters` as a supervisor sends it when asked: a list, null, or (older supervisor) absent.
+        const extra = req.clusters === true && clusters !== undefined ? { clusters } : {};
+        return { body: { type: 'status', supervisor, epochs, ...(standby === undefined ? {} : { standby }), ...extra } as StatusReply };
+      },
       reload: (req) => {
         reloads.push(req);
         if (failReload) throw new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', 'epoch 5 exited with code 70 before it was ready', { epoch: 5 });
@@ -221,6 +230,19 @@ test('against a supervisor: status with and without a standby, reload --cold, dr
   standby = undefined;
   assert.match((await same(t, ['status', ...common], true)).stdout, /^standby: none$/m);
   assert.equal(JSON.parse((await same(t, ['status', '--json', ...common], true)).stdout).standby, null);
+
+  askedClusters.length = 0;
+  const table = await same(t, ['status', '--clusters', ...common], true);
+  assert.equal(table.code, 0);
+  assert.match(table.stdout, /^cluster app: .*, PANIC$/m);
+  assert.match(table.stdout, /^127\.0\.0\.1:9001 +3 +unhealthy +failed_active_hc,failed_outlier_check +2 +ejected until \d\d:\d\d:\d\d \(2×\) +zone=z1$/m);
+  assert.deepEqual(JSON.parse((await same(t, ['status', '--clusters', '--json', ...common], true)).stdout).clusters, clusters);
+  assert.deepEqual(askedClusters, [true, true, true, true], 'asked only with --clusters, by both paths');
+  clusters = null;
+  assert.match((await same(t, ['status', '--clusters', ...common], true)).stdout, /^clusters: unknown /m);
+  clusters = undefined;
+  assert.equal(JSON.parse((await same(t, ['status', '--clusters', '--json', ...common], true)).stdout).clusters, null);
+  assert.equal('clusters' in JSON.parse((await same(t, ['status', '--json', ...common], true)).stdout), false);
 
   reloads.length = 0;
   const cold = await same(t, ['reload', '--cold', '--json', ...common], true);
