@@ -10,12 +10,12 @@ import { HttpLoad } from './fixtures/load.js';
 import { RawClient, delay, startRawBackend } from './fixtures/proxy-util.js';
 import { configYaml, eventually, freePort, readStat, startProxyctl } from './fixtures/supervisor-util.js';
 
-test('20 reloads under keep-alive and connection-per-request load: no failure, rq_total equals responses', async (t) => {
+test('12 reloads under keep-alive and connection-per-request load: no failure, rq_total equals responses', async (t) => {
   const port = await freePort();
   const inst = await startProxyctl(t, configYaml({ port, workers: 2, drainTime: '400ms', parentShutdownTime: '3s' }));
   const load = HttpLoad.start(t, port, { keepAlive: 6, perRequest: 3 });
   let last = 0n;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 12; i++) {
     const r = await inst.cli(['reload', '--json']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.json.ok, true);
