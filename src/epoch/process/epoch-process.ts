@@ -15,20 +15,19 @@
  * Draining is the DrainManager's (src/drain); this class gives it the workers and the exit.
  */
 import { closeSync } from 'node:fs';
-import { join } from 'node:path';
 import { AdminServer } from '../../admin/server.js';
-import { parseConfig, readConfigText } from '../../config/index.js';
+import { parseConfig } from '../../config/index.js';
 import type { ProxyConfig } from '../../config/types.js';
 import { DrainManager } from '../../drain/drain-manager.js';
 import type { DrainTarget } from '../../drain/types.js';
 import { ProxyctlError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { Milestone } from '../milestone.js';
-import { PACKAGE_ROOT } from '../../package-root.js';
 import { StatsRegion } from '../../shm/index.js';
 import { ClusterManager } from '../../clusters/manager.js';
 import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, type ListenSocketDescriptor, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
 import { planSockets } from './socket-plan.js';
+import { warmUpConfigParser } from './warm-up-parser.js';
 import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
 import type { EpochArgs } from './types.js';
 import { WorkerPool } from './worker-pool.js';
@@ -47,8 +46,6 @@ export const EpochExitCode = {
 
 /** The supervisor answers ready at once; this only bounds a supervisor that hangs. */
 const READY_ACK_TIMEOUT_MS = 30_000;
-/** Parses of the bundled config a standby makes to warm the parser (see warmUpConfigParser). */
-const WARM_UP_PARSES = 5;
 /**
  * The longest an epoch waits for a cluster's discovery to answer, or for a host's first health
  * check, before it serves without it (Envoy's initial_fetch_timeout is 15 s; a reload waits on
@@ -319,23 +316,4 @@ export class EpochProcess {
     // Before the config is parsed (booting, a standby) there are no clusters: nothing to hand over or show.
     clusterState: () => ({ body: { type: 'clusterState', handoff: this.#clusters?.handoff() ?? { clusters: {} }, views: this.#clusters?.views() ?? [] } }),
   };
-}
-
-
-/**
- * The first parse in a process is slow: yaml and zod build their parsers then (zod compiles
- * each schema on first use). A standby parses the bundled config once, so the parse of the
- * real config on a reload is a warm one (26 ms cold, 1.7 ms warm on the 2-core dev VM).
- */
-async function warmUpConfigParser(log: Logger): Promise<void> {
-  try {
-    // Then a parse of another config, on the dev VM: after 1 warm-up 3.4 ms; after 5, 1.7 ms
-    // for 29 ms of CPU; after 10 or 20, 5 to 9 ms (V8 is busy optimizing just then); after
-    // 40, 1.0 ms for 151 ms of CPU, which a storm of reloads pays once per reload. Five it is.
-    const path = join(PACKAGE_ROOT, 'config/default.yaml');
-    const text = await readConfigText(path);
-    for (let i = 0; i < WARM_UP_PARSES; i++) parseConfig(text, path);
-  } catch (err: unknown) {
-    log.warn('could not warm up the config parser', { error: err });
-  }
 }
