@@ -100,32 +100,42 @@ test('a reload under load while a host is ejected: the new epoch starts with it 
   assert.ok(result.responses > 50, `only ${result.responses} responses`);
 });
 
-test('circuit breakers: past maxRequests (over both workers) the client gets 503 at once, and the overflow counter matches', async (t) => {
-  const slow = await startBackendProcess(t, 'slow');
-  const port = await freePort();
-  const inst = await startProxyctl(
-    t,
-    clusterConfig({
-      port,
-      workers: 2,
-      route: ['timeout: 10s'],
-      cluster: [`endpoints: [127.0.0.1:${slow.port}]`, 'circuitBreakers: { maxRequests: 3 }'],
-    }),
-  );
-  // 10 at once against an upstream that takes 1.5 s: 3 are in flight over both workers, 7 overflow.
+/** 10 requests at once to a backend that answers after 1 s: when each 503 and each 200 came. */
+async function tenAtOnce(port: number): Promise<{ refused: number[]; served: number[] }> {
   const started = Date.now();
   const answers = await Promise.all(
     Array.from({ length: 10 }, async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/?delay=1500`);
+      const res = await fetch(`http://127.0.0.1:${port}/?delay=1000`);
       await res.arrayBuffer();
       return { status: res.status, at: Date.now() - started };
     }),
   );
-  const refused = answers.filter((x) => x.status === 503);
-  const served = answers.filter((x) => x.status === 200);
+  return { refused: answers.filter((x) => x.status === 503).map((x) => x.at), served: answers.filter((x) => x.status === 200).map((x) => x.at) };
+}
+
+test('circuit breakers: past maxRequests (over both workers) the client gets 503 at once, and the overflow counter matches', async (t) => {
+  const slow = await startBackendProcess(t, 'slow');
+  const port = await freePort();
+  const inst = await startProxyctl(t, clusterConfig({ port, workers: 2, route: ['timeout: 10s'], cluster: [`endpoints: [127.0.0.1:${slow.port}]`, 'circuitBreakers: { maxRequests: 3 }'] }));
+  // 3 are in flight over both workers; 7 overflow.
+  const { refused, served } = await tenAtOnce(port);
   assert.equal(served.length, 3);
   assert.equal(refused.length, 7);
   // Each 503 came before the first answer of the slow upstream: none waited for it.
-  assert.ok(Math.max(...refused.map((x) => x.at)) < Math.min(...served.map((x) => x.at)));
+  assert.ok(Math.max(...refused) < Math.min(...served));
   assert.equal(readStat(inst, 'cluster.app.upstream_rq_pending_overflow'), 7n);
+});
+
+test('circuit breakers: past maxPendingRequests the client gets 503 at once, and the overflow counter matches', async (t) => {
+  const slow = await startBackendProcess(t, 'slow');
+  const port = await freePort();
+  // One worker: each worker's pool may always open its first connection, so with two the count would depend on where the kernel put each client.
+  const inst = await startProxyctl(t, clusterConfig({ port, workers: 1, route: ['timeout: 10s'], cluster: [`endpoints: [127.0.0.1:${slow.port}]`, 'circuitBreakers: { maxConnections: 1, maxPendingRequests: 2 }'] }));
+  // 1 on the one connection, 2 waiting for it; 7 refused. The waiting ones are served one after the other.
+  const { refused, served } = await tenAtOnce(port);
+  assert.equal(served.length, 3);
+  assert.equal(refused.length, 7);
+  assert.ok(Math.max(...refused) < Math.min(...served));
+  assert.equal(readStat(inst, 'cluster.app.upstream_rq_pending_overflow'), 7n);
+  assert.equal(readStat(inst, 'cluster.app.upstream_rq_pending_total'), 2n);
 });
