@@ -15,7 +15,7 @@ import type { Counter, Gauge } from '../shm/handles.js';
 import type { StatsStore } from '../shm/types.js';
 import { createDiscovery } from './discovery/index.js';
 import { createHealthChecker } from './health/checker.js';
-import { hostData, hostKey, newBudget, newHostCounters } from './membership.js';
+import { TrafficSet, hostData, hostKey, newBudget, newHostCounters, trafficSet } from './membership.js';
 import { OutlierDetector } from './outlier/detector.js';
 import { HostFlag, HostSlot, type ActiveHealth, type ClusterMembership, type Discovery, type HandedHost, type HealthChecker, type HostView, type ClusterView, type OutlierKind, type OutlierState } from './types.js';
 
@@ -75,6 +75,7 @@ export class ManagedCluster {
     this.outlier = config.outlierDetection === null ? null : new OutlierDetector(config.outlierDetection, { stats: deps.stats, cluster: config.name, log: deps.log, now: deps.now, onChange: () => this.changed() });
     this.outlier?.start();
     this.discovery = createDiscovery(config, { stats: deps.stats, log: deps.log });
+    // Discovery logs and counts its own failures; the last good set simply stays.
     this.discovery.start({ onEndpoints: (eps) => this.onEndpoints(eps), onError: () => {} });
   }
 
@@ -128,8 +129,7 @@ export class ManagedCluster {
         since: h.since,
       });
     }
-    const need = (this.config.healthyPanicThreshold * hosts.length) / 100;
-    const panic = hosts.length > 0 && need > 0 && healthy < need && healthy + degraded < need;
+    const panic = trafficSet(healthy, degraded, hosts.length, this.config.healthyPanicThreshold) === TrafficSet.All;
     return { name: this.config.name, discovery: this.config.discovery, lb: this.config.lb, hosts, healthy, degraded, panic };
   }
 

@@ -26,6 +26,26 @@ export function hostData(e: EndpointConfig, flags = 0, since = 0, counters = new
 }
 
 /** Version 0: any membership the cluster manager publishes replaces it. */
-export function staticMembership(c: ClusterConfig, budget = newBudget()): ClusterMembership {
-  return { cluster: c.name, version: 0, hosts: c.endpoints.map((e) => hostData(e)), budget };
+export function staticMembership(c: ClusterConfig): ClusterMembership {
+  return { cluster: c.name, version: 0, hosts: c.endpoints.map((e) => hostData(e)), budget: newBudget() };
+}
+
+/** Which of a cluster's hosts take traffic (see TrafficSet). */
+export const enum TrafficSet {
+  /** Those with no flag. */
+  Healthy,
+  /** Those with no flag and those only degraded: the healthy ones alone are below the panic threshold. */
+  WithDegraded,
+  /** Every host (panic): even with the degraded ones, too few; Envoy spreads load rather than overload the few. */
+  All,
+  /** None: no host at all, or none healthy with a panic threshold of 0. */
+  None,
+}
+
+/** `healthy`, `degraded` (only degraded) and `total` hosts, `threshold` a percentage. */
+export function trafficSet(healthy: number, degraded: number, total: number, threshold: number): TrafficSet {
+  const need = (threshold * total) / 100;
+  if (healthy > 0 && healthy >= need) return TrafficSet.Healthy;
+  if (healthy + degraded > 0 && healthy + degraded >= need) return TrafficSet.WithDegraded;
+  return need === 0 || total === 0 ? TrafficSet.None : TrafficSet.All;
 }

@@ -5,12 +5,11 @@
  * pick sees it; an exchange in flight keeps the pool it has. The runtime object itself stays
  * for the life of a config snapshot, so listeners and routes hold it, never a member list.
  *
- * Which hosts may take traffic: those with no health flag; if they are fewer than the panic
- * threshold (percent of all members), those only degraded join them; if still too few, every
- * member does (panic, counted per pick in `lb_healthy_panic`), as Envoy does rather than
- * overload the few that are left.
+ * Which hosts may take traffic is clusters/membership.ts `trafficSet` (healthy ones, then the
+ * degraded too, then all of them: panic, counted per pick in `lb_healthy_panic`).
  */
 import { BudgetSlot, HostFlag, HostSlot, type ClusterMembership, type OutlierKind } from '../../clusters/types.js';
+import { TrafficSet, trafficSet } from '../../clusters/membership.js';
 import { slowStartFactor } from '../lb/index.js';
 import type { LbHost, LoadBalancer } from '../lb/types.js';
 import type { ClusterSnapshot } from '../types.js';
@@ -28,8 +27,6 @@ export interface ClusterEvents {
 }
 
 export class ClusterRuntime {
-  /** Every member's pool, in membership order (admin and tcp_proxy never need more). */
-  members: readonly UpstreamPool[] = [];
   /** The membership version applied; an older one is ignored. */
   version = -1;
   private eligible: readonly UpstreamPool[] = [];
@@ -47,22 +44,15 @@ export class ClusterRuntime {
   /** The hosts of `m`, as `pools` (one per host, same order); the policy is rebuilt over those that may take traffic. */
   setMembers(m: ClusterMembership, pools: readonly UpstreamPool[], now: number): void {
     this.version = m.version;
-    this.members = pools;
     const healthy: UpstreamPool[] = [];
     const degraded: UpstreamPool[] = [];
     for (const p of pools) {
       if (p.flags === 0) healthy.push(p);
       else if (p.flags === HostFlag.DEGRADED) degraded.push(p);
     }
-    const need = (this.snapshot.balancing.panicThreshold * pools.length) / 100;
-    this.panic = false;
-    if (healthy.length > 0 && healthy.length >= need) this.eligible = healthy;
-    else if (healthy.length + degraded.length > 0 && healthy.length + degraded.length >= need) this.eligible = healthy.concat(degraded);
-    else if (need === 0) this.eligible = [];
-    else {
-      this.eligible = pools;
-      this.panic = pools.length > 0;
-    }
+    const set = trafficSet(healthy.length, degraded.length, pools.length, this.snapshot.balancing.panicThreshold);
+    this.eligible = set === TrafficSet.Healthy ? healthy : set === TrafficSet.WithDegraded ? healthy.concat(degraded) : set === TrafficSet.All ? pools : [];
+    this.panic = set === TrafficSet.All;
     this.rebuild(now);
   }
 
