@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { hostData, newBudget } from '../src/clusters/membership.js';
-import { HostFlag, type ClusterMembership } from '../src/clusters/types.js';
+import { BudgetSlot, HostFlag, HostSlot, type ClusterMembership } from '../src/clusters/types.js';
 import { staticCluster } from '../src/config/static-cluster.js';
 import type { ProxyConfig } from '../src/config/types.js';
 import { RawClient, headsOf, httpListener, makeConfig, startPlane, startRawBackend, type Backend, type PlaneHandle } from './fixtures/proxy-util.js';
@@ -88,16 +88,22 @@ test('degraded hosts take traffic only while the healthy ones are below the pani
   assert.equal(h.counter('cluster.app.lb_healthy_panic'), 0);
 });
 
-test('a retry after a connect failure goes to another host', async (t) => {
+test('a retry after a connect failure goes to another host; afterwards nothing is left counted in flight', async (t) => {
   const a = await named(t, 'a');
   const dead = await startRawBackend(t, () => {});
   await new Promise<void>((r) => dead.server.close(() => r()));
-  const h = await startPlane(t, config([dead.port, a.port], {}, { retryPolicy: { retryOn: ['connect-failure'], numRetries: 1 } }));
+  // The plane starts from this membership, so its circuit-breaker counters are the ones read below.
+  const m = membership([{ port: dead.port }, { port: a.port }]);
+  const h = await startPlane(t, config([dead.port, a.port], {}, { retryPolicy: { retryOn: ['connect-failure'], numRetries: 1 } }), {}, { memberships: new Map([['app', m]]) });
   // One retry each: every request that met the dead host first was answered by a on its retry.
   assert.deepEqual(await requests(t, h, 6), ['a', 'a', 'a', 'a', 'a', 'a']);
   const failed = h.counter('cluster.app.upstream_cx_connect_fail');
   assert.ok(failed >= 1);
   assert.equal(h.counter('cluster.app.upstream_rq_retry'), failed);
+  // A place left taken would, request by request, close the cluster to everyone (maxRequests, maxRetries).
+  const budget = new Int32Array(m.budget);
+  assert.deepEqual([budget[BudgetSlot.REQUESTS], budget[BudgetSlot.RETRIES], budget[BudgetSlot.PENDING]], [0, 0, 0]);
+  for (const host of m.hosts) assert.equal(new Int32Array(host.counters)[HostSlot.ACTIVE], 0);
 });
 
 test('ringHash on a header: one key stays on one host, and removing another host does not move it', async (t) => {

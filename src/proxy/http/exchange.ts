@@ -80,6 +80,9 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     this.responseFlags = '';
     this.resends = 0;
     if (this.run !== null) this.endRun();
+    // Every owner finishes or abandons an exchange before the next; a try still counted would
+    // hold a place under maxRequests for good, so it is let go here rather than trusted.
+    if (this.counted) this.endTry();
     this.cluster = cluster;
     if (this.owner.upgrading && cluster.snapshot.protocol === 'http2') {
       this.res = Res.Done;
