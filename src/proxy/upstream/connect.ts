@@ -7,24 +7,17 @@
  * verification that fails after it is counted here, so each failure is counted once. The
  * socket then closes with an error before any response: the HTTP side answers 503.
  */
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
+import { upstreamTlsOptions } from '../tls/snapshot-tls.js';
 import type { UpstreamTlsSnapshot } from '../tls/types.js';
 
 /** `alpn`: the protocols offered in the TLS handshake (HTTP/2 clusters offer `h2`); null offers none. */
 export function connectUpstream(endpoint: EndpointSnapshot, tls: UpstreamTlsSnapshot | null, stats: ClusterStats, allowHalfOpen = false, alpn: string[] | null = null): Socket {
   if (tls === null) return connect({ host: endpoint.host, port: endpoint.port, noDelay: true, allowHalfOpen });
-  // SNI defaults to the endpoint's host when it is a name; an IP literal is never sent as SNI.
-  const servername = tls.sni ?? (isIP(endpoint.host) === 0 ? endpoint.host : undefined);
-  const socket = tlsConnect({
-    host: endpoint.host,
-    port: endpoint.port,
-    servername,
-    secureContext: tls.context,
-    rejectUnauthorized: tls.verify,
-    ...(alpn === null ? {} : { ALPNProtocols: alpn }),
-  });
+  const options = upstreamTlsOptions(tls, endpoint.host, endpoint.port);
+  const socket = tlsConnect(alpn === null ? options : { ...options, ALPNProtocols: alpn });
   // tls.connect has no typed option for either; as the TCP proxy does downstream, set them on the socket.
   socket.allowHalfOpen = allowHalfOpen;
   socket.setNoDelay(true);
