@@ -20,43 +20,53 @@ export function requestHash(on: HashOnConfig, head: Buffer, clientIp: string): n
 
 /** The first field named `name` (lower case), trimmed; null when absent. */
 function headerValue(head: Buffer, name: string): string | null {
-  let v: string | null = null;
-  forEachField(head, (n, value) => {
-    if (n !== name) return false;
-    v = value;
-    return true;
-  });
-  return v;
+  const text = headText(head);
+  const at = fieldAt(text, name, firstField(text));
+  return at < 0 ? null : fieldValue(text, at, name.length);
 }
 
 /** The value of cookie `name` in any Cookie field (RFC 6265 `name=value; name2=value2`). */
 function cookieValue(head: Buffer, name: string): string | null {
-  let v: string | null = null;
-  forEachField(head, (n, value) => {
-    if (n !== 'cookie') return false;
-    for (const pair of value.split(';')) {
+  const text = headText(head);
+  for (let at = fieldAt(text, 'cookie', firstField(text)); at >= 0; at = fieldAt(text, 'cookie', nextField(text, at))) {
+    for (const pair of fieldValue(text, at, 6).split(';')) {
       const eq = pair.indexOf('=');
-      if (eq > 0 && pair.slice(0, eq).trim() === name) {
-        v = pair.slice(eq + 1).trim();
-        return true;
-      }
+      if (eq > 0 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
     }
-    return false;
-  });
-  return v;
+  }
+  return null;
 }
 
-/** Calls `f(lower-case name, trimmed value)` per header field until it returns true. */
-function forEachField(head: Buffer, f: (name: string, value: string) => boolean): void {
-  let end = head.indexOf('\r\n\r\n');
-  if (end < 0) end = head.length;
-  const text = head.toString('latin1', 0, end);
-  let at = text.indexOf('\r\n') + 2; // past the request line
-  while (at > 1 && at < text.length) {
-    let eol = text.indexOf('\r\n', at);
-    if (eol < 0) eol = text.length;
-    const colon = text.indexOf(':', at);
-    if (colon > at && colon < eol && f(text.slice(at, colon).toLowerCase(), text.slice(colon + 1, eol).trim())) return;
-    at = eol + 2;
-  }
+/** The head up to its blank line, as text (the bytes after it may be body). */
+function headText(head: Buffer): string {
+  const end = head.indexOf('\r\n\r\n');
+  return head.toString('latin1', 0, end < 0 ? head.length : end + 2);
 }
+
+/** Offset of the first field line (past the request line), or -1. */
+function firstField(text: string): number {
+  const eol = text.indexOf('\r\n');
+  return eol < 0 ? -1 : eol + 2;
+}
+
+/** Offset of the line after the one at `at`, or -1. */
+function nextField(text: string, at: number): number {
+  const eol = text.indexOf('\r\n', at);
+  return eol < 0 || eol + 2 >= text.length ? -1 : eol + 2;
+}
+
+/** Offset of the first field line from `at` on whose name is `name` (case-insensitive), or -1. */
+function fieldAt(text: string, name: string, at: number): number {
+  for (; at >= 0; at = nextField(text, at)) {
+    if (text.charCodeAt(at + name.length) === COLON && text.slice(at, at + name.length).toLowerCase() === name) return at;
+  }
+  return -1;
+}
+
+/** The trimmed value of the field line at `at` whose name is `nameLength` long. */
+function fieldValue(text: string, at: number, nameLength: number): string {
+  const eol = text.indexOf('\r\n', at);
+  return text.slice(at + nameLength + 1, eol < 0 ? text.length : eol).trim();
+}
+
+const COLON = 58;
