@@ -7,7 +7,7 @@ import { StatsRegion, readSnapshot, snapshotToJson } from '../shm/index.js';
 import type { CommandFlags } from './flag-spec.js';
 import type { CommandResult } from './output.js';
 import { commandPaths } from './paths.js';
-import { formatSnapshot } from './render-stats.js';
+import { formatSnapshot } from '../stats-format/text.js';
 
 export type StatsJson = ReturnType<typeof snapshotToJson>;
 
