@@ -3,7 +3,9 @@
  * scraper gets when its Accept asks for application/openmetrics-text). Names and labels:
  * metric-names.ts. Each family comes once, with `# HELP` and `# TYPE`, its samples together.
  *
- * Counters end in `_total` (not doubled when the stat name already ends so). In OpenMetrics
+ * Counters end in `_total` (not doubled when the stat name already ends so); a gauge whose
+ * stat name ends so drops it, since Prometheus keeps the suffix for counters (its HELP still
+ * names the stat). In OpenMetrics
  * the family is named without it and the sample carries it; the text ends with `# EOF`.
  * Histograms (recorded in microseconds) are exported in milliseconds, as Envoy exports its
  * `*_rq_time`, with Envoy's default bucket bounds: `_bucket{le}` cumulative up to `+Inf`,
@@ -60,16 +62,18 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
   };
   for (const [stat, v] of s.counters) {
     const m = metricName(stat);
-    const base = m.name.endsWith('_total') ? m.name.slice(0, -'_total'.length) : m.name;
+    const base = withoutTotal(m.name);
     add(format === 'openmetrics' ? base : `${base}_total`, 'counter', m.template, `${base}_total`, m.labels, v.toString());
   }
   for (const [stat, v] of s.gauges) {
     const m = metricName(stat);
-    add(m.name, 'gauge', m.template, m.name, m.labels, v.toString());
+    const name = withoutTotal(m.name);
+    add(name, 'gauge', m.template, name, m.labels, v.toString());
   }
   for (const [stat, h] of s.histograms) {
     const m = metricName(stat);
-    histogramSamples(h, m.labels, (suffix, labels, value) => add(m.name, 'histogram', `${m.template} (milliseconds)`, m.name + suffix, labels, value));
+    const name = withoutTotal(m.name);
+    histogramSamples(h, m.labels, (suffix, labels, value) => add(name, 'histogram', `${m.template} (milliseconds)`, name + suffix, labels, value));
   }
   const lines: string[] = [];
   for (const name of [...families.keys()].sort()) {
@@ -78,6 +82,11 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
   }
   if (format === 'openmetrics') lines.push('# EOF');
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
+}
+
+/** `_total` belongs to counter samples: a counter gets it once, any other kind loses it (Envoy's gauge `membership_total`). */
+function withoutTotal(name: string): string {
+  return name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
 }
 
 function histogramSamples(h: HistogramSummary, labels: string, emit: (suffix: string, labels: string, value: string) => void): void {
