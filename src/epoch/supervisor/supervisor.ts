@@ -13,10 +13,11 @@ import { ProxyctlError, isProxyctlError } from '../../errors.js';
 import type { Logger, LineSink } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
-import { createRpcServer, type DrainHostReply, type HostIntent, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
+import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
 import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
 import { handoffFor } from './cluster-handoff.js';
+import { HostIntentKeeper } from './host-intent.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
 import { Epoch } from './epoch.js';
@@ -77,11 +78,7 @@ export class Supervisor {
   #respawnFailures = 0;
   readonly #standby: StandbySlot;
   readonly #launcher: EpochLauncher;
-  /**
-   * What the operator asked of the host through the admin API: kept here, not in an epoch, so
-   * it survives reloads and respawns (each new epoch gets it with its config).
-   */
-  #hostIntent: HostIntent = {};
+  readonly #hostIntent: HostIntentKeeper;
 
   private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
     this.#opts = opts;
@@ -91,6 +88,7 @@ export class Supervisor {
     this.#region = region;
     this.#stats = supervisorStats(region);
     this.#keeper = new SocketKeeper(opts.paths.adminSocket);
+    this.#hostIntent = new HostIntentKeeper(opts.log);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
       (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#bringUp(want.config, want.fault, new Timeline(), want.cold)),
@@ -107,7 +105,7 @@ export class Supervisor {
       liveEpochs: this.#stats.liveEpochs,
       onExit: this.#onExit,
       servingHandoff: (next) => handoffFor(this.#active, next, this.#log),
-      hostIntent: () => this.#hostIntent,
+      hostIntent: () => this.#hostIntent.intent,
       log: opts.log,
       logSink: opts.logSink,
     });
@@ -129,8 +127,8 @@ export class Supervisor {
         status: (clusters) => this.status(clusters),
         drainHost: (graceful) => this.drainHost(graceful),
         stop: (now) => this.stop(now),
-        hostIntent: () => this.#hostIntent,
-        setHostHealthFailed: (failed) => this.#setHostHealthFailed(failed),
+        hostIntent: () => this.#hostIntent.intent,
+        setHostHealthFailed: (failed) => this.#hostIntent.setHealthFailed(failed),
       }),
     });
     this.#server.on('connection', this.#onConnection);
@@ -348,11 +346,6 @@ export class Supervisor {
         await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
     }, delay);
-  }
-
-  #setHostHealthFailed(failed: boolean): void {
-    if ((this.#hostIntent.hostHealthFailed === true) !== failed) this.#log.info(failed ? 'admin: host health checks now fail (/ready answers 503)' : 'admin: host health checks pass again');
-    this.#hostIntent = failed ? { hostHealthFailed: true } : {};
   }
 
   #hostDrained(): boolean {
