@@ -133,6 +133,7 @@ test('admin API: paths, Prometheus/OpenMetrics, secrets, health check across a r
   assert.ok(om.body.endsWith('\n# EOF\n'));
   assert.equal(om.body.split('\n').filter((l) => l === '# EOF').length, 1);
   assert.match(om.body, /^# TYPE proxyctl_cluster_upstream_rq counter\nproxyctl_cluster_upstream_rq_total\{proxyctl_cluster_name="app"\} 5$/m);
+  assert.match(om.body, /^proxyctl_http_downstream_rq_time_bucket\{proxyctl_http_conn_manager_prefix="web",le="1\.0"\} \d+$/m);
   for (const line of om.body.split('\n')) {
     const m = /^# TYPE (\S+) counter$/.exec(line);
     if (m !== null) assert.ok(!m[1]!.endsWith('_total'), `family ${m[1]} ends in _total`);

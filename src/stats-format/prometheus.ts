@@ -73,7 +73,7 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
   for (const [stat, h] of s.histograms) {
     const m = metricName(stat);
     const name = withoutTotal(m.name);
-    histogramSamples(h, m.labels, (suffix, labels, value) => add(name, 'histogram', `${m.template} (milliseconds)`, name + suffix, labels, value));
+    histogramSamples(h, m.labels, format, (suffix, labels, value) => add(name, 'histogram', `${m.template} (milliseconds)`, name + suffix, labels, value));
   }
   const lines: string[] = [];
   for (const name of [...families.keys()].sort()) {
@@ -84,12 +84,17 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
   return lines.length === 0 ? '' : lines.join('\n') + '\n';
 }
 
+/** OpenMetrics writes `le` as a canonical float (`1.0`, as its client libraries do); the 0.0.4 text as `1`. */
+function leText(bound: number, format: ExpositionFormat): string {
+  return format === 'openmetrics' && Number.isInteger(bound) ? bound.toFixed(1) : String(bound);
+}
+
 /** `_total` belongs to counter samples: a counter gets it once, any other kind loses it (Envoy's gauge `membership_total`). */
 function withoutTotal(name: string): string {
   return name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
 }
 
-function histogramSamples(h: HistogramSummary, labels: string, emit: (suffix: string, labels: string, value: string) => void): void {
+function histogramSamples(h: HistogramSummary, labels: string, format: ExpositionFormat, emit: (suffix: string, labels: string, value: string) => void): void {
   const sep = labels === '' ? '' : ',';
   let bucket = 0;
   let cumulative = 0n;
@@ -99,7 +104,7 @@ function histogramSamples(h: HistogramSummary, labels: string, emit: (suffix: st
     const leMicros = Math.floor(boundMs * 1000);
     while (bucket < h.buckets.length && bucketBounds(bucket).upper - 1 <= leMicros) cumulative += h.buckets[bucket++]!;
     // Never above the count: bucket counts may run ahead of it while writers race with the read.
-    emit('_bucket', `${labels}${sep}le="${boundMs}"`, String(cumulative < count ? cumulative : count));
+    emit('_bucket', `${labels}${sep}le="${leText(boundMs, format)}"`, String(cumulative < count ? cumulative : count));
   }
   // +Inf is the count itself, so the buckets and the count always agree.
   emit('_bucket', `${labels}${sep}le="+Inf"`, String(h.count));
