@@ -49,7 +49,7 @@ async function runCommand(inv: FastInvocation): Promise<CommandResult<unknown>> 
     case 'stop':
       return (await import('./control-commands.js')).runStop(inv.flags);
     case 'stats':
-      return (await import('./stats-command.js')).runStats(inv.flags);
+      return (await import('./stats-command.js')).runStats(inv.flags, inv.json);
   }
 }
 
