@@ -7,14 +7,17 @@
  *   GET /server_info  {version, epoch, pid, state, uptimeMs, workers, configHash, hotRestartCompatibility}
  *   GET /clusters     each cluster and host, one fact a line (`app::127.0.0.1:9001::weight::3`,
  *                     clusters-text.ts); ?format=json gives {clusters: ClusterView[]}
+ *   GET|POST /logging  the epoch's log level; POST ?level=debug sets it (logging.ts)
  *
- * Other paths 404; other methods on these paths 405. Bad input gets a 4xx, never a crash.
+ * Other paths 404; other methods on these paths 405 (with `allow`). Bad input gets a 4xx, never a crash.
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { formatSnapshot } from '../cli/render-stats.js';
 import type { Logger } from '../log.js';
 import { clustersText } from './clusters-text.js';
+import { LOGGING_METHODS, logging } from './logging.js';
+import { send } from './send.js';
 import { readSnapshot, snapshotToJson } from '../shm/index.js';
 import { HOT_RESTART_COMPATIBILITY } from '../uds-rpc/index.js';
 import type { AdminEndpoint, AdminFacts } from './types.js';
@@ -30,16 +33,14 @@ const VERSION = ((): string => {
   }
 })();
 
-type Route = (facts: AdminFacts, query: URLSearchParams, res: ServerResponse) => void;
-
-function send(res: ServerResponse, status: number, type: 'text' | 'json', body: string): void {
-  res.writeHead(status, {
-    'content-type': type === 'json' ? 'application/json' : 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-cache',
-  });
-  res.end(body);
+type Route = (facts: AdminFacts, query: URLSearchParams, res: ServerResponse, method: string) => void;
+/** A route that takes more than GET and HEAD names its methods. */
+interface RouteWithMethods {
+  readonly methods: readonly string[];
+  readonly handle: Route;
 }
+
+const READ_METHODS: readonly string[] = ['GET', 'HEAD'];
 
 function ready(facts: AdminFacts, _query: URLSearchParams, res: ServerResponse): void {
   if (facts.draining()) send(res, 503, 'text', 'DRAINING\n');
@@ -85,11 +86,12 @@ function clusters(facts: AdminFacts, query: URLSearchParams, res: ServerResponse
   else send(res, 200, 'text', clustersText(views));
 }
 
-const ROUTES: ReadonlyMap<string, Route> = new Map([
+const ROUTES: ReadonlyMap<string, Route | RouteWithMethods> = new Map<string, Route | RouteWithMethods>([
   ['/ready', ready],
   ['/stats', stats],
   ['/server_info', serverInfo],
   ['/clusters', clusters],
+  ['/logging', { methods: LOGGING_METHODS, handle: logging }],
 ]);
 
 export class AdminServer implements AdminEndpoint {
@@ -131,11 +133,14 @@ export class AdminServer implements AdminEndpoint {
       // The base only serves to parse a path; the Host header is never trusted.
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
       const route = ROUTES.get(url.pathname);
+      const methods = route === undefined || typeof route === 'function' ? READ_METHODS : route.methods;
+      const method = req.method ?? '';
       if (route === undefined) send(res, 404, 'text', 'not found\n');
-      else if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
+      else if (!methods.includes(method)) {
+        res.setHeader('allow', methods.join(', '));
         send(res, 405, 'text', 'method not allowed\n');
-      } else route(this.facts, url.searchParams, res);
+      } else (typeof route === 'function' ? route : route.handle)(this.facts, url.searchParams, res, method);
+      this.log.debug('admin request', { method, path: url.pathname, status: res.statusCode });
     } catch (err: unknown) {
       this.log.warn('admin request failed', { url: req.url, error: err });
       if (!res.headersSent) send(res, 500, 'text', 'internal error\n');

@@ -4,6 +4,7 @@
  * and it only reads what the epoch exposes through `AdminFacts`.
  */
 import type { ClusterViewSource } from '../clusters/types.js';
+import type { LogLevel } from '../log.js';
 import type { StatsRegion } from '../shm/index.js';
 
 /** What the admin endpoint reports about its epoch. */
@@ -20,6 +21,15 @@ export interface AdminFacts {
   readonly clusters: ClusterViewSource;
   /** True once a drain of any kind began: `/ready` answers 503 from then on. */
   draining(): boolean;
+  /** The epoch's log level (`/logging`). */
+  readonly logging: LogLevelControl;
+}
+
+/** A log level that can be read and changed while the process runs. */
+export interface LogLevelControl {
+  readonly level: LogLevel;
+  /** Logs at `level` from now on (on every thread it covers). */
+  set(level: LogLevel): void;
 }
 
 /** The endpoint's lifecycle, as the epoch drives it. */

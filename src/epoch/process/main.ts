@@ -40,7 +40,7 @@ function start(): void {
     process.exit(2);
   }
   process.title = `proxyctl-epoch-${args.epoch}`;
-  const log = createLogger(`epoch ${args.epoch}`, process.stderr);
+  const log = createLogger({ component: 'epoch', epoch: args.epoch }, process.stderr, args.logLevel);
   const crash = (err: unknown): void => {
     log.error('crashed', { error: err, stack: err instanceof Error ? err.stack : undefined });
     process.exit(EpochExitCode.CRASH);
