@@ -26,7 +26,8 @@ async function epochPids(inst: Instance): Promise<Map<number, number>> {
 test('--log-file: every line is JSON with its writer; /logging sets one epoch level; SIGUSR1 reopens the file', async (t) => {
   const [port, adminPort] = [await freePort(), await freePort()];
   const logFile = join(tempDir(t), 'proxyctl.log');
-  const inst = await startProxyctl(t, configYaml({ port, adminPort, workers: 1, strategy: 'immediate', drainTime: '0s' }), { logFile });
+  // No standby: each epoch here is started for the test, and a standby's boot would only compete with it.
+  const inst = await startProxyctl(t, `standby: false\n${configYaml({ port, adminPort, workers: 1, strategy: 'immediate', drainTime: '0s' })}`, { logFile });
   const pids = await epochPids(inst);
 
   assert.deepEqual(await admin(adminPort, '/logging'), { status: 200, body: 'level: info\n', allow: null });
@@ -72,7 +73,7 @@ test('--log-file: every line is JSON with its writer; /logging sets one epoch le
 
 test('--log-format pretty renders every line for people; --log-level debug reaches the workers; a bad level is a usage error', async (t) => {
   const port = await freePort();
-  const inst = await startProxyctl(t, configYaml({ port, workers: 1 }), { args: ['--log-format', 'pretty', '--log-level', 'debug'] });
+  const inst = await startProxyctl(t, `standby: false\n${configYaml({ port, workers: 1 })}`, { args: ['--log-format', 'pretty', '--log-level', 'debug'] });
   const pids = await epochPids(inst);
   await eventually(() => / debug epoch 0 worker 0: plane configured /.test(inst.log()), 5_000, "the worker's debug line");
   const lines = inst.log().trimEnd().split('\n');
