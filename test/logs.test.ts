@@ -73,6 +73,9 @@ test('--log-file: every line is JSON with its writer; /logging sets one epoch le
 
 test('--log-format pretty renders every line for people; --log-level debug reaches the workers; a bad level is a usage error', async (t) => {
   const port = await freePort();
+  // Refused before anything starts; run beside the real start, on a base id of their own.
+  const elsewhere = ['--json', '--base-id', '65000', '--runtime-dir', join(tempDir(t), 'run')];
+  const refused = Promise.all([runCli(['start', '--log-level', 'loud', ...elsewhere]), runCli(['start', '--log-format', 'xml', ...elsewhere])]);
   const inst = await startProxyctl(t, `standby: false\n${configYaml({ port, workers: 1 })}`, { args: ['--log-format', 'pretty', '--log-level', 'debug'] });
   const pids = await epochPids(inst);
   await eventually(() => / debug epoch 0 worker 0: plane configured /.test(inst.log()), 5_000, "the worker's debug line");
@@ -81,10 +84,8 @@ test('--log-format pretty renders every line for people; --log-level debug reach
   assert.ok(lines.some((l) => l.includes(` info supervisor: epoch 0 ready epochPid=${pids.get(0)} `)), inst.log());
   assert.ok(lines.some((l) => / info epoch 0: serving workers=1 /.test(l)), inst.log());
 
-  const elsewhere = ['--json', '--base-id', String(inst.baseId + 1), '--runtime-dir', inst.runtimeDir];
-  const bad = await Promise.all([runCli(['start', '--log-level', 'loud', ...elsewhere]), runCli(['start', '--log-format', 'xml', ...elsewhere])]);
   assert.deepEqual(
-    bad.map((r) => r.json?.error?.code),
+    (await refused).map((r) => r.json?.error?.code),
     ['PROXYCTL_ERR_USAGE', 'PROXYCTL_ERR_USAGE'],
   );
 });
