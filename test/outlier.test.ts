@@ -35,7 +35,7 @@ function harness(t: TestContext, cfg: OutlierDetectionConfig, count: number): Ha
   const changes: [string, OutlierState][] = [];
   const lines: Harness['lines'] = [];
   const line = (level: string) => (msg: string, fields?: LogFields) => void lines.push({ level, msg, fields });
-  const log: Logger = { info: line('info'), warn: line('warn'), error: line('error') };
+  const log: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') };
   const detector = new OutlierDetector(cfg, { stats, cluster: 'app', log, now: () => clock.t, onChange: (k, s) => void changes.push([k, s]) });
   const hosts = new Map<string, Int32Array>();
   for (let i = 0; i < count; i++) hosts.set(key(i), new Int32Array(new SharedArrayBuffer(HOST_SLOTS * 4)));
@@ -265,7 +265,7 @@ test('start() ticks on its own timer until stop()', { timeout: 10_000 }, async (
   const stats = StatsRegion.create(join(tempDir(t), 'stats'), { maxStats: 64, nameCapacity: 4096, dataCapacity: 4096 });
   let lifted: () => void = () => {};
   const done = new Promise<void>((resolve) => (lifted = resolve));
-  const log: Logger = { info() {}, warn() {}, error() {} };
+  const log: Logger = { debug() {}, info() {}, warn() {}, error() {} };
   const detector = new OutlierDetector(cfg, { stats, cluster: 'app', log, onChange: (_k, s) => void (s.ejected || lifted()) });
   detector.setHosts(new Map([[H0, new Int32Array(new SharedArrayBuffer(HOST_SLOTS * 4))]]));
   detector.report(H0, 'consecutive5xx');

@@ -3,12 +3,13 @@
  * lives in its own module (ops-routes, stats-routes, info-routes) and `/` lists them all with
  * their help line. A new path is one entry in ROUTES.
  *
- * GET routes answer GET and HEAD; POST routes change something and answer POST only. Another
- * method gets 405 with `allow`; an unknown path 404. Bad input gets a 4xx, never a crash.
+ * GET routes answer GET and HEAD; POST routes change something and answer POST only; GET+POST
+ * routes (`/logging`) read on GET and change on POST. Another method gets 405 with `allow`; an unknown path 404. Bad input gets a 4xx, never a crash.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../log.js';
 import { INFO_ROUTES } from './info-routes.js';
+import { LOGGING_ROUTE } from './logging.js';
 import { OPS_ROUTES } from './ops-routes.js';
 import { send, TEXT } from './respond.js';
 import { STATS_ROUTES } from './stats-routes.js';
@@ -16,17 +17,15 @@ import type { AdminEndpoint, AdminFacts, AdminRequest, AdminRoute } from './type
 
 const INDEX: AdminRoute = { path: '/', method: 'GET', help: 'this list', handle: ({ res }) => send(res, 200, TEXT, indexText()) };
 
-const ROUTES: ReadonlyMap<string, AdminRoute> = new Map([INDEX, ...OPS_ROUTES, ...STATS_ROUTES, ...INFO_ROUTES].map((r) => [r.path, r]));
+const ROUTES: ReadonlyMap<string, AdminRoute> = new Map([INDEX, ...OPS_ROUTES, ...STATS_ROUTES, ...INFO_ROUTES, LOGGING_ROUTE].map((r) => [r.path, r]));
 
 /** `/`: one line a path, `METHOD /path  help`. */
 function indexText(): string {
   const width = Math.max(...[...ROUTES.keys()].map((p) => p.length));
-  return [...ROUTES.values()].map((r) => `${r.method.padEnd(4)} ${r.path.padEnd(width)}  ${r.help}\n`).join('');
+  return [...ROUTES.values()].map((r) => `${r.method.padEnd(8)} ${r.path.padEnd(width)}  ${r.help}\n`).join('');
 }
 
-function methodAllowed(route: AdminRoute, method: string | undefined): boolean {
-  return route.method === 'POST' ? method === 'POST' : method === 'GET' || method === 'HEAD';
-}
+const ALLOW: Readonly<Record<AdminRoute['method'], readonly string[]>> = { GET: ['GET', 'HEAD'], POST: ['POST'], 'GET+POST': ['GET', 'HEAD', 'POST'] };
 
 export class AdminServer implements AdminEndpoint {
   readonly #server: Server;
@@ -74,13 +73,14 @@ export class AdminServer implements AdminEndpoint {
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
       const route = ROUTES.get(url.pathname);
       if (route === undefined) send(res, 404, TEXT, 'not found\n');
-      else if (!methodAllowed(route, req.method)) {
-        res.setHeader('allow', route.method === 'POST' ? 'POST' : 'GET, HEAD');
+      else if (!ALLOW[route.method].includes(req.method ?? '')) {
+        res.setHeader('allow', ALLOW[route.method].join(', '));
         send(res, 405, TEXT, 'method not allowed\n');
       } else {
         const request: AdminRequest = { facts: this.facts, query: url.searchParams, req, res };
         await route.handle(request);
       }
+      this.log.debug('admin request', { method: req.method, path: url.pathname, status: res.statusCode });
     } catch (err: unknown) {
       this.log.warn('admin request failed', { url: req.url, error: err });
       if (!res.headersSent) send(res, 500, TEXT, 'internal error\n');

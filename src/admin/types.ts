@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClusterViewSource } from '../clusters/types.js';
 import type { ProxyConfig } from '../config/types.js';
+import type { LogLevel } from '../log.js';
 import type { StatsRegion } from '../shm/index.js';
 
 /** What the admin endpoint reports about its epoch. */
@@ -27,6 +28,15 @@ export interface AdminFacts {
   readonly host: AdminHost;
   /** True once a drain of any kind began: `/ready` answers 503 from then on. */
   draining(): boolean;
+  /** The epoch's log level (`/logging`). */
+  readonly logging: LogLevelControl;
+}
+
+/** A log level that can be read and changed while the process runs. */
+export interface LogLevelControl {
+  readonly level: LogLevel;
+  /** Logs at `level` from now on (on every thread it covers). */
+  set(level: LogLevel): void;
 }
 
 /**
@@ -53,11 +63,12 @@ export interface AdminRequest {
 
 /**
  * One admin path. `GET` routes also answer HEAD; `POST` routes change something and take POST
- * only. `help` is the line the index at `/` shows.
+ * only; a `GET+POST` route reads on GET and changes on POST. `help` is the line the index at
+ * `/` shows.
  */
 export interface AdminRoute {
   readonly path: string;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'GET+POST';
   readonly help: string;
   handle(r: AdminRequest): void | Promise<void>;
 }

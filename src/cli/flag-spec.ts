@@ -69,6 +69,8 @@ export const COMMAND_FLAGS = {
     daemon: { kind: 'boolean', description: 'Return once epoch 0 is ready; the supervisor runs on in the background.', default: false },
     workers: { kind: 'integer', description: 'Worker threads per epoch, overriding the config for every epoch of this supervisor.', min: 1, max: 64 },
     'log-file': { kind: 'string', description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' },
+    'log-format': { kind: 'string', description: 'json (one JSON object a line) or pretty (for people). Default: pretty when stderr is a terminal and there is no --log-file, json otherwise, so journald and log files get JSON.' },
+    'log-level': { kind: 'string', description: "debug, info, warn or error: the supervisor's level and every epoch's at its start (an epoch's own can be changed at its admin /logging).", default: 'info' },
     'ready-timeout': { kind: 'string', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
   },
   reload: {

@@ -6,7 +6,8 @@ import { COMMAND_FLAGS } from '../cli/flag-spec.js';
 import { oclifFlags } from '../cli/oclif-flags.js';
 import { parseDuration } from '../config/duration.js';
 import { ProxyctlError, isProxyctlError, type ErrorCode } from '../errors.js';
-import { LogFile, createLogger, type LineSink } from '../log.js';
+import { LogFile, createLogger, isLogLevel, type LineSink } from '../log.js';
+import { PrettySink } from '../log-pretty.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { ensurePrivateDir } from '../runtime-dir.js';
 import { Supervisor } from '../epoch/supervisor/supervisor.js';
@@ -38,11 +39,17 @@ export default class Start extends ProxyctlCommand {
     const configPath = resolve(flags.config ?? DEFAULT_CONFIG);
     const readyMs = parseDuration(flags['ready-timeout']);
     if (!readyMs.ok) throw new ProxyctlError('PROXYCTL_ERR_USAGE', `--ready-timeout: ${readyMs.message}`, { flag: 'ready-timeout' });
+    const level = flags['log-level'];
+    if (!isLogLevel(level)) throw new ProxyctlError('PROXYCTL_ERR_USAGE', `--log-level must be debug, info, warn or error, got ${JSON.stringify(level)}`, { flag: 'log-level' });
+    const format = flags['log-format'] ?? (process.stderr.isTTY && flags['log-file'] === undefined ? 'pretty' : 'json');
+    if (format !== 'json' && format !== 'pretty') throw new ProxyctlError('PROXYCTL_ERR_USAGE', `--log-format must be json or pretty, got ${JSON.stringify(format)}`, { flag: 'log-format' });
     if (flags.daemon) return this.daemonize(paths.log, flags['log-file']);
 
     const logFile = flags['log-file'] === undefined ? null : new LogFile(resolve(flags['log-file']));
-    const sink: LineSink = logFile ?? process.stderr;
-    const log = createLogger('supervisor', sink);
+    const destination: LineSink = logFile ?? process.stderr;
+    // Epochs always write JSON; in pretty mode their lines are rendered with the supervisor's.
+    const sink = format === 'pretty' ? new PrettySink(destination) : destination;
+    const log = createLogger({ component: 'supervisor', epoch: null }, sink, level);
     let sup: Supervisor;
     try {
       sup = await Supervisor.start({
@@ -53,6 +60,7 @@ export default class Start extends ProxyctlCommand {
         deadlines: { helloMs: Math.min(10_000, readyMs.ms), readyMs: readyMs.ms },
         log,
         logSink: sink,
+        logLevel: level,
         epochEntry: resolve(PACKAGE_ROOT, 'bin/epoch.js'),
         firstEpochFault: process.env.PROXYCTL_TEST_FAULT ?? null,
       });
@@ -62,7 +70,7 @@ export default class Start extends ProxyctlCommand {
       throw err;
     }
     const epoch = sup.active?.number ?? null;
-    log.info('serving', { pid: process.pid, baseId: flags['base-id'], epoch, config: configPath, runtimeDir: paths.dir });
+    log.info('serving', { baseId: flags['base-id'], activeEpoch: epoch, config: configPath, runtimeDir: paths.dir });
     report({ ok: true, pid: process.pid, epoch });
     const removeSignals = installSignals(sup, log, logFile);
     await sup.stopped.promise;

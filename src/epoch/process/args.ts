@@ -1,10 +1,11 @@
-/** The epoch's command line: `--socket PATH --stats PATH --epoch N --base-id B --workers N`, all required, and `--standby`. */
+/** The epoch's command line: `--socket PATH --stats PATH --epoch N --base-id B --workers N`, all required, `--standby`, and `--log-level L` (default info). */
 import { parseArgs } from 'node:util';
 import { ProxyctlError } from '../../errors.js';
+import { isLogLevel } from '../../log.js';
 import type { EpochArgs } from './types.js';
 
 function usage(message: string): ProxyctlError {
-  return new ProxyctlError('PROXYCTL_ERR_USAGE', `${message} (usage: epoch.js --socket PATH --stats PATH --epoch N --base-id B --workers N [--standby])`);
+  return new ProxyctlError('PROXYCTL_ERR_USAGE', `${message} (usage: epoch.js --socket PATH --stats PATH --epoch N --base-id B --workers N [--standby] [--log-level L])`);
 }
 
 function required(values: Record<string, string | undefined>, name: string): string {
@@ -25,7 +26,7 @@ export function parseEpochArgs(argv: string[]): EpochArgs {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { socket: { type: 'string' }, stats: { type: 'string' }, epoch: { type: 'string' }, 'base-id': { type: 'string' }, workers: { type: 'string' }, standby: { type: 'boolean' } },
+      options: { socket: { type: 'string' }, stats: { type: 'string' }, epoch: { type: 'string' }, 'base-id': { type: 'string' }, workers: { type: 'string' }, standby: { type: 'boolean' }, 'log-level': { type: 'string', default: 'info' } },
       strict: true,
       allowPositionals: false,
     }));
@@ -35,5 +36,7 @@ export function parseEpochArgs(argv: string[]): EpochArgs {
   const strings = values as Record<string, string | undefined>;
   const workersHint = whole(strings, 'workers');
   if (workersHint < 1 || workersHint > 64) throw usage(`--workers must be from 1 to 64, got ${workersHint}`);
-  return { socket: required(strings, 'socket'), stats: required(strings, 'stats'), epoch: whole(strings, 'epoch'), baseId: whole(strings, 'base-id'), standby: values.standby === true, workersHint };
+  const logLevel = required(strings, 'log-level');
+  if (!isLogLevel(logLevel)) throw usage(`--log-level must be debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
+  return { socket: required(strings, 'socket'), stats: required(strings, 'stats'), epoch: whole(strings, 'epoch'), baseId: whole(strings, 'base-id'), standby: values.standby === true, workersHint, logLevel };
 }

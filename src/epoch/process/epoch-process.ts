@@ -21,7 +21,7 @@ import type { ProxyConfig } from '../../config/types.js';
 import { DrainManager } from '../../drain/drain-manager.js';
 import type { DrainTarget } from '../../drain/types.js';
 import { ProxyctlError } from '../../errors.js';
-import type { Logger } from '../../log.js';
+import type { LevelledLogger } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import { StatsRegion } from '../../shm/index.js';
 import { ClusterManager } from '../../clusters/manager.js';
@@ -32,6 +32,7 @@ import { warmUpConfigParser } from './warm-up-parser.js';
 import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
 import type { EpochArgs } from './types.js';
 import { WorkerPool } from './worker-pool.js';
+import { EpochLogLevel } from './log-level.js';
 
 /** Exit codes the supervisor reports (see proxyctl(1)). */
 export const EpochExitCode = {
@@ -83,7 +84,7 @@ export class EpochProcess {
 
   constructor(
     private readonly args: EpochArgs,
-    private readonly log: Logger,
+    private readonly log: LevelledLogger,
   ) {
     // Requests may arrive before the workers exist (terminate during boot): delegate late.
     const target: DrainTarget = {
@@ -106,6 +107,7 @@ export class EpochProcess {
       statsPath: this.args.stats,
       workers: this.args.workersHint,
       log: this.log,
+      logLevel: this.args.logLevel,
       onCrash: (index, reason) => this.#workerCrashed(index, reason),
       onOutlier: (cluster, host, kind) => this.#clusters?.onOutlier(cluster, host, kind),
     });
@@ -167,7 +169,7 @@ export class EpochProcess {
         ? null
         : (async () => {
             const host = new EpochAdminHost(conn, given.hostHealthFailed === true);
-            const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, config, startedAt: this.startedAt, stats, clusters, host, draining: () => this.#drain.draining }, this.log);
+            const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, config, startedAt: this.startedAt, stats, clusters, host, draining: () => this.#drain.draining, logging: new EpochLogLevel(this.log, pool) }, this.log);
             this.#admin = admin;
             await admin.listen(adminFd);
             this.#step('admin_ready');

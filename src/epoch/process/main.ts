@@ -2,8 +2,9 @@
  * Entry of an epoch process (bin/epoch.js). The supervisor spawns it as
  *
  *   node bin/epoch.js --socket <hot-restart.sock> --stats <stats region> --epoch N --base-id B
+ *     --workers N --log-level L [--standby]
  *
- * with stdout and stderr piped into its log. Exit codes: 0 normal end; 1 any other failure;
+ * with stdout and stderr piped into its log: it writes JSON lines (src/log.ts). Exit codes: 0 normal end; 1 any other failure;
  * 2 bad arguments; 70 a crash (fault hook, uncaught error, dead worker); 75 hello refused for
  * version; 78 invalid config (every issue logged as `file:line:col: path: message`).
  */
@@ -40,7 +41,7 @@ function start(): void {
     process.exit(2);
   }
   process.title = `proxyctl-epoch-${args.epoch}`;
-  const log = createLogger(`epoch ${args.epoch}`, process.stderr);
+  const log = createLogger({ component: 'epoch', epoch: args.epoch }, process.stderr, args.logLevel);
   const crash = (err: unknown): void => {
     log.error('crashed', { error: err, stack: err instanceof Error ? err.stack : undefined });
     process.exit(EpochExitCode.CRASH);

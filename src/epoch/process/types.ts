@@ -8,6 +8,7 @@
 import type { ProxyConfig } from '../../config/types.js';
 import type { DrainRequest } from '../../proxy/types.js';
 import type { ClusterMembership, OutlierKind } from '../../clusters/types.js';
+import type { LogLevel } from '../../log.js';
 
 /** The command line the supervisor spawns an epoch with (see bin/epoch.js). */
 export interface EpochArgs {
@@ -24,6 +25,8 @@ export interface EpochArgs {
   readonly standby: boolean;
   /** `--workers N`: threads to start before the config is known (it may then add or end some). */
   readonly workersHint: number;
+  /** `--log-level`: where the epoch and its workers start (admin `/logging` changes it). */
+  readonly logLevel: LogLevel;
 }
 
 /** One listening socket given to a worker: a received fd, owned by that worker once posted. */
@@ -45,6 +48,8 @@ export interface WorkerInit {
   readonly statsPath: string;
   /** The epoch's `%CONNECTION_ID%` counter, shared by its workers (proxy/access-log/connection-id.ts). */
   readonly connectionIds: SharedArrayBuffer;
+  /** The epoch's log level when the thread starts; `setLogLevel` changes it. */
+  readonly logLevel: LogLevel;
 }
 
 // ---- main thread → worker ------------------------------------------------------------------
@@ -106,12 +111,18 @@ export interface ReopenLogsCommand {
   id: number;
 }
 
+/** Admin `/logging`: log at `level` from now on. Not answered: commands are taken in order. */
+export interface SetLogLevelCommand {
+  type: 'setLogLevel';
+  level: LogLevel;
+}
+
 /** A standby's worker: run warm-up traffic through a throwaway plane (warm-up.ts); answered with `warmed`. */
 export interface WarmUpCommand {
   type: 'warmUp';
 }
 
-export type WorkerCommand = WarmUpCommand | ConfigureCommand | MembershipCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | ShutdownCommand;
+export type WorkerCommand = WarmUpCommand | ConfigureCommand | MembershipCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | SetLogLevelCommand | ShutdownCommand;
 
 // ---- worker → main thread ------------------------------------------------------------------
 

@@ -8,7 +8,7 @@
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import type { ProxyConfig } from '../../config/types.js';
-import type { Logger } from '../../log.js';
+import type { Logger, LogLevel } from '../../log.js';
 import type { DrainRequest } from '../../proxy/types.js';
 import type { DrainTarget } from '../../drain/types.js';
 import type { ClusterMembership, OutlierKind } from '../../clusters/types.js';
@@ -21,6 +21,8 @@ export interface WorkerPoolOptions {
   /** Threads to start now; `configure` adds or ends some if the config wants another count. */
   readonly workers: number;
   readonly log: Logger;
+  /** The level threads start at (`--log-level`); setLogLevel changes it. */
+  readonly logLevel: LogLevel;
   /** A worker died or failed outside a shutdown. Called at most once. */
   readonly onCrash: (index: number, reason: string) => void;
   /** A worker saw a host's consecutive failures reach its cluster's outlier threshold. */
@@ -75,8 +77,11 @@ export class WorkerPool implements DrainTarget {
   #onListening: ((err: Error | null) => void) | null = null;
   #idleWaiters: Array<() => void> = [];
   readonly #connectionIds = createConnectionIdBuffer();
+  #logLevel: LogLevel;
 
-  private constructor(private readonly opts: WorkerPoolOptions) {}
+  private constructor(private readonly opts: WorkerPoolOptions) {
+    this.#logLevel = opts.logLevel;
+  }
 
   /** Starts `opts.workers` threads and resolves once each has loaded its code; rejects if one could not. */
   static async start(opts: WorkerPoolOptions): Promise<WorkerPool> {
@@ -183,6 +188,12 @@ export class WorkerPool implements DrainTarget {
     return this.#askAll((id) => ({ type: 'reopenLogs', id }));
   }
 
+  /** Admin `/logging`: every worker, and any started later, logs at `level`. */
+  setLogLevel(level: LogLevel): void {
+    this.#logLevel = level;
+    this.#broadcast({ type: 'setLogLevel', level });
+  }
+
   /** Ends every worker: a clean shutdown first, `terminate()` for one that takes longer than `timeoutMs`. */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#shuttingDown = true;
@@ -206,7 +217,7 @@ export class WorkerPool implements DrainTarget {
   }
 
   #spawn(index: number): void {
-    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath, connectionIds: this.#connectionIds };
+    const init: WorkerInit = { epoch: this.opts.epoch, index, statsPath: this.opts.statsPath, connectionIds: this.#connectionIds, logLevel: this.#logLevel };
     const thread = new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
     // Not events.once: it would reject on 'error', which is reported through #crash instead.
     // A worker's stderr reaches ours through a stream; its last lines may still be on the way

@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:net';
 import { parentPort, workerData } from 'node:worker_threads';
 import { isProxyctlError } from '../../errors.js';
-import { createLogger, type Logger } from '../../log.js';
+import { createLogger, type LevelledLogger } from '../../log.js';
 import { DataPlane } from '../../proxy/index.js';
 import { threadAccessLogFiles, useSharedConnectionIds } from '../../proxy/access-log/index.js';
 import { StatsRegion } from '../../shm/index.js';
@@ -33,7 +33,7 @@ function listenOnFd(server: Server, fd: number): Promise<void> {
 }
 
 class WorkerRuntime {
-  readonly #log: Logger;
+  readonly #log: LevelledLogger;
   readonly #plane: DataPlane;
   #assigned: Assigned[] = [];
   /** The standby's warm-up traffic while it runs (see warm-up.ts). */
@@ -49,7 +49,7 @@ class WorkerRuntime {
     init: WorkerInit,
     private readonly post: (event: WorkerEvent) => void,
   ) {
-    this.#log = createLogger(`epoch ${init.epoch} worker ${init.index}`, process.stderr);
+    this.#log = createLogger({ component: `worker ${init.index}`, epoch: init.epoch }, process.stderr, init.logLevel);
     const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch });
     this.#plane = new DataPlane({ stats, log: this.#log, onOutlier: (cluster, host, kind) => this.post({ type: 'outlier', cluster, host, kind }) });
     useSharedConnectionIds(init.connectionIds);
@@ -73,7 +73,10 @@ class WorkerRuntime {
         }
         return;
       case 'membership':
-        if (this.#newer(cmd.membership) && this.#configured) this.#plane.applyMembership(cmd.membership);
+        if (this.#newer(cmd.membership) && this.#configured) {
+          this.#plane.applyMembership(cmd.membership);
+          this.#log.debug('cluster membership applied', { cluster: cmd.membership.cluster, version: cmd.membership.version, hosts: cmd.membership.hosts.length });
+        }
         return;
       case 'listen':
         void this.#listen();
@@ -94,8 +97,14 @@ class WorkerRuntime {
       case 'count':
         this.post({ type: 'count', id: cmd.id, connections: this.#plane.connections() });
         return;
+      case 'setLogLevel':
+        this.#log.level = cmd.level;
+        return;
       case 'reopenLogs':
-        void threadAccessLogFiles.reopenAll().then((files) => this.post({ type: 'reopened', id: cmd.id, files }));
+        void threadAccessLogFiles.reopenAll().then((files) => {
+          this.#log.debug('access logs reopened', { files });
+          this.post({ type: 'reopened', id: cmd.id, files });
+        });
         return;
       case 'shutdown':
         this.#stop();
@@ -118,6 +127,7 @@ class WorkerRuntime {
       this.#plane.applyConfig(cmd.config, { memberships: this.#memberships });
       this.#configured = true;
       this.#assigned = cmd.sockets.map((socket) => ({ socket, server: createServer() }));
+      this.#log.debug('plane configured', { listeners: cmd.config.listeners.length, sockets: cmd.sockets.length, clusters: cmd.memberships.length });
     } catch (err: unknown) {
       this.post(prepareFailed(err));
       return;

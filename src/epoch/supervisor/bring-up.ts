@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { ProxyctlError } from '../../errors.js';
-import type { LineSink, Logger } from '../../log.js';
+import type { LineSink, Logger, LogLevel } from '../../log.js';
 import type { TimelineEvent } from '../../uds-rpc/index.js';
 import type { ConfigVersion } from './config-version.js';
 import { Epoch, type EpochExit, type ReadyFacts } from './epoch.js';
@@ -18,6 +18,8 @@ export interface LaunchContext {
   baseId: number;
   log: Logger;
   logSink: LineSink;
+  /** `--log-level` of the epoch: the supervisor's. */
+  logLevel: LogLevel;
 }
 
 export interface EpochPlan {
@@ -57,7 +59,7 @@ export class Timeline {
 }
 
 export function spawnEpoch(ctx: LaunchContext, plan: EpochPlan): Epoch {
-  const args = [ctx.entry, '--socket', ctx.socket, '--stats', ctx.stats, '--epoch', String(plan.number), '--base-id', String(ctx.baseId), '--workers', String(plan.workers)];
+  const args = [ctx.entry, '--socket', ctx.socket, '--stats', ctx.stats, '--epoch', String(plan.number), '--base-id', String(ctx.baseId), '--workers', String(plan.workers), '--log-level', ctx.logLevel];
   if (plan.standby) args.push('--standby');
   // nice(1) execs node, so the pid is the epoch's, and every thread it starts inherits the nice value.
   const [file, argv] = plan.niceIncrement > 0 ? ['nice', ['-n', String(plan.niceIncrement), process.execPath, ...args]] : [process.execPath, args];

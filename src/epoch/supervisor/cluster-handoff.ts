@@ -31,7 +31,7 @@ export async function handoffFor(serving: Epoch | null, next: ConfigVersion, log
   if (wanted.size === 0 || serving.config.loaded.config.clusters.length === 0) return null;
   const state = await serving.clusterState(HANDOFF_TIMEOUT_MS);
   if (state === null) {
-    log.warn(`epoch ${serving.number} gave no cluster state within ${HANDOFF_TIMEOUT_MS} ms; the new epoch starts from its own first health checks`, { pid: serving.pid });
+    log.warn(`epoch ${serving.number} gave no cluster state within ${HANDOFF_TIMEOUT_MS} ms; the new epoch starts from its own first health checks`, { epochPid: serving.pid });
     return null;
   }
   const clusters = Object.fromEntries(Object.entries(state.handoff.clusters).filter(([name]) => wanted.has(name)));

@@ -11,7 +11,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { ResultPromise } from 'execa';
-import type { Logger, LineSink } from '../../log.js';
+import { forwardLine, type Logger, type LineSink } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import type { ConfigVersion } from './config-version.js';
 import type { ActivateRequest, ClusterStateReply, DrainEpochRequest, EpochState, EpochStep, HurryRequest, RpcConnection, TerminateRequest } from '../../uds-rpc/index.js';
@@ -73,10 +73,11 @@ export class Epoch {
   ) {
     this.pid = child.pid ?? 0;
     this.standby = standby;
-    // Epoch lines already carry a timestamp and "epoch N"; they are passed on unchanged, so the
-    // supervisor's log (and its reopen on SIGUSR1) covers every process.
+    // Epoch lines are JSON with their own time, pid and epoch; they are passed on unchanged, so
+    // the supervisor's log (and its reopen on SIGUSR1) covers every process.
+    const origin = { component: 'epoch', epoch: number, pid: this.pid };
     for (const stream of [child.stdout, child.stderr]) {
-      if (stream !== null) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => void logSink.write(line + '\n'));
+      if (stream !== null) createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => forwardLine(logSink, line, origin));
     }
     // Spawned with reject:false, so this settles with a result however the process ended.
     child.then(
@@ -141,7 +142,7 @@ export class Epoch {
     const first = await Promise.race([this.exited.promise, timedOut]);
     clearTimeout(timer);
     if (first !== 'timeout') return first;
-    this.log.warn(`epoch ${this.number} did not exit in time; killing it`, { pid: this.pid, waitedMs: ms });
+    this.log.warn(`epoch ${this.number} did not exit in time; killing it`, { epochPid: this.pid, waitedMs: ms });
     this.kill('SIGKILL');
     return this.exited.promise;
   }
@@ -181,7 +182,7 @@ export class Epoch {
     try {
       await this.conn.request(message, { timeoutMs: CONTROL_TIMEOUT_MS });
     } catch (err: unknown) {
-      this.log.warn(`epoch ${this.number} did not take ${message.type}`, { pid: this.pid, error: err });
+      this.log.warn(`epoch ${this.number} did not take ${message.type}`, { epochPid: this.pid, error: err });
       if (message.type !== 'drain') this.kill('SIGKILL');
     }
   }

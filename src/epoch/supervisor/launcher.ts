@@ -8,7 +8,7 @@ import { getPriority } from 'node:os';
 import { dirname } from 'node:path';
 import type { ClusterStateHandoff } from '../../clusters/types.js';
 import { isProxyctlError, type ProxyctlError } from '../../errors.js';
-import type { LineSink, Logger } from '../../log.js';
+import type { LineSink, Logger, LogLevel } from '../../log.js';
 import type { Gauge } from '../../shm/handles.js';
 import type { HostIntent } from '../../uds-rpc/index.js';
 import type { SocketKeeper } from '../socket-keeper.js';
@@ -41,6 +41,7 @@ export interface LauncherOptions {
   hostIntent: () => HostIntent;
   log: Logger;
   logSink: LineSink;
+  logLevel: LogLevel;
 }
 
 export class EpochLauncher {
@@ -66,12 +67,12 @@ export class EpochLauncher {
   spawn(config: ConfigVersion, fault: string | null, standby: boolean): Epoch {
     const { epochs, log } = this.opts;
     const epoch = spawnEpoch(
-      { entry: this.opts.epochEntry, socket: this.opts.socket, stats: this.opts.stats, baseId: this.opts.baseId, log, logSink: this.opts.logSink },
+      { entry: this.opts.epochEntry, socket: this.opts.socket, stats: this.opts.stats, baseId: this.opts.baseId, log, logSink: this.opts.logSink, logLevel: this.opts.logLevel },
       { number: epochs.allocateNumber(), config, fault, onExit: this.opts.onExit, workers: this.workersFor(config), standby, niceIncrement: standby ? this.#standbyNice : 0, fingerprint: this.fingerprint() },
     );
     epochs.add(epoch);
     this.opts.liveEpochs.set(epochs.live().length);
-    log.info(standby ? `standby epoch ${epoch.number} spawned` : `epoch ${epoch.number} spawned`, { pid: epoch.pid, config: standby ? undefined : config.path, hash: standby ? undefined : config.loaded.hash });
+    log.info(standby ? `standby epoch ${epoch.number} spawned` : `epoch ${epoch.number} spawned`, { epochPid: epoch.pid, config: standby ? undefined : config.path, hash: standby ? undefined : config.loaded.hash });
     return epoch;
   }
 
@@ -93,7 +94,7 @@ export class EpochLauncher {
       await epoch.activate(configFor(epoch, this.opts.workersOverride, clusterState, this.opts.hostIntent()), handOver(this.opts.keeper, epoch));
       return epoch;
     } catch (err: unknown) {
-      this.opts.log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { pid: epoch.pid, error: err });
+      this.opts.log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { epochPid: epoch.pid, error: err });
       timeline.add('standby_failed', isProxyctlError(err) ? err.code : String(err));
       epoch.kill('SIGKILL');
       await epoch.exited.promise;

@@ -13,7 +13,7 @@ export function installSignals(sup: Supervisor, log: Logger, logFile: LogFile | 
     SIGHUP: () => {
       log.info('SIGHUP: reloading');
       sup.reload(null).then(
-        (r) => log.info(`SIGHUP reload done: epoch ${r.epoch} active`, { pid: r.pid, coalesced: r.coalesced }),
+        (r) => log.info(`SIGHUP reload done: epoch ${r.epoch} active`, { epochPid: r.pid, coalesced: r.coalesced }),
         (err: unknown) => log.error('SIGHUP reload failed', { error: err }),
       );
     },

@@ -68,7 +68,7 @@ export class StandbySlot {
       this.#failures = 0;
       return { epoch, discarded: null };
     }
-    this.deps.log.info(`standby epoch ${epoch.number} discarded: ${why}`, { pid: epoch.pid });
+    this.deps.log.info(`standby epoch ${epoch.number} discarded: ${why}`, { epochPid: epoch.pid });
     epoch.kill('SIGKILL');
     return { epoch: null, discarded: why };
   }
@@ -80,7 +80,7 @@ export class StandbySlot {
     if (this.#closed) return;
     const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** this.#failures);
     this.#failures++;
-    this.deps.log.warn(`standby epoch ${epoch.number} died; another in ${delay} ms`, { pid: epoch.pid, how: epoch.exit?.signal ?? `code ${epoch.exit?.code}` });
+    this.deps.log.warn(`standby epoch ${epoch.number} died; another in ${delay} ms`, { epochPid: epoch.pid, how: epoch.exit?.signal ?? `code ${epoch.exit?.code}` });
     this.replenish(delay);
   }
 

@@ -10,7 +10,7 @@
  */
 import { unlinkSync } from 'node:fs';
 import { ProxyctlError, isProxyctlError } from '../../errors.js';
-import type { Logger, LineSink } from '../../log.js';
+import type { Logger, LineSink, LogLevel } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
@@ -39,6 +39,8 @@ export interface SupervisorOptions {
   log: Logger;
   /** Where epoch log lines are forwarded. */
   logSink: LineSink;
+  /** `start --log-level`: every epoch starts at it. */
+  logLevel: LogLevel;
   /** bin/epoch.js of the installed package: each epoch runs the code on disk when it is spawned. */
   epochEntry: string;
   /** PROXYCTL_TEST_FAULT for epoch 0 only (test hook). */
@@ -108,6 +110,7 @@ export class Supervisor {
       hostIntent: () => this.#hostIntent.intent,
       log: opts.log,
       logSink: opts.logSink,
+      logLevel: opts.logLevel,
     });
     this.#standby = new StandbySlot({
       spawn: () => this.#launcher.spawn(this.#current, null, true),
@@ -208,7 +211,7 @@ export class Supervisor {
       const connections = (await epoch.connections()) ?? 0;
       const drain = this.#current.loaded.config.drain;
       await epoch.drain({ ...drain, strategy: graceful ? drain.strategy : 'immediate', exit: false });
-      this.#log.info(`epoch ${epoch.number} drained: out of rotation`, { pid: epoch.pid, connections });
+      this.#log.info(`epoch ${epoch.number} drained: out of rotation`, { epochPid: epoch.pid, connections });
       return { type: 'drainHost', epoch: epoch.number, connections };
     });
   }
@@ -283,7 +286,7 @@ export class Supervisor {
       this.#current = config;
       // The epoch's own steps, in ms since the request, say where a slow reload spent its time.
       const steps = facts.steps.filter((s) => s.at >= timeline.startedAt).map((s) => `${s.event}@${s.at - timeline.startedAt}`).join(' ');
-      this.#log.info(`epoch ${epoch.number} ready`, { pid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt, steps });
+      this.#log.info(`epoch ${epoch.number} ready`, { epochPid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt, steps });
       // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
       const leaving = this.#epochs.live().filter((e) => e !== epoch && !e.exiting);
       await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
@@ -307,7 +310,7 @@ export class Supervisor {
       const live = this.#epochs.live();
       if (live.length < MAX_LIVE_EPOCHS) return;
       const oldest = live.find((e) => e !== this.#active) ?? live[0]!;
-      this.#log.info(`epoch ${oldest.number} hurried: a new epoch needs its place`, { pid: oldest.pid, graceMs: HURRY_GRACE_MS });
+      this.#log.info(`epoch ${oldest.number} hurried: a new epoch needs its place`, { epochPid: oldest.pid, graceMs: HURRY_GRACE_MS });
       timeline.add('hurried', `epoch ${oldest.number}`);
       await oldest.hurry(HURRY_GRACE_MS);
       await oldest.exitWithin(HURRY_GRACE_MS + 3_000);
@@ -324,13 +327,13 @@ export class Supervisor {
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
     if (epoch !== this.#active || epoch.exiting || this.#stopping) {
-      this.#log.info(`epoch ${epoch.number} exited`, { pid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
+      this.#log.info(`epoch ${epoch.number} exited`, { epochPid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
       return;
     }
     this.#active = null;
     this.#stats.unexpectedExits.inc();
     if (epoch.uptimeMs() >= RESPAWN_STABLE_MS) this.#respawnFailures = 0;
-    this.#log.error(`active epoch ${epoch.number} died; respawning (the sockets stay open, clients wait)`, { pid: epoch.pid, how });
+    this.#log.error(`active epoch ${epoch.number} died; respawning (the sockets stay open, clients wait)`, { epochPid: epoch.pid, how });
     this.#scheduleRespawn();
   };
 
@@ -360,7 +363,7 @@ export class Supervisor {
     const pid = conn.peerCredentials?.pid ?? peer.pid;
     const epoch = this.#epochs.awaitingHello(peer.epoch);
     if (epoch === undefined || epoch.pid !== pid) {
-      this.#log.warn('an epoch we did not start connected; closing it', { epoch: peer.epoch, pid });
+      this.#log.warn('an epoch we did not start connected; closing it', { peerEpoch: peer.epoch, peerPid: pid });
       conn.close();
       return;
     }
