@@ -58,6 +58,8 @@ const RESPAWN_FIRST_BACKOFF_MS = 100;
 const RESPAWN_MAX_BACKOFF_MS = 10_000;
 /** An active epoch that lived this long resets the backoff: it was not a crash loop. */
 const RESPAWN_STABLE_MS = 30_000;
+/** How long a stop waits past `parentShutdownTime` before it kills an epoch that overstays (the systemd unit's TimeoutStopSec counts it). */
+export const STOP_OVERSTAY_MS = 5_000;
 
 export class Supervisor {
   readonly startedAt = Date.now();
@@ -414,7 +416,7 @@ export class Supervisor {
     const drain = this.#current.loaded.config.drain;
     const live = this.#epochs.live();
     await Promise.all(live.map((e) => (now ? e.terminate() : e.drain({ ...drain, exit: true }))));
-    await Promise.all(live.map((e) => e.exitWithin(now ? 5_000 : drain.parentShutdownTimeMs + 5_000)));
+    await Promise.all(live.map((e) => e.exitWithin(now ? 5_000 : drain.parentShutdownTimeMs + STOP_OVERSTAY_MS)));
     this.#server.close();
     try {
       unlinkSync(this.#opts.paths.stats);
