@@ -9,6 +9,8 @@ import { copyFileSync, mkdirSync, readFileSync, readdirSync, readlinkSync, write
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DRAIN_DEFAULTS } from '../src/config/schema.js';
+import { isProxyctlError } from '../src/errors.js';
+import { takeSystemdEnv } from '../src/systemd/env.js';
 import { renderUnit } from '../src/systemd/unit.js';
 import { curl, run } from './fixtures/clients.js';
 import { configYaml, eventually, exitOf, freePort, runCli, startProxyctl } from './fixtures/supervisor-util.js';
@@ -21,7 +23,8 @@ const NO_STANDBY = 'standby: false\n';
 
 test('systemd-analyze verify passes the system and the user unit, and contrib/ holds the unit for the default install paths', async (t) => {
   const dir = tempDir(t);
-  const config = join(dir, 'proxyctl.yaml');
+  // A space and a '%' in the path: quoted and escaped on the unit's command lines.
+  const config = join(dir, 'my 100% proxy.yaml');
   writeFileSync(config, configYaml({ port: await freePort(), parentShutdownTime: '20s', drainTime: '10s' }));
   // verify runs man(1) on Documentation=: give it our pages where it looks.
   for (const [section, page] of [['man1', 'proxyctl.1'], ['man5', 'proxyctl.yaml.5']] as const) {
@@ -38,6 +41,7 @@ test('systemd-analyze verify passes the system and the user unit, and contrib/ h
     const unit: string = printed.json.unit;
     assert.match(unit, /^TimeoutStopSec=30$/m);
     assert.match(unit, /^Type=notify$/m);
+    assert.ok(unit.includes(`start --config "${config.replace('%', '%%')}"`), 'ExecStart names the config, quoted');
     assert.equal(/^User=/m.test(unit), !user);
     const file = join(dir, user ? 'user' : 'system', 'proxyctl.service');
     mkdirSync(join(file, '..'));
@@ -51,6 +55,16 @@ test('systemd-analyze verify passes the system and the user unit, and contrib/ h
   const committed = readFileSync(join(ROOT, 'contrib/systemd/proxyctl.service'), 'utf8');
   const expected = renderUnit({ user: false, command: ['/usr/bin/node', '/usr/local/lib/node_modules/proxyctl/bin/run.js'], configPath: '/etc/proxyctl/proxyctl.yaml', drain: DRAIN_DEFAULTS, drainIsDefault: true, baseId: 0 });
   assert.equal(committed, expected, 'contrib/systemd/proxyctl.service is what `proxyctl systemd-unit` prints for the default install (regenerate it)');
+});
+
+test('systemd variables are taken out of the environment, and only those meant for this pid are used', () => {
+  const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: '@sd', WATCHDOG_USEC: '500000', WATCHDOG_PID: '42', LISTEN_PID: '42', LISTEN_FDS: '2', LISTEN_FDNAMES: 'web', KEEP: 'x' };
+  assert.deepEqual(takeSystemdEnv({ ...env }, 42), { notifySocket: '@sd', watchdogUsec: 500_000, listenFds: [{ fd: 3, name: 'web' }, { fd: 4, name: 'unknown' }] });
+  const other = { ...env };
+  assert.deepEqual(takeSystemdEnv(other, 7), { notifySocket: '@sd', watchdogUsec: null, listenFds: [] });
+  assert.deepEqual(other, { KEEP: 'x' });
+  assert.deepEqual(takeSystemdEnv({ LISTEN_FDS: '1' }, 42).listenFds, [], 'no LISTEN_PID: not known to be ours');
+  assert.throws(() => takeSystemdEnv({ LISTEN_PID: '42', LISTEN_FDS: 'x' }, 42), (err: unknown) => isProxyctlError(err) && err.code === 'PROXYCTL_ERR_SOCKET_ACTIVATION');
 });
 
 /** The sd_notify messages that change the service's state, in order. */
