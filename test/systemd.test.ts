@@ -77,7 +77,7 @@ test('the supervisor tells systemd READY, RELOADING/READY around each reload (a 
   const socket = join(dir, 'notify.sock');
   const { received } = await startNotifyReceiver(t, socket);
   const port = await freePort();
-  const inst = await startProxyctl(t, configYaml({ port, strategy: 'immediate', drainTime: '200ms', parentShutdownTime: '2s' }) + NO_STANDBY, { env: { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '200000' } });
+  const inst = await startProxyctl(t, configYaml({ port, workers: 1, strategy: 'immediate', drainTime: '200ms', parentShutdownTime: '2s' }) + NO_STANDBY, { env: { NOTIFY_SOCKET: socket, WATCHDOG_USEC: '200000' } });
   await eventually(() => stateChanges(received).length === 1, 5_000, 'READY=1');
   const ready = received.find((n) => n.fields.has('READY'))!;
   assert.equal(ready.fields.get('MAINPID'), String(inst.pid));

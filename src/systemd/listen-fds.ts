@@ -52,9 +52,9 @@ export class ActivatedSockets implements AdoptableSockets {
   fdFor(address: SocketAddress): number | null {
     const host = canonicalHost(address.host);
     const p = this.#passed.find((x) => x.info !== null && (x.info.family === 'inet' || x.info.family === 'inet6') && x.info.port === address.port && canonicalHost(x.info.host) === host);
-    if (p === undefined) return null;
-    if (!p.info!.stream || !p.info!.listening) {
-      const what = p.info!.stream ? 'a stream socket that is not listening' : 'not a stream (TCP) socket';
+    if (p === undefined || p.info === null) return null;
+    if (!p.info.stream || !p.info.listening) {
+      const what = p.info.stream ? 'a stream socket that is not listening' : 'not a stream (TCP) socket';
       throw new ProxyctlError('PROXYCTL_ERR_SOCKET_ACTIVATION', `the socket systemd passed for ${formatAddress(address)} (fd ${p.fd}, ${p.name}) is ${what}; use ListenStream= in the .socket unit`, { fd: p.fd, name: p.name, address: formatAddress(address) });
     }
     if (!p.claimed) this.log.info(`using the socket systemd passed for ${formatAddress(address)} instead of binding`, { fd: p.fd, name: p.name });

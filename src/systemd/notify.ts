@@ -19,7 +19,7 @@
  */
 import { errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { nativeSockets } from '../native.js';
+import { nativeSockets, type NativeSockets } from '../native.js';
 import type { ObservedEpoch, SupervisorObserver } from '../epoch/supervisor/observer.js';
 
 /** While an epoch drains, the status line's connection counts are refreshed this often. */
@@ -40,12 +40,14 @@ export class SystemdNotifier implements SupervisorObserver {
   #refresh: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
   readonly #warned = new Set<string>();
+  readonly #native: NativeSockets | null = nativeSockets();
 
   constructor(
     private readonly socket: string,
     watchdogUsec: number | null,
     private readonly log: Logger,
   ) {
+    if (this.#native === null) log.warn('NOTIFY_SOCKET is set but the native socket addon is not built (run npm ci): systemd will not hear from us', { socket });
     if (watchdogUsec !== null) {
       this.#watchdog = setInterval(() => this.#send('WATCHDOG=1'), Math.max(1, Math.floor(watchdogUsec / 2_000)));
       this.#watchdog.unref();
@@ -127,10 +129,9 @@ export class SystemdNotifier implements SupervisorObserver {
   }
 
   #send(message: string): void {
-    const native = nativeSockets();
+    if (this.#native === null) return;
     try {
-      if (native === null) throw Object.assign(new Error('the native socket addon is not built (run npm ci)'), { code: 'ERR_NO_ADDON' });
-      native.sendDatagram(this.socket, Buffer.from(message));
+      this.#native.sendDatagram(this.socket, Buffer.from(message));
     } catch (err: unknown) {
       const code = errnoCode(err) ?? 'unknown';
       if (this.#warned.has(code)) return;
