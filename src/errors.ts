@@ -73,6 +73,8 @@ export const ERROR_CODES = {
   PROXYCTL_ERR_DISCOVERY_DNS: ExitCode.FAILURE,
   /** An endpoints file is missing, unreadable, not valid YAML/JSON or breaks the endpoint schema (a `file:line:col` line per issue); the cluster keeps its last good hosts. */
   PROXYCTL_ERR_DISCOVERY_FILE: ExitCode.FAILURE,
+  /** systemd passed sockets (LISTEN_FDS) that cannot be used: malformed LISTEN_* variables, or a socket on a listener's address that is not a listening TCP socket. */
+  PROXYCTL_ERR_SOCKET_ACTIVATION: ExitCode.FAILURE,
 } as const satisfies Record<string, ExitCode>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

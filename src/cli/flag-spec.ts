@@ -97,6 +97,10 @@ export const COMMAND_FLAGS = {
     count: { kind: 'integer', description: 'With --watch: stop after this many intervals.', min: 1, max: 1_000_000 },
   },
   validate: {},
+  'systemd-unit': {
+    user: { kind: 'boolean', description: 'A user unit (systemctl --user): no User=, no capabilities or mount sandboxing, WantedBy=default.target.', default: false },
+    config: { kind: 'string', description: 'The config file the unit runs; its drain settings set TimeoutStopSec. Default: /etc/proxyctl/proxyctl.yaml (--user: $XDG_CONFIG_HOME/proxyctl/proxyctl.yaml).' },
+  },
 } as const satisfies Record<string, FlagSpecs>;
 
 export type CommandId = keyof typeof COMMAND_FLAGS;

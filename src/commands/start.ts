@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { ensurePrivateDir } from '../runtime-dir.js';
 import { Supervisor } from '../epoch/supervisor/supervisor.js';
 import { installSignals } from '../epoch/supervisor/signals.js';
+import { systemdIntegration } from '../systemd/index.js';
 
 interface StartJson {
   ok: true;
@@ -28,7 +29,7 @@ export const DEFAULT_CONFIG = resolve(PACKAGE_ROOT, 'config/default.yaml');
 export default class Start extends ProxyctlCommand {
   static override summary = 'Run the supervisor: bind the listeners, start epoch 0, serve until stopped.';
   static override description =
-    'Runs in the foreground (for systemd Type=simple, or a terminal) and logs to stderr; SIGHUP reloads, SIGTERM and SIGINT stop gracefully (a second SIGINT stops now), SIGUSR1 reopens the log file. With --daemon it returns once epoch 0 is ready and the supervisor runs on in the background, logging to --log-file.';
+    'Runs in the foreground (for systemd Type=notify, see `proxyctl systemd-unit`, or a terminal) and logs to stderr; SIGHUP reloads, SIGTERM and SIGINT stop gracefully (a second SIGINT stops now), SIGUSR1 reopens the log file. With --daemon it returns once epoch 0 is ready and the supervisor runs on in the background, logging to --log-file.';
   static override examples = ['<%= config.bin %> start', '<%= config.bin %> start --config /etc/proxyctl/proxyctl.yaml --daemon'];
 
   static override flags = oclifFlags(COMMAND_FLAGS.start);
@@ -52,6 +53,7 @@ export default class Start extends ProxyctlCommand {
     const log = createLogger({ component: 'supervisor', epoch: null }, sink, level);
     let sup: Supervisor;
     try {
+      const systemd = systemdIntegration(log);
       sup = await Supervisor.start({
         paths,
         baseId: flags['base-id'],
@@ -63,7 +65,10 @@ export default class Start extends ProxyctlCommand {
         logLevel: level,
         epochEntry: resolve(PACKAGE_ROOT, 'bin/epoch.js'),
         firstEpochFault: process.env.PROXYCTL_TEST_FAULT ?? null,
+        observer: systemd.observer,
+        adoptable: systemd.activated,
       });
+      systemd.activated?.closeUnclaimed();
     } catch (err: unknown) {
       report({ ok: false, error: isProxyctlError(err) ? { ...err.toJSON(), details: { ...err.details } } : { code: 'PROXYCTL_ERR_EPOCH_FAILED', message: String(err), details: {} } });
       await logFile?.close();

@@ -11,6 +11,20 @@ import { bindUnixListening, type UnixListening } from './unix-listen.js';
  */
 export type Bindable = { readonly address: SocketAddress } | { readonly unix: true };
 
+/**
+ * Listening sockets somebody else made and passed us (systemd's LISTEN_FDS), offered by the
+ * address they are bound to. The offer keeps holding each socket; the keeper uses duplicates.
+ */
+export interface AdoptableSockets {
+  /**
+   * The fd of the socket offered for `address`, or null when none was. Throws
+   * PROXYCTL_ERR_SOCKET_ACTIVATION when the socket bound there is not a listening stream socket.
+   */
+  fdFor(address: SocketAddress): number | null;
+  /** Closes every offered socket; `fdFor` returns null from then on. */
+  close(): void;
+}
+
 
 /** The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
 const BACKLOG = 4096;
@@ -42,8 +56,21 @@ export function addressKey(a: SocketAddress): string {
 export class SocketKeeper {
   readonly #byAddress = new Map<string, KeptSocket[]>();
 
-  /** `unixPath`: where a `{ unix: true }` bindable listens (null: none may ask). */
-  constructor(private readonly unixPath: string | null = null) {}
+  /**
+   * `unixPath`: where a `{ unix: true }` bindable listens (null: none may ask).
+   *
+   * `adoptable`: an address with an offered socket is not bound; every worker slot gets its
+   * own duplicate of that one socket instead (the workers share its accept queue), so each
+   * slot is closed on its own like a bound one and the plan (socket-plan.ts) is unchanged.
+   * Binding more SO_REUSEPORT sockets beside it would not do: the kernel lets only sockets of
+   * the same effective uid join a port group (systemd made this one as root), the port may be
+   * privileged, and their queued connections would die with the supervisor, whereas the
+   * activated socket's queue outlives a restart.
+   */
+  constructor(
+    private readonly unixPath: string | null = null,
+    private readonly adoptable: AdoptableSockets | null = null,
+  ) {}
 
   /**
    * Makes sure every listener in `listeners` has at least `slots` sockets; binds what is
@@ -61,8 +88,9 @@ export class SocketKeeper {
           if (have.length === 0) added.push(await this.#bindUnix(key));
           continue;
         }
-        if (have.length === 0) await assertUnused(l.address, key);
-        for (let slot = have.length; slot < slots; slot++) added.push({ address: key, slot, fd: bindListening(l.address, key) });
+        const offered = this.adoptable?.fdFor(l.address) ?? null;
+        if (have.length === 0 && offered === null) await assertUnused(l.address, key);
+        for (let slot = have.length; slot < slots; slot++) added.push({ address: key, slot, fd: offered === null ? bindListening(l.address, key) : duplicate(offered, key) });
       }
     } catch (err: unknown) {
       for (const s of added) closeKept(s);
@@ -92,6 +120,7 @@ export class SocketKeeper {
 
   closeAll(): void {
     this.release([]);
+    this.adoptable?.close();
   }
 
   async #bindUnix(key: string): Promise<KeptSocket> {
@@ -143,6 +172,16 @@ function bindListening(address: SocketAddress, key: string): number {
     throw new ProxyctlError('PROXYCTL_ERR_LISTEN', `cannot listen on ${key}: ${err instanceof Error ? err.message : String(err)}`, { address: key }, { cause: err });
   }
   return fd;
+}
+
+function duplicate(fd: number, key: string): number {
+  const native = nativeSockets();
+  if (native === null) throw new ProxyctlError('PROXYCTL_ERR_LISTEN', 'the native socket addon is not built (run npm ci): cannot use a socket systemd passed', { address: key });
+  try {
+    return native.dupCloexec(fd);
+  } catch (err: unknown) {
+    throw new ProxyctlError('PROXYCTL_ERR_LISTEN', `cannot use the socket systemd passed for ${key}: ${err instanceof Error ? err.message : String(err)}`, { address: key, errno: errnoCode(err) }, { cause: err });
+  }
 }
 
 function closeKept(s: KeptSocket): void {

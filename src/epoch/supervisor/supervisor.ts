@@ -14,7 +14,7 @@ import type { Logger, LineSink, LogLevel } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
-import { SocketKeeper, type Bindable } from '../socket-keeper.js';
+import { SocketKeeper, type AdoptableSockets, type Bindable } from '../socket-keeper.js';
 import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
 import { handoffFor } from './cluster-handoff.js';
 import { HostIntentKeeper } from './host-intent.js';
@@ -23,6 +23,7 @@ import { Milestone } from '../milestone.js';
 import { Epoch } from './epoch.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
+import type { SupervisorObserver } from './observer.js';
 import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
 import { supervisorHandlers } from './rpc-handlers.js';
@@ -45,6 +46,10 @@ export interface SupervisorOptions {
   epochEntry: string;
   /** PROXYCTL_TEST_FAULT for epoch 0 only (test hook). */
   firstEpochFault: string | null;
+  /** Told of ready, reloads, stop and epoch changes (systemd's sd_notify; NO_OBSERVER when nobody watches). */
+  observer: SupervisorObserver;
+  /** Listening sockets systemd passed (LISTEN_FDS), used instead of binding their addresses; null when none. */
+  adoptable: AdoptableSockets | null;
 }
 
 /** One active epoch and two draining ones; a reload that would need a fourth hurries the oldest. */
@@ -55,6 +60,8 @@ const RESPAWN_FIRST_BACKOFF_MS = 100;
 const RESPAWN_MAX_BACKOFF_MS = 10_000;
 /** An active epoch that lived this long resets the backoff: it was not a crash loop. */
 const RESPAWN_STABLE_MS = 30_000;
+/** How long a stop waits past `parentShutdownTime` before it kills an epoch that overstays (the systemd unit's TimeoutStopSec counts it). */
+export const STOP_OVERSTAY_MS = 5_000;
 
 export class Supervisor {
   readonly startedAt = Date.now();
@@ -89,11 +96,11 @@ export class Supervisor {
     this.#lock = lock;
     this.#region = region;
     this.#stats = supervisorStats(region);
-    this.#keeper = new SocketKeeper(opts.paths.adminSocket);
+    this.#keeper = new SocketKeeper(opts.paths.adminSocket, opts.adoptable);
     this.#hostIntent = new HostIntentKeeper(opts.log);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
-      (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#bringUp(want.config, want.fault, new Timeline(), want.cold)),
+      (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#observedReload(want.config, want.fault, want.cold)),
     );
     this.#launcher = new EpochLauncher({
       epochEntry: opts.epochEntry,
@@ -162,6 +169,7 @@ export class Supervisor {
       const first = sup.#bringUp(config, opts.firstEpochFault, new Timeline(), true);
       sup.#chain = first.catch(() => {});
       await first;
+      opts.observer.ready(sup.#epochs.live());
       return sup;
     } catch (err: unknown) {
       if (sup !== null) await sup.#shutdown(true);
@@ -211,6 +219,7 @@ export class Supervisor {
       const connections = (await epoch.connections()) ?? 0;
       const drain = this.#current.loaded.config.drain;
       await epoch.drain({ ...drain, strategy: graceful ? drain.strategy : 'immediate', exit: false });
+      this.#opts.observer.epochsChanged(this.#epochs.live());
       this.#log.info(`epoch ${epoch.number} drained: out of rotation`, { epochPid: epoch.pid, connections });
       return { type: 'drainHost', epoch: epoch.number, connections };
     });
@@ -242,6 +251,7 @@ export class Supervisor {
       return this.stopped.promise;
     }
     this.#stopping = true;
+    this.#opts.observer.stopping();
     this.#log.info(now ? 'stopping now' : 'stopping: draining every epoch');
     this.#reloads.rejectQueued(stoppingError());
     this.#standby.close();
@@ -257,6 +267,19 @@ export class Supervisor {
     const result = this.#chain.then(fn);
     this.#chain = result.catch(() => {});
     return result;
+  }
+
+  /** A reload as the observer sees it: started, then ended (successful or not, something serves again). */
+  async #observedReload(config: ConfigVersion, fault: string | null, cold: boolean): Promise<ReloadReply> {
+    this.#opts.observer.reloadStarted();
+    let ok = false;
+    try {
+      const reply = await this.#bringUp(config, fault, new Timeline(), cold);
+      ok = true;
+      return reply;
+    } finally {
+      this.#opts.observer.reloadEnded(ok);
+    }
   }
 
   /**
@@ -290,6 +313,7 @@ export class Supervisor {
       // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
       const leaving = this.#epochs.live().filter((e) => e !== epoch && !e.exiting);
       await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
+      this.#opts.observer.epochsChanged(this.#epochs.live());
       for (const old of leaving) timeline.add('old_epoch_draining', `epoch ${old.number} (${config.loaded.config.drain.strategy}, ${config.loaded.config.drain.drainTimeMs} ms)`);
       this.#stats.reloadSuccess.inc();
       return { type: 'reload', epoch: epoch.number, pid: epoch.pid, configPath: config.path, coalesced: false, timeline: timeline.events };
@@ -326,6 +350,7 @@ export class Supervisor {
     this.#keeper.release(this.#bindablesInUse());
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
+    this.#opts.observer.epochsChanged(this.#epochs.live());
     if (epoch !== this.#active || epoch.exiting || this.#stopping) {
       this.#log.info(`epoch ${epoch.number} exited`, { epochPid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
       return;
@@ -394,7 +419,7 @@ export class Supervisor {
     const drain = this.#current.loaded.config.drain;
     const live = this.#epochs.live();
     await Promise.all(live.map((e) => (now ? e.terminate() : e.drain({ ...drain, exit: true }))));
-    await Promise.all(live.map((e) => e.exitWithin(now ? 5_000 : drain.parentShutdownTimeMs + 5_000)));
+    await Promise.all(live.map((e) => e.exitWithin(now ? 5_000 : drain.parentShutdownTimeMs + STOP_OVERSTAY_MS)));
     this.#server.close();
     try {
       unlinkSync(this.#opts.paths.stats);
@@ -402,6 +427,7 @@ export class Supervisor {
       // already gone
     }
     this.#lock.release();
+    this.#opts.observer.stopped();
     this.#log.info('stopped');
     this.stopped.resolve();
   }
