@@ -10,6 +10,8 @@ interface CommonSpec {
   description: string;
   /** oclif's help section; the shared flags are listed under GLOBAL. */
   helpGroup?: 'GLOBAL';
+  /** What the value is, in --help and proxyctl(1): `--config <file>`. */
+  helpValue?: string;
 }
 
 export interface BooleanFlagSpec extends CommonSpec {
@@ -57,6 +59,7 @@ export const BASE_FLAGS = {
   },
   'runtime-dir': {
     kind: 'string',
+    helpValue: 'dir',
     description: 'Directory for sockets and the stats region. Default: $PROXYCTL_RUNTIME_DIR, then $XDG_RUNTIME_DIR/proxyctl, then /run/proxyctl (root) or /tmp/proxyctl-<uid>.',
     helpGroup: 'GLOBAL',
   },
@@ -65,26 +68,26 @@ export const BASE_FLAGS = {
 /** Each command's own flags (oclif `flags`). */
 export const COMMAND_FLAGS = {
   start: {
-    config: { kind: 'string', description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' },
+    config: { kind: 'string', helpValue: 'file', description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' },
     daemon: { kind: 'boolean', description: 'Return once epoch 0 is ready; the supervisor runs on in the background.', default: false },
     workers: { kind: 'integer', description: 'Worker threads per epoch, overriding the config for every epoch of this supervisor.', min: 1, max: 64 },
-    'log-file': { kind: 'string', description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' },
-    'ready-timeout': { kind: 'string', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
+    'log-file': { kind: 'string', helpValue: 'file', description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' },
+    'ready-timeout': { kind: 'string', helpValue: 'duration', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
   },
   reload: {
-    config: { kind: 'string', description: 'Switch to this config file (default: re-read the current one).' },
+    config: { kind: 'string', helpValue: 'file', description: 'Switch to this config file (default: re-read the current one).' },
     cold: { kind: 'boolean', description: 'Skip the warm standby and start a fresh epoch, as after a code change.', default: false },
   },
   drain: {},
   stop: {
     now: { kind: 'boolean', description: 'Skip the drain: close every connection now.', default: false },
-    timeout: { kind: 'string', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },
+    timeout: { kind: 'string', helpValue: 'duration', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },
   },
   status: {
     clusters: { kind: 'boolean', description: "Also show the serving epoch's clusters: each host's weight, health, flags, active requests, outlier ejection and locality.", default: false },
   },
   stats: {
-    filter: { kind: 'string', description: 'Only stats whose name matches this regular expression.' },
+    filter: { kind: 'string', helpValue: 'regex', description: 'Only stats whose name matches this regular expression.' },
   },
   validate: {},
 } as const satisfies Record<string, FlagSpecs>;

@@ -121,7 +121,7 @@ export const clusterSchema = z.strictObject({
   maxConnections: limit(1).optional(),
   maxPendingRequests: limit(0).optional(),
   maxRequestsPerConnection: limit(1).optional(),
-});
+}).meta({ id: 'cluster', description: 'A set of upstream hosts, how they are found, balanced, checked and limited.' });
 
 export type FileCluster = z.output<typeof clusterSchema>;
 

@@ -26,7 +26,7 @@ export const listenerTlsSchema = z.strictObject({
   alpn: z.array(alpnName).optional(),
   handshakeTimeout: duration.optional(),
   clientCertificate: z.strictObject({ caFile: file, required: z.boolean({ error: 'must be true or false' }).default(true) }).optional(),
-});
+}).meta({ id: 'listenerTls', description: 'TLS termination: the certificates a listener or filter chain serves, and what it asks of clients.' });
 
 export const upstreamTlsSchema = z.strictObject({
   sni: serverName.optional(),

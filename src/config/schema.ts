@@ -38,7 +38,9 @@ const chainKeys = {
   httpFilters: httpFiltersSchema.optional(),
 };
 
-const filterChain = z.strictObject({ name: name.optional(), match: filterChainMatchSchema.optional(), ...chainKeys });
+const filterChain = z
+  .strictObject({ name: name.optional(), match: filterChainMatchSchema.optional(), ...chainKeys })
+  .meta({ id: 'filterChain', description: 'One filter chain of a listener: the connections its match takes get its keys, which are the listener\'s own.' });
 
 const listener = z.strictObject({
   name,
@@ -48,7 +50,7 @@ const listener = z.strictObject({
   accessLog: accessLogList.optional(),
   listenerFilters: listenerFiltersSchema.optional(),
   filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
-});
+}).meta({ id: 'listener', description: 'One address proxyctl listens on, with what it does with the connections it accepts.' });
 
 const drain = z.strictObject({
   strategy: z.enum(['gradual', 'immediate'], { error: 'must be "gradual" or "immediate"' }).default(DRAIN_DEFAULTS.strategy),
