@@ -32,6 +32,10 @@ export function configJsonSchema(): JsonObject {
     ...OPTIONS,
     override(ctx) {
       if (ctx.zodSchema === httpFilterEntry) Object.assign(ctx.jsonSchema, httpFilterEntrySchema());
+      // A default the file may leave out, filled in by normalize: zod drops `default` metadata
+      // on a transformed string (a duration), whose parsed type is not the file's.
+      const meta = z.globalRegistry.get(ctx.zodSchema);
+      if (meta?.default !== undefined && ctx.jsonSchema.default === undefined) ctx.jsonSchema.default = meta.default;
     },
   }) as JsonObject;
   const { $schema, ...rest } = body;

@@ -77,8 +77,8 @@ function entryLines(e: KeyEntry, defs: Readonly<Record<string, Node>>): string[]
   const type = typeOf(n);
   const ref = typeof n.$ref === 'string' ? refName(n.$ref) : isNode(n.items) && typeof n.items.$ref === 'string' ? refName(n.items.$ref) : null;
   const lines = [`.It Ic ${arg(e.path)}`];
-  if (ref === null) lines.push(`${type[0]?.toUpperCase() ?? ''}${type.slice(1)}${e.required ? ', required' : ''}.`);
-  else lines.push(`${type === ref ? 'A' : 'A list of'}`, `.Sx ${ref}${e.required ? ' ,' : ''}`, ...(e.required ? ['required.'] : []), '(below).');
+  if (ref === null) lines.push(`${type}${e.required ? ', required' : ''}.`);
+  else lines.push(type === ref ? 'A' : 'A list of', `.Sx ${ref}`, `(below)${e.required ? ', required' : ''}.`);
   if (Array.isArray(n.enum)) lines.push('One of', `${n.enum.map((v) => `.Ql ${arg(String(v))}`).join(' ,\n')} .`);
   const r = range(n);
   if (r !== null) lines.push(r);
