@@ -72,7 +72,7 @@ function range(n: Node): string | null {
   return null;
 }
 
-function entryLines(e: KeyEntry, defs: Readonly<Record<string, Node>>): string[] {
+function entryLines(e: KeyEntry): string[] {
   const n = e.node;
   const type = typeOf(n);
   const ref = typeof n.$ref === 'string' ? refName(n.$ref) : isNode(n.items) && typeof n.items.$ref === 'string' ? refName(n.items.$ref) : null;
@@ -83,23 +83,23 @@ function entryLines(e: KeyEntry, defs: Readonly<Record<string, Node>>): string[]
   const r = range(n);
   if (r !== null) lines.push(r);
   if (n.default !== undefined) lines.push('Default:', `.Ql ${arg(typeof n.default === 'string' ? n.default : JSON.stringify(n.default))} .`);
-  const description = typeof n.description === 'string' ? n.description : ref !== null ? defs[ref]?.description : undefined;
-  if (typeof description === 'string' && typeof n.$ref !== 'string') lines.push(...sentences(description));
+  // A shape's own description opens its subsection; here only what this key adds.
+  if (typeof n.description === 'string') lines.push(...sentences(n.description));
   return lines;
 }
 
-function subsection(title: string, n: Node, defs: Readonly<Record<string, Node>>): string[] {
+function subsection(title: string, n: Node): string[] {
   const lines = [`.Ss ${title}`];
   if (typeof n.description === 'string') lines.push(...sentences(n.description));
   const entries = keyEntries(n);
   if (entries.length === 0) return lines;
-  return [...lines, '.Bl -tag -width Ds', ...entries.flatMap((e) => entryLines(e, defs)), '.El'];
+  return [...lines, '.Bl -tag -width Ds', ...entries.flatMap(entryLines), '.El'];
 }
 
 export function keyReference(schema: Node): string[] {
   const defs = (isNode(schema.$defs) ? schema.$defs : {}) as Record<string, Node>;
   const { $defs: _, description: __, ...root } = schema;
-  return [...subsection('Top level', root, defs), ...Object.entries(defs).flatMap(([name, def]) => subsection(name, def, defs))];
+  return [...subsection('Top level', root), ...Object.entries(defs).map(([name, def]) => subsection(name, def)).flat()];
 }
 
 export function configPage(template: string, schema: Node): string {
