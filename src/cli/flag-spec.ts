@@ -10,6 +10,8 @@ interface CommonSpec {
   description: string;
   /** oclif's help section; the shared flags are listed under GLOBAL. */
   helpGroup?: 'GLOBAL';
+  /** What the value is, in --help and proxyctl(1): `--config <file>`. */
+  helpValue?: string;
 }
 
 export interface BooleanFlagSpec extends CommonSpec {
@@ -57,6 +59,7 @@ export const BASE_FLAGS = {
   },
   'runtime-dir': {
     kind: 'string',
+    helpValue: 'dir',
     description: 'Directory for sockets and the stats region. Default: $PROXYCTL_RUNTIME_DIR, then $XDG_RUNTIME_DIR/proxyctl, then /run/proxyctl (root) or /tmp/proxyctl-<uid>.',
     helpGroup: 'GLOBAL',
   },
@@ -65,35 +68,35 @@ export const BASE_FLAGS = {
 /** Each command's own flags (oclif `flags`). */
 export const COMMAND_FLAGS = {
   start: {
-    config: { kind: 'string', description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' },
+    config: { kind: 'string', helpValue: 'file', description: 'Config file. Default: the bundled config/default.yaml (127.0.0.1:8080 answering "ok").' },
     daemon: { kind: 'boolean', description: 'Return once epoch 0 is ready; the supervisor runs on in the background.', default: false },
     workers: { kind: 'integer', description: 'Worker threads per epoch, overriding the config for every epoch of this supervisor.', min: 1, max: 64 },
-    'log-file': { kind: 'string', description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' },
-    'log-format': { kind: 'string', description: 'json (one JSON object a line) or pretty (for people). Default: pretty when stderr is a terminal and there is no --log-file, json otherwise, so journald and log files get JSON.' },
-    'log-level': { kind: 'string', description: "debug, info, warn or error: the supervisor's level and every epoch's at its start (an epoch's own can be changed at its admin /logging).", default: 'info' },
-    'ready-timeout': { kind: 'string', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
+    'log-file': { kind: 'string', helpValue: 'file', description: 'Append the log here instead of stderr (default with --daemon: <runtime-dir>/base-<id>/proxyctl.log). SIGUSR1 reopens it.' },
+    'log-format': { kind: 'string', helpValue: 'json|pretty', description: 'json (one JSON object a line) or pretty (for people). Default: pretty when stderr is a terminal and there is no --log-file, json otherwise, so journald and log files get JSON.' },
+    'log-level': { kind: 'string', helpValue: 'level', description: "debug, info, warn or error: the supervisor's level and every epoch's at its start (an epoch's own can be changed at its admin /logging).", default: 'info' },
+    'ready-timeout': { kind: 'string', helpValue: 'duration', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
   },
   reload: {
-    config: { kind: 'string', description: 'Switch to this config file (default: re-read the current one).' },
+    config: { kind: 'string', helpValue: 'file', description: 'Switch to this config file (default: re-read the current one).' },
     cold: { kind: 'boolean', description: 'Skip the warm standby and start a fresh epoch, as after a code change.', default: false },
   },
   drain: {},
   stop: {
     now: { kind: 'boolean', description: 'Skip the drain: close every connection now.', default: false },
-    timeout: { kind: 'string', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },
+    timeout: { kind: 'string', helpValue: 'duration', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },
   },
   status: {
     clusters: { kind: 'boolean', description: "Also show the serving epoch's clusters: each host's weight, health, flags, active requests, outlier ejection and locality.", default: false },
   },
   stats: {
-    filter: { kind: 'string', description: 'Only stats whose name matches this regular expression.' },
+    filter: { kind: 'string', helpValue: 'regex', description: 'Only stats whose name matches this regular expression.' },
     histograms: {
       kind: 'boolean',
       description: 'Only the histograms, as a table of count and p50/p90/p99/p99.9 in ms. They live in the stats region, so they span reloads: every epoch records into the same buckets.',
       default: false,
     },
     watch: { kind: 'boolean', description: 'Every --interval, print per-second counter rates (a redrawn table with gauges on a terminal, `<time> name rate/s` lines otherwise) until Ctrl-C.', default: false },
-    interval: { kind: 'string', description: 'With --watch: time between samples.', default: '1s' },
+    interval: { kind: 'string', helpValue: 'duration', description: 'With --watch: time between samples.', default: '1s' },
     count: { kind: 'integer', description: 'With --watch: stop after this many intervals.', min: 1, max: 1_000_000 },
   },
   validate: {},

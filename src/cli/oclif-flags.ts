@@ -11,7 +11,7 @@ type OclifFlagOf<S extends FlagSpec> = S extends { kind: 'boolean' } ? Interface
 export type OclifFlagsOf<T extends FlagSpecs> = { [K in keyof T]: OclifFlagOf<T[K]> };
 
 function oclifFlag(spec: FlagSpec): unknown {
-  const common = { description: spec.description, ...(spec.helpGroup === undefined ? {} : { helpGroup: spec.helpGroup }) };
+  const common = { description: spec.description, ...(spec.helpGroup === undefined ? {} : { helpGroup: spec.helpGroup }), ...(spec.helpValue === undefined ? {} : { helpValue: `<${spec.helpValue}>` }) };
   switch (spec.kind) {
     case 'boolean':
       return Flags.boolean({ ...common, default: spec.default });

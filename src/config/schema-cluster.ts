@@ -6,11 +6,23 @@
 import { resolve } from 'node:path';
 import * as z from 'zod';
 import { address, duration, name } from './schema-scalars.js';
+import { formatDuration } from './duration.js';
 import { upstreamTlsSchema } from './schema-tls.js';
 import type { ClusterConfig, EndpointConfig, HealthCheckConfig, OutlierDetectionConfig } from './types.js';
 
 /** Circuit-breaker limits are counts; 1e6 is far past anything one epoch can hold open. */
 const MAX_LIMIT = 1_000_000;
+
+/** Envoy's defaults, unless a comment says otherwise. */
+export const CLUSTER_DEFAULTS = {
+  refreshRateMs: 5_000,
+  choiceCount: 2,
+  ringSize: 1024,
+  maglevTableSize: 65_537,
+  healthyPanicThreshold: 50,
+  circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
+} as const;
+
 const int = (min: number, max: number) => z.int({ error: 'must be a whole number' }).min(min, { error: `must be ${min}..${max}` }).max(max, { error: `must be ${min}..${max}` });
 const limit = (min: number) => int(min, MAX_LIMIT);
 const percent = int(0, 100);
@@ -54,7 +66,7 @@ const dnsName = z.string({ error: 'must be a host name' }).regex(/^(?=.{1,253}$)
 const dns = z.strictObject({
   name: dnsName,
   port: int(1, 65535),
-  refreshRate: positive.optional(),
+  refreshRate: positive.optional().meta({ default: formatDuration(CLUSTER_DEFAULTS.refreshRateMs) }),
   resolvers: z.array(address).optional(),
   family: z.enum(['v4', 'v6', 'all'], { error: 'must be "v4", "v6" or "all"' }).optional(),
 });
@@ -93,35 +105,35 @@ const outlierDetection = z.strictObject({
 });
 
 const circuitBreakers = z.strictObject({
-  maxConnections: limit(1).optional(),
-  maxPendingRequests: limit(0).optional(),
-  maxRequests: limit(1).optional(),
-  maxRetries: limit(0).optional(),
+  maxConnections: limit(1).optional().meta({ default: CLUSTER_DEFAULTS.circuitBreakers.maxConnections }),
+  maxPendingRequests: limit(0).optional().meta({ default: CLUSTER_DEFAULTS.circuitBreakers.maxPendingRequests }),
+  maxRequests: limit(1).optional().meta({ default: CLUSTER_DEFAULTS.circuitBreakers.maxRequests }),
+  maxRetries: limit(0).optional().meta({ default: CLUSTER_DEFAULTS.circuitBreakers.maxRetries }),
 });
 
 export const clusterSchema = z.strictObject({
-  name,
-  discovery: z.enum(['static', 'strictDns', 'file'], { error: 'must be "static", "strictDns" or "file"' }).optional(),
-  endpoints: z.array(endpointSchema).optional(),
-  dns: dns.optional(),
-  file: text.optional(),
-  tls: upstreamTlsSchema.optional(),
-  protocol: z.enum(['http1', 'http2'], { error: 'must be "http1" or "http2"' }).optional(),
-  lb: z.enum(['roundRobin', 'leastRequest', 'random', 'ringHash', 'maglev'], { error: 'must be roundRobin, leastRequest, random, ringHash or maglev' }).optional(),
+  name: name.describe('Unique among clusters; routes name it, and it is part of stat names such as cluster.<name>.upstream_rq_total.'),
+  discovery: z.enum(['static', 'strictDns', 'file'], { error: 'must be "static", "strictDns" or "file"' }).optional().meta({ default: 'static', description: 'Where the hosts come from: endpoints (static), a DNS name re-resolved every dns.refreshRate (strictDns), or an endpoints file watched for changes (file).' }),
+  endpoints: z.array(endpointSchema).optional().describe('static: the hosts, each host:port or { address, weight, locality, metadata }.'),
+  dns: dns.optional().describe('strictDns: the name to resolve and how.'),
+  file: text.optional().describe('file: the endpoints file (YAML or JSON, relative to the config file).'),
+  tls: upstreamTlsSchema.optional().describe('Connect to the hosts over TLS.'),
+  protocol: z.enum(['http1', 'http2'], { error: 'must be "http1" or "http2"' }).optional().meta({ default: 'http1', description: 'What the upstream connections speak.' }),
+  lb: z.enum(['roundRobin', 'leastRequest', 'random', 'ringHash', 'maglev'], { error: 'must be roundRobin, leastRequest, random, ringHash or maglev' }).optional().meta({ default: 'roundRobin', description: 'The load-balancing policy; ringHash and maglev hash on hashOn.' }),
   hashOn: z.union([z.strictObject({ header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'must be a header name' }) }), z.strictObject({ cookie: text }), z.strictObject({ sourceIp: z.literal(true) })], { error: 'must be { header: NAME }, { cookie: NAME } or { sourceIp: true }' }).optional(),
-  leastRequest: z.strictObject({ choiceCount: int(2, 100).optional() }).optional(),
-  ringHash: z.strictObject({ ringSize: int(1, 8_388_608).optional() }).optional(),
-  maglev: z.strictObject({ tableSize: int(3, 5_000_011).refine(isPrime, { error: 'must be a prime number, such as 65537' }).optional() }).optional(),
+  leastRequest: z.strictObject({ choiceCount: int(2, 100).optional().meta({ default: CLUSTER_DEFAULTS.choiceCount }) }).optional(),
+  ringHash: z.strictObject({ ringSize: int(1, 8_388_608).optional().meta({ default: CLUSTER_DEFAULTS.ringSize }) }).optional(),
+  maglev: z.strictObject({ tableSize: int(3, 5_000_011).refine(isPrime, { error: 'must be a prime number, such as 65537' }).optional().meta({ default: CLUSTER_DEFAULTS.maglevTableSize }) }).optional(),
   slowStart: z.strictObject({ window: positive, aggression: z.number({ error: 'must be a number' }).positive({ error: 'must be more than 0' }).optional(), minWeightPercent: int(1, 100).optional() }).optional(),
-  healthyPanicThreshold: percent.optional(),
-  healthCheck: healthCheck.optional(),
-  outlierDetection: outlierDetection.optional(),
-  circuitBreakers: circuitBreakers.optional(),
+  healthyPanicThreshold: percent.optional().meta({ default: CLUSTER_DEFAULTS.healthyPanicThreshold, description: 'Below this percentage of healthy hosts, traffic spreads over all hosts (panic).' }),
+  healthCheck: healthCheck.optional().describe('Active health checks of each host, over HTTP or TCP.'),
+  outlierDetection: outlierDetection.optional().describe('Passive checks: hosts that fail requests are ejected for a while.'),
+  circuitBreakers: circuitBreakers.optional().describe('Limits per epoch on connections, pending requests, requests and retries to the cluster.'),
   // Spelled at the cluster before circuitBreakers existed; cross-checks refuse both at once.
   maxConnections: limit(1).optional(),
   maxPendingRequests: limit(0).optional(),
-  maxRequestsPerConnection: limit(1).optional(),
-});
+  maxRequestsPerConnection: limit(1).optional().describe('Close an upstream connection after this many requests. Default: no limit.'),
+}).meta({ id: 'cluster', description: 'A set of upstream hosts, how they are found, balanced, checked and limited.' });
 
 export type FileCluster = z.output<typeof clusterSchema>;
 
@@ -130,16 +142,6 @@ function isPrime(n: number): boolean {
   for (let d = 3; d * d <= n; d += 2) if (n % d === 0) return false;
   return true;
 }
-
-/** Envoy's defaults, unless a comment says otherwise. */
-export const CLUSTER_DEFAULTS = {
-  refreshRateMs: 5_000,
-  choiceCount: 2,
-  ringSize: 1024,
-  maglevTableSize: 65_537,
-  healthyPanicThreshold: 50,
-  circuitBreakers: { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 },
-} as const;
 
 /** `baseDir`: where a relative endpoints `file` is resolved from (the config file's directory). */
 export function normalizeCluster(c: FileCluster, baseDir: string): ClusterConfig {

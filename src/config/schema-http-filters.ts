@@ -8,7 +8,7 @@ import type { HttpFilterConfig } from './types-http-filters.js';
  * filter's own schema, and its issues keep their paths under the entry, so an error reads
  * `httpFilters[1].localRateLimit.fillInterval: ...` at the value's line and column.
  */
-const entry = z.unknown().transform((value, ctx): HttpFilterConfig => {
+export const httpFilterEntry = z.unknown().transform((value, ctx): HttpFilterConfig => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     ctx.issues.push({ code: 'custom', message: `must be a mapping with one key, the filter's name (${known()})`, input: value });
     return z.NEVER;
@@ -30,10 +30,10 @@ const entry = z.unknown().transform((value, ctx): HttpFilterConfig => {
     return z.NEVER;
   }
   return { name, config: parsed.data };
-});
+}).meta({ id: 'httpFilter' });
 
 function known(): string {
   return [...HTTP_FILTERS.keys()].join(', ');
 }
 
-export const httpFiltersSchema = z.array(entry);
+export const httpFiltersSchema = z.array(httpFilterEntry);

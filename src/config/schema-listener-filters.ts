@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { bool, duration } from './schema-scalars.js';
+import { formatDuration } from './duration.js';
 import type { ListenerFilterConfig } from './types-listener-filters.js';
 
 /** `listeners[].listenerFilters`, as the file spells it (types-listener-filters.ts for the meaning). */
@@ -12,12 +13,12 @@ const proxyProtocol = z
     allowV1: bool.default(true),
     allowV2: bool.default(true),
     required: bool.default(true),
-    timeout: duration.refine((ms) => ms > 0, { error: 'must be more than 0' }).optional(),
+    timeout: duration.refine((ms) => ms > 0, { error: 'must be more than 0' }).optional().meta({ default: formatDuration(DEFAULT_PROXY_PROTOCOL_TIMEOUT_MS) }),
   })
   .refine((p) => p.allowV1 || p.allowV2, { error: 'allowV1 and allowV2 are both false: no header could be accepted' });
 
 const tlsInspector = z.strictObject({
-  timeout: duration.refine((ms) => ms > 0, { error: 'must be more than 0' }).optional(),
+  timeout: duration.refine((ms) => ms > 0, { error: 'must be more than 0' }).optional().meta({ default: formatDuration(DEFAULT_TLS_INSPECTOR_TIMEOUT_MS) }),
 });
 
 // "Exactly one kind per entry" is checked in cross-checks-filter-chains.ts, with the other rules

@@ -123,13 +123,13 @@ export const routeSchema = z.strictObject({
   timeout: duration.optional(),
   perTryTimeout: duration.optional(),
   retryPolicy: retryPolicy.optional(),
-});
+}).meta({ id: 'route', description: 'A match and exactly one action: cluster, weightedClusters, directResponse or redirect.' });
 
 const virtualHost = z.strictObject({
   name,
   domains: z.array(domain).min(1, { error: 'a virtual host needs at least one domain' }),
   routes: z.array(routeSchema).min(1, { error: 'a virtual host needs at least one route' }),
-});
+}).meta({ id: 'virtualHost', description: 'The routes for the requests whose host is one of its domains.' });
 
 /** Spread into the listener's strict object in schema.ts. */
 export const routingListenerKeys = {

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { address, duration, name } from './schema-scalars.js';
 import { adminSchema, normalizeAdmin } from './schema-admin.js';
+import { formatDuration } from './duration.js';
 import { normalizeRoute, normalizeRoutingKeys, routeSchema, routingListenerKeys } from './schema-router.js';
 import { listenerTlsSchema } from './schema-tls.js';
 import { clusterSchema, normalizeCluster } from './schema-cluster.js';
@@ -28,43 +29,47 @@ export const DRAIN_DEFAULTS: DrainConfig = { strategy: 'gradual', drainTimeMs: 3
 
 /** The keys of a listener that make one filter chain; a `filterChains` entry has the same ones (which fit which protocol: cross-checks.ts). */
 const chainKeys = {
-  routes: z.array(routeSchema).optional(),
-  cluster: name.optional(),
-  http2: z.boolean({ error: 'must be true or false' }).optional(),
-  allowConnect: z.boolean({ error: 'must be true or false' }).optional(),
-  maxRequestHeadersKb: z.int({ error: 'must be a whole number of KiB' }).min(1, { error: 'must be 1..1024' }).max(1024, { error: 'must be 1..1024' }).optional(),
-  maxRequestHeaders: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be 1..1000' }).max(1000, { error: 'must be 1..1000' }).optional(),
+  routes: z.array(routeSchema).optional().describe('http: the routes, tried in order, of one virtual host that takes every domain (or virtualHosts, not both).'),
+  cluster: name.optional().describe('tcp: the cluster every connection is proxied to.'),
+  http2: z.boolean({ error: 'must be true or false' }).optional().meta({ default: false, description: 'http: also accept HTTP/2 over cleartext with prior knowledge (h2c) on the same address; over TLS, ALPN chooses.' }),
+  allowConnect: z.boolean({ error: 'must be true or false' }).optional().meta({ default: false, description: 'http: tunnel CONNECT requests to the cluster their route names; otherwise CONNECT is answered 403.' }),
+  maxRequestHeadersKb: z.int({ error: 'must be a whole number of KiB' }).min(1, { error: 'must be 1..1024' }).max(1024, { error: 'must be 1..1024' }).optional().meta({ default: 60, description: 'http: the largest request head, in KiB; past it the request is answered 431.' }),
+  maxRequestHeaders: z.int({ error: 'must be a whole number' }).min(1, { error: 'must be 1..1000' }).max(1000, { error: 'must be 1..1000' }).optional().meta({ default: 100, description: 'http: the most header fields a request may have; past it the request is answered 431.' }),
   ...routingListenerKeys,
-  tls: listenerTlsSchema.optional(),
-  httpFilters: httpFiltersSchema.optional(),
+  tls: listenerTlsSchema.optional().describe('Terminate TLS on this listener or chain.'),
+  httpFilters: httpFiltersSchema.optional().describe('http: the HTTP filters each request passes, in order.'),
 };
 
-const filterChain = z.strictObject({ name: name.optional(), match: filterChainMatchSchema.optional(), ...chainKeys });
+const filterChain = z
+  .strictObject({ name: name.optional(), match: filterChainMatchSchema.optional(), ...chainKeys })
+  .meta({ id: 'filterChain', description: 'One filter chain of a listener: the connections its match takes get its keys, which are the listener\'s own.' });
 
 const listener = z.strictObject({
-  name,
-  address,
-  protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }),
+  name: name.describe('Unique among listeners; part of stat names such as listener.<name>.downstream_cx_total.'),
+  address: address.describe('IPv4 literal, bracketed IPv6 literal or localhost, and a port; two listeners may not share one.'),
+  protocol: z.enum(['http', 'tcp'], { error: 'must be "http" or "tcp"' }).describe('http: the HTTP connection manager and router; tcp: a TCP proxy to one cluster.'),
   ...chainKeys,
-  accessLog: accessLogList.optional(),
-  listenerFilters: listenerFiltersSchema.optional(),
+  accessLog: accessLogList.optional().describe('Files that get one line per request (http) or connection (tcp).'),
+  listenerFilters: listenerFiltersSchema.optional().describe('Run on each accepted connection before a filter chain is chosen: proxyProtocol, tlsInspector.'),
   filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
-});
+}).meta({ id: 'listener', description: 'One address proxyctl listens on, with what it does with the connections it accepts.' });
 
-const drain = z.strictObject({
-  strategy: z.enum(['gradual', 'immediate'], { error: 'must be "gradual" or "immediate"' }).default(DRAIN_DEFAULTS.strategy),
-  drainTime: duration.optional(),
-  parentShutdownTime: duration.optional(),
-});
+const drain = z
+  .strictObject({
+    strategy: z.enum(['gradual', 'immediate'], { error: 'must be "gradual" or "immediate"' }).default(DRAIN_DEFAULTS.strategy).describe('gradual: connections are asked to close over drainTime; immediate: all at once when the drain starts.'),
+    drainTime: duration.optional().meta({ default: formatDuration(DRAIN_DEFAULTS.drainTimeMs), description: 'How long an old epoch spends asking its connections to close.' }),
+    parentShutdownTime: duration.optional().meta({ default: formatDuration(DRAIN_DEFAULTS.parentShutdownTimeMs), description: 'When an old epoch is stopped, open connections or not, counted from the start of its drain.' }),
+  })
+  .describe('How an epoch that is replaced (or stopped) lets its connections go.');
 
 /** The whole file. Its output still has optional parts; `normalize` fills them in. */
 export const configFileSchema = z.strictObject({
-  workers: z.int({ error: 'must be a whole number' }).min(1, { error: `must be 1..${MAX_WORKERS}` }).max(MAX_WORKERS, { error: `must be 1..${MAX_WORKERS}` }).optional(),
-  admin: adminSchema.optional(),
-  listeners: z.array(listener).min(1, { error: 'at least one listener is required' }),
-  clusters: z.array(clusterSchema).default([]),
+  workers: z.int({ error: 'must be a whole number' }).min(1, { error: `must be 1..${MAX_WORKERS}` }).max(MAX_WORKERS, { error: `must be 1..${MAX_WORKERS}` }).optional().describe(`Worker threads per epoch. Default: one per CPU, at most ${MAX_WORKERS}.`),
+  admin: adminSchema.optional().describe('The admin endpoint, served over HTTP by the active epoch.'),
+  listeners: z.array(listener).min(1, { error: 'at least one listener is required' }).describe('The addresses proxyctl listens on.'),
+  clusters: z.array(clusterSchema).default([]).describe('The upstream clusters routes and tcp listeners name.'),
   drain: drain.optional(),
-  standby: z.boolean({ error: 'must be true or false' }).optional(),
+  standby: z.boolean({ error: 'must be true or false' }).optional().meta({ default: true, description: 'Keep a warm standby epoch (code loaded, workers running) for the next reload.' }),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
