@@ -88,14 +88,15 @@ function errorCode(r: Run): string | undefined {
 }
 
 test('parseFastArgv takes only argv whose meaning is certain', () => {
-  assert.deepEqual(parseFastArgv(['status']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, clusters: false }, json: false });
-  assert.deepEqual(parseFastArgv(['status', '--clusters', '--json']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, clusters: true }, json: true });
-  assert.deepEqual(parseFastArgv(['reload', '--cold', '--json', '--base-id=12', '--config', 'a=b.yaml']), {
+  assert.deepEqual(parseFastArgv(['status']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, 'no-color': false, clusters: false }, json: false });
+  assert.deepEqual(parseFastArgv(['status', '--clusters', '--json']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, 'no-color': false, clusters: true }, json: true });
+  assert.deepEqual(parseFastArgv(['reload', '--cold', '--json', '--base-id=12', '--config', 'a=b.yaml', '--no-color']), {
     command: 'reload',
-    flags: { 'base-id': 12, 'runtime-dir': undefined, config: 'a=b.yaml', cold: true },
+    flags: { 'base-id': 12, 'runtime-dir': undefined, 'no-color': true, config: 'a=b.yaml', cold: true },
     json: true,
   });
-  assert.deepEqual(parseFastArgv(['stop', '--runtime-dir', '/r', '--now'])?.flags, { 'base-id': 0, 'runtime-dir': '/r', now: true, timeout: '5m' });
+  assert.deepEqual(parseFastArgv(['stop', '--runtime-dir', '/r', '--now'])?.flags, { 'base-id': 0, 'runtime-dir': '/r', 'no-color': false, now: true, timeout: '5m' });
+  assert.deepEqual(parseFastArgv(['drain', '--wait'])?.flags, { 'base-id': 0, 'runtime-dir': undefined, 'no-color': false, wait: true });
   assert.equal(parseFastArgv(['status', '--base-id', '0065535'])?.flags['base-id'], 65535);
   for (const argv of [
     [],
@@ -124,6 +125,9 @@ test('parseFastArgv takes only argv whose meaning is certain', () => {
     ['reload', '--cold=yes'],
     ['reload', '--no-cold'],
     ['stop', '--now=false'],
+    ['status', '--no-color=true'],
+    ['status', '--no-color', '--no-color'],
+    ['status', '--color'],
     ['stats', '--filter', '-x'],
     ['status', '--constructor', '1'],
   ]) {

@@ -13,6 +13,6 @@ export default class Drain extends ProxyctlCommand {
 
   async run(): Promise<DrainJson> {
     const { flags } = await this.parse(Drain);
-    return this.finish(await runDrain(flags));
+    return this.finish(await runDrain(flags, this.progress()), flags);
   }
 }

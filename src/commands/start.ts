@@ -13,7 +13,6 @@ import { Supervisor } from '../epoch/supervisor/supervisor.js';
 import { installSignals } from '../epoch/supervisor/signals.js';
 
 interface StartJson {
-  ok: true;
   pid: number;
   epoch: number | null;
   logFile: string | null;
@@ -68,7 +67,7 @@ export default class Start extends ProxyctlCommand {
     await sup.stopped.promise;
     removeSignals();
     await logFile?.close();
-    return { ok: true, pid: process.pid, epoch, logFile: logFile?.path ?? null };
+    return { pid: process.pid, epoch, logFile: logFile?.path ?? null };
   }
 
   /**
@@ -98,7 +97,7 @@ export default class Start extends ProxyctlCommand {
     child.unref();
     if (!first.ok) throw new ProxyctlError(first.error.code, first.error.message, { ...first.error.details, logFile: logPath });
     if (!this.jsonEnabled()) this.log(`proxyctl: serving (supervisor pid ${first.pid}, epoch ${first.epoch}); log: ${logPath}`);
-    return { ok: true, pid: first.pid, epoch: first.epoch, logFile: logPath };
+    return { pid: first.pid, epoch: first.epoch, logFile: logPath };
   }
 }
 

@@ -13,6 +13,6 @@ export default class Stats extends ProxyctlCommand {
 
   async run(): Promise<StatsJson> {
     const { flags } = await this.parse(Stats);
-    return this.finish(runStats(flags));
+    return this.finish(runStats(flags), flags);
   }
 }

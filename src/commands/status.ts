@@ -13,6 +13,6 @@ export default class Status extends ProxyctlCommand {
 
   async run(): Promise<StatusJson> {
     const { flags } = await this.parse(Status);
-    return this.finish(await runStatus(flags));
+    return this.finish(await runStatus(flags), flags);
   }
 }
