@@ -4,7 +4,7 @@ import type { BaseIdPaths } from '../runtime-dir.js';
 import { paintForStream } from './colour.js';
 import { BASE_FLAGS } from './flag-spec.js';
 import { oclifFlags } from './oclif-flags.js';
-import { bugJson, errorJson, errorText, successJson, type CommandResult } from './output.js';
+import { bugJson, errorJson, errorText, humanLines, successJson, type CommandResult } from './output.js';
 import { commandPaths } from './paths.js';
 import { progressOn, type Progress } from './progress.js';
 
@@ -30,10 +30,10 @@ export abstract class ProxyctlCommand extends Command {
   }
 
   /** Prints the human lines of `result` unless --json (coloured as src/cli/colour.ts decides), and returns its JSON for oclif to print. */
-  protected async finish<J>(result: CommandResult<J>, flags: { 'no-color': boolean }): Promise<J> {
+  protected async finish<J>(result: CommandResult<J>, flags: { 'no-color': boolean } = { 'no-color': this.argv.includes('--no-color') }): Promise<J> {
     if (!this.jsonEnabled()) {
       const paint = await paintForStream(process.stdout, process.env, flags['no-color']);
-      for (const line of result.human(paint)) this.log(line);
+      for (const line of humanLines(result, paint)) this.log(line);
     }
     return result.json;
   }

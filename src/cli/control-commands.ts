@@ -85,10 +85,10 @@ export async function runDrain(flags: CommandFlags<'drain'>, progress: Progress 
   const paths = commandPaths(flags);
   const reply = await askSupervisor(paths, flags['base-id'], { type: 'drainHost' }, 10_000);
   const first = `epoch ${reply.epoch} is out of rotation; ${reply.connections} connection(s) draining`;
-  if (!flags.wait) return { json: { epoch: reply.epoch, connections: reply.connections }, human: () => [first] };
+  if (!flags.wait) return { json: { epoch: reply.epoch, connections: reply.connections }, human: [first] };
   const { remaining } = await waitForDrain(paths, flags['base-id'], reply.epoch, progress);
   const last = remaining === 0 ? `epoch ${reply.epoch} drained: no connection left` : `epoch ${reply.epoch}: ${remaining ?? 'an unknown number of'} connection(s) still open at the drain deadline`;
-  return { json: { epoch: reply.epoch, connections: reply.connections, remaining }, human: () => [first, last] };
+  return { json: { epoch: reply.epoch, connections: reply.connections, remaining }, human: [first, last] };
 }
 
 export async function runStop(flags: CommandFlags<'stop'>, progress: Progress | null = null): Promise<CommandResult<StopJson>> {
@@ -115,5 +115,5 @@ export async function runStop(flags: CommandFlags<'stop'>, progress: Progress | 
   } finally {
     await stopProgress?.();
   }
-  return { json: { pid }, human: () => [`proxyctl: stopped (supervisor pid ${pid})`] };
+  return { json: { pid }, human: [`proxyctl: stopped (supervisor pid ${pid})`] };
 }

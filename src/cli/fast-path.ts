@@ -81,8 +81,8 @@ export async function runFastPath(argv: readonly string[], env: NodeJS.ProcessEn
   if (inv.json) {
     printJson((await import('./output.js')).successJson(inv.command, result.json as object));
   } else {
-    const paint = await (await import('./colour.js')).paintForStream(process.stdout, env, inv.flags['no-color']);
-    for (const line of result.human(paint)) console.log(line);
+    const [{ paintForStream }, { humanLines }] = await Promise.all([import('./colour.js'), import('./output.js')]);
+    for (const line of humanLines(result, await paintForStream(process.stdout, env, inv.flags['no-color']))) console.log(line);
   }
   return true;
 }

@@ -12,8 +12,13 @@ import { PLAIN, type Paint } from './paint.js';
 /** A command's outcome: its own `--json` fields, and the lines printed without `--json`. */
 export interface CommandResult<J> {
   json: J;
-  /** The human lines, styled with `paint` (PLAIN: no colour). */
-  human(paint: Paint): string[];
+  /** The human lines: as they are (nothing in them is coloured), or styled with `paint` (PLAIN: no colour). */
+  human: readonly string[] | ((paint: Paint) => string[]);
+}
+
+/** The lines to print of `result`, styled with `paint`. */
+export function humanLines(result: CommandResult<unknown>, paint: Paint): readonly string[] {
+  return typeof result.human === 'function' ? result.human(paint) : result.human;
 }
 
 /** The `--json` document of a success. */

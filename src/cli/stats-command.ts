@@ -29,5 +29,5 @@ export function runStats(flags: CommandFlags<'stats'>): CommandResult<StatsJson>
     throw err;
   }
   const snapshot = readSnapshot(region, filter);
-  return { json: snapshotToJson(snapshot), human: () => [formatSnapshot(snapshot)] };
+  return { json: snapshotToJson(snapshot), human: [formatSnapshot(snapshot)] };
 }
