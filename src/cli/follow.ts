@@ -4,6 +4,7 @@
  * supervisor answers status while a reload or a stop is under way). Used for the progress line
  * of `reload` and `stop`, and for `drain --wait`, which waits on it.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { connectSupervisor, request } from '../control/client.js';
 import type { BaseIdPaths } from '../runtime-dir.js';
 import type { EpochSummary, RpcConnection } from '../uds-rpc/index.js';
@@ -16,10 +17,6 @@ const STATUS_TIMEOUT_MS = 10_000;
 /** `drain --wait` against a supervisor that sends no drain deadline (it predates them): give up after this. */
 const WAIT_WITHOUT_DEADLINE_MS = 5 * 60_000;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Shows `label`, the time since it began and every live epoch on `progress` until the returned
  * function is called (which erases the line). Never fails: a supervisor that goes away or does
@@ -27,24 +24,29 @@ function sleep(ms: number): Promise<void> {
  */
 export function showProgress(paths: BaseIdPaths, baseId: number, label: string, progress: Progress): () => Promise<void> {
   const started = Date.now();
-  let stopped = false;
-  let conn: RpcConnection | null = null;
+  const abort = new AbortController();
+  const { signal } = abort;
   const loop = (async () => {
+    let conn: RpcConnection | null = null;
     try {
       conn = await connectSupervisor(paths, baseId);
-      while (!stopped) {
+      // Closing rejects a status request in flight, so the command does not wait for its answer.
+      signal.addEventListener('abort', conn.close.bind(conn), { once: true });
+      while (!signal.aborted) {
         const { epochs } = await request(conn, { type: 'status' }, STATUS_TIMEOUT_MS);
-        if (!stopped) progress.update(progressText(label, Date.now() - started, epochs));
-        await sleep(POLL_MS);
+        if (signal.aborted) break;
+        progress.update(progressText(label, Date.now() - started, epochs));
+        await delay(POLL_MS, undefined, { signal });
       }
     } catch {
-      // Gone (a stop ends with the supervisor) or closed by the stop below: no more updates.
+      // Gone (a stop ends with the supervisor), or ended below: no more updates.
+    } finally {
+      // Also when the command ended while this was still connecting.
+      conn?.close();
     }
   })();
   return async () => {
-    stopped = true;
-    // Closing rejects a status request in flight, so the command does not wait for its answer.
-    (conn as RpcConnection | null)?.close();
+    abort.abort();
     await loop;
     progress.clear();
   };
@@ -74,7 +76,7 @@ export async function waitForDrain(paths: BaseIdPaths, baseId: number, epoch: nu
       const overdue = e!.drainLeftMs === undefined ? Date.now() - started >= WAIT_WITHOUT_DEADLINE_MS : e!.drainLeftMs <= 0;
       if (overdue) return { remaining: e!.connections };
       progress?.update(progressText(`draining epoch ${epoch}`, Date.now() - started, [e!]));
-      await sleep(POLL_MS);
+      await delay(POLL_MS);
     }
   } finally {
     conn.close();
