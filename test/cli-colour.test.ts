@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { colourLevel, paintFor } from '../src/cli/colour.js';
+import type { ClusterView, HostView } from '../src/clusters/types.js';
 import { PLAIN } from '../src/cli/paint.js';
 import { progressOn, progressText } from '../src/cli/progress.js';
-import { formatStatus } from '../src/cli/render-control.js';
+import { formatClusters } from '../src/cli/render-clusters.js';
+import { formatReload, formatStatus } from '../src/cli/render-control.js';
 
 const TTY = { isTTY: true, getColorDepth: () => 8 };
 const PIPE = { isTTY: false };
@@ -48,6 +50,20 @@ test('the renderers print the same bytes with PLAIN as before colour; with colou
   assert.notDeepEqual(coloured, plain);
   assert.deepEqual(coloured.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')), plain);
   assert.match(coloured[4]!, /\x1b\[33mdraining\x1b\[39m/);
+
+  const host: HostView = { address: '127.0.0.1:1', weight: 1, locality: null, metadata: null, health: 'healthy', flags: [], activeRequests: 0, outlier: null, since: 0 };
+  const clusters: ClusterView[] = [{ name: 'app', discovery: 'static', lb: 'roundRobin', healthy: 1, degraded: 0, panic: false, hosts: [host, { ...host, address: '127.0.0.1:22', health: 'unhealthy' }] }];
+  const table = formatClusters(clusters, PLAIN);
+  const paintedTable = formatClusters(clusters, await paintFor(1));
+  assert.deepEqual(paintedTable.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')), table);
+  assert.match(paintedTable[2]!, /\x1b\[32mhealthy\x1b\[39m/);
+  assert.match(paintedTable[3]!, /\x1b\[31munhealthy\x1b\[39m/);
+
+  const reload = { epoch: 5, pid: 9, configPath: '/c.yaml', coalesced: false, timeline: [{ event: 'spawned', atMs: 0, detail: 'epoch 5 pid 9' }, { event: 'ready', atMs: 42 }] };
+  assert.deepEqual(formatReload(reload, PLAIN), ['epoch 5 is active (pid 9)', '      0 ms  spawned             epoch 5 pid 9', '     42 ms  ready']);
+  const paintedReload = formatReload(reload, await paintFor(1));
+  assert.deepEqual(paintedReload.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')), formatReload(reload, PLAIN));
+  assert.equal(paintedReload[2], '\x1b[1m     42 ms\x1b[22m  \x1b[36mready\x1b[39m', 'the last time is the total, bold');
 });
 
 test('progressOn: a line redrawn in place on a terminal, erased at the end; nothing elsewhere', () => {
