@@ -2,7 +2,7 @@
 # The real clients the test suite drives (curl, h2load, openssl). Installs the missing ones
 # from Debian's packages when it can (root with apt-get), and otherwise names what is missing.
 set -euo pipefail
-declare -A package=([curl]=curl [h2load]=nghttp2-client [openssl]=openssl)
+declare -A package=([curl]=curl [h2load]=nghttp2-client [openssl]=openssl [promtool]=prometheus)
 missing=()
 for tool in "${!package[@]}"; do
   command -v "$tool" >/dev/null || missing+=("${package[$tool]}")

@@ -34,6 +34,8 @@ export interface BaseIdPaths {
   lock: string;
   /** Where `start --daemon` logs unless `--log-file` says otherwise. */
   log: string;
+  /** The admin endpoint's Unix socket, when the config says `admin: { unix: true }` (mode 0600). */
+  adminSocket: string;
 }
 
 export function baseIdPaths(runtimeDir: string, baseId: number): BaseIdPaths {
@@ -41,7 +43,7 @@ export function baseIdPaths(runtimeDir: string, baseId: number): BaseIdPaths {
     throw new RangeError(`base id must be an integer from 0 to 65535, got ${baseId}`);
   }
   const dir = join(runtimeDir, `base-${baseId}`);
-  return { dir, stats: join(dir, 'stats'), hotRestartSocket: join(dir, 'hot-restart.sock'), lock: join(dir, 'supervisor.lock'), log: join(dir, 'proxyctl.log') };
+  return { dir, stats: join(dir, 'stats'), hotRestartSocket: join(dir, 'hot-restart.sock'), lock: join(dir, 'supervisor.lock'), log: join(dir, 'proxyctl.log'), adminSocket: join(dir, 'admin.sock') };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { StatsRegion } from '../src/shm/index.js';
 import { baseIdPaths, ensurePrivateDir } from '../src/runtime-dir.js';
@@ -54,4 +55,45 @@ test('proxyctl stats exit codes: 69 when nothing runs, 2 for bad usage', (t) => 
   assert.equal((missing.json as { error: { code: string } }).error.code, 'PROXYCTL_ERR_NOT_RUNNING');
   assert.equal(proxyctl(['stats', '--runtime-dir', runtimeDir, '--filter', '(']).status, ExitCode.USAGE);
   assert.equal(proxyctl(['stats', '--no-such-flag']).status, ExitCode.USAGE);
+});
+
+test('proxyctl stats --histograms is a quantile table; --watch prints counter rates per interval, --count bounds it', async (t) => {
+  const runtimeDir = tempDir(t);
+  const paths = baseIdPaths(runtimeDir, 4);
+  ensurePrivateDir(paths.dir);
+  const region = StatsRegion.create(paths.stats);
+  const rq = region.counter('http.web.downstream_rq_total');
+  region.counter('cluster.app.upstream_rq_timeout');
+  for (const micros of [1000, 2000, 3000, 40_000]) region.histogram('http.web.downstream_rq_time').record(micros);
+  region.counter('cluster.app.upstream_rq_total').inc();
+
+  const table = proxyctl(['stats', '--runtime-dir', runtimeDir, '--base-id', '4', '--histograms']);
+  assert.equal(table.status, ExitCode.OK);
+  const lines = table.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^HISTOGRAM +COUNT +P50\(ms\) +P90\(ms\) +P99\(ms\) +P99\.9\(ms\)$/);
+  assert.equal(lines.length, 2, 'only the histograms');
+  const [name, count, p50] = lines[1]!.split(/ +/);
+  assert.equal(name, 'http.web.downstream_rq_time');
+  assert.equal(count, '4');
+  assert.ok(Math.abs(Number(p50) - 2) < 0.1, `p50 ${p50} ms`);
+
+  // Not a TTY: `<time> <name> <rate>/s` for each counter that moved; a counter that did not is left out.
+  const ticker = setInterval(() => rq.add(10), 20);
+  t.after(() => clearInterval(ticker));
+  const child = spawn(process.execPath, [BIN, 'stats', '--runtime-dir', runtimeDir, '--base-id', '4', '--watch', '--interval', '200ms', '--count', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number];
+  assert.equal(code, ExitCode.OK);
+  const watched = out.trim().split('\n');
+  assert.ok(watched.length >= 1 && watched.length <= 3, out);
+  for (const line of watched) {
+    const m = /^(\S+) (\S+) (\d+(?:\.\d)?)\/s$/.exec(line);
+    assert.ok(m !== null, line);
+    assert.ok(!Number.isNaN(Date.parse(m[1]!)), line);
+    assert.equal(m[2], 'http.web.downstream_rq_total');
+    assert.ok(Number(m[3]) > 0);
+  }
+  assert.equal(proxyctl(['stats', '--runtime-dir', runtimeDir, '--base-id', '4', '--watch', '--json']).status, ExitCode.USAGE);
+  assert.equal(proxyctl(['stats', '--runtime-dir', runtimeDir, '--base-id', '4', '--count', '2']).status, ExitCode.USAGE);
 });

@@ -19,7 +19,7 @@ test('runtime dir precedence: flag > PROXYCTL_RUNTIME_DIR > XDG_RUNTIME_DIR > pe
 });
 
 test('base id paths stay inside a per-base-id directory', () => {
-  assert.deepEqual(baseIdPaths('/r', 7), { dir: '/r/base-7', stats: '/r/base-7/stats', hotRestartSocket: '/r/base-7/hot-restart.sock', lock: '/r/base-7/supervisor.lock', log: '/r/base-7/proxyctl.log' });
+  assert.deepEqual(baseIdPaths('/r', 7), { dir: '/r/base-7', stats: '/r/base-7/stats', hotRestartSocket: '/r/base-7/hot-restart.sock', lock: '/r/base-7/supervisor.lock', log: '/r/base-7/proxyctl.log', adminSocket: '/r/base-7/admin.sock' });
   assert.throws(() => baseIdPaths('/r', -1), RangeError);
   assert.throws(() => baseIdPaths('/r', 1.5), RangeError);
 });

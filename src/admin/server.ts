@@ -1,96 +1,32 @@
 /**
- * The admin HTTP endpoint (node:http; not on the hot path).
+ * The admin HTTP endpoint (node:http; not on the hot path). The paths are Envoy's; each group
+ * lives in its own module (ops-routes, stats-routes, info-routes) and `/` lists them all with
+ * their help line. A new path is one entry in ROUTES.
  *
- *   GET /ready        200 "LIVE\n" while serving; 503 "DRAINING\n" once a drain began
- *   GET /stats        `name: value` lines (as `proxyctl stats`); ?filter=REGEX; ?format=json
- *                     gives the JSON of `proxyctl stats --json`
- *   GET /server_info  {version, epoch, pid, state, uptimeMs, workers, configHash, hotRestartCompatibility}
- *   GET /clusters     each cluster and host, one fact a line (`app::127.0.0.1:9001::weight::3`,
- *                     clusters-text.ts); ?format=json gives {clusters: ClusterView[]}
- *
- * Other paths 404; other methods on these paths 405. Bad input gets a 4xx, never a crash.
+ * GET routes answer GET and HEAD; POST routes change something and answer POST only. Another
+ * method gets 405 with `allow`; an unknown path 404. Bad input gets a 4xx, never a crash.
  */
-import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { formatSnapshot } from '../cli/render-stats.js';
 import type { Logger } from '../log.js';
-import { clustersText } from './clusters-text.js';
-import { readSnapshot, snapshotToJson } from '../shm/index.js';
-import { HOT_RESTART_COMPATIBILITY } from '../uds-rpc/index.js';
-import type { AdminEndpoint, AdminFacts } from './types.js';
+import { INFO_ROUTES } from './info-routes.js';
+import { OPS_ROUTES } from './ops-routes.js';
+import { send, TEXT } from './respond.js';
+import { STATS_ROUTES } from './stats-routes.js';
+import type { AdminEndpoint, AdminFacts, AdminRequest, AdminRoute } from './types.js';
 
-/** package.json's version, read once (dist/src/admin/ → the package root). */
-const VERSION = ((): string => {
-  try {
-    const pkg: unknown = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
-    const version = typeof pkg === 'object' && pkg !== null ? (pkg as Record<string, unknown>).version : undefined;
-    return typeof version === 'string' ? version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
+const INDEX: AdminRoute = { path: '/', method: 'GET', help: 'this list', handle: ({ res }) => send(res, 200, TEXT, indexText()) };
 
-type Route = (facts: AdminFacts, query: URLSearchParams, res: ServerResponse) => void;
+const ROUTES: ReadonlyMap<string, AdminRoute> = new Map([INDEX, ...OPS_ROUTES, ...STATS_ROUTES, ...INFO_ROUTES].map((r) => [r.path, r]));
 
-function send(res: ServerResponse, status: number, type: 'text' | 'json', body: string): void {
-  res.writeHead(status, {
-    'content-type': type === 'json' ? 'application/json' : 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-cache',
-  });
-  res.end(body);
+/** `/`: one line a path, `METHOD /path  help`. */
+function indexText(): string {
+  const width = Math.max(...[...ROUTES.keys()].map((p) => p.length));
+  return [...ROUTES.values()].map((r) => `${r.method.padEnd(4)} ${r.path.padEnd(width)}  ${r.help}\n`).join('');
 }
 
-function ready(facts: AdminFacts, _query: URLSearchParams, res: ServerResponse): void {
-  if (facts.draining()) send(res, 503, 'text', 'DRAINING\n');
-  else send(res, 200, 'text', 'LIVE\n');
+function methodAllowed(route: AdminRoute, method: string | undefined): boolean {
+  return route.method === 'POST' ? method === 'POST' : method === 'GET' || method === 'HEAD';
 }
-
-function stats(facts: AdminFacts, query: URLSearchParams, res: ServerResponse): void {
-  const pattern = query.get('filter');
-  let filter: RegExp | undefined;
-  if (pattern !== null) {
-    try {
-      filter = new RegExp(pattern);
-    } catch {
-      send(res, 400, 'text', 'filter is not a valid regular expression\n');
-      return;
-    }
-  }
-  const snapshot = readSnapshot(facts.stats, filter);
-  if (query.get('format') === 'json') send(res, 200, 'json', JSON.stringify(snapshotToJson(snapshot)) + '\n');
-  else {
-    const text = formatSnapshot(snapshot);
-    send(res, 200, 'text', text === '' ? '' : text + '\n');
-  }
-}
-
-function serverInfo(facts: AdminFacts, _query: URLSearchParams, res: ServerResponse): void {
-  const info = {
-    version: VERSION,
-    epoch: facts.epoch,
-    pid: process.pid,
-    state: facts.draining() ? 'draining' : 'active',
-    uptimeMs: Date.now() - facts.startedAt,
-    workers: facts.workers,
-    configHash: facts.configHash,
-    hotRestartCompatibility: HOT_RESTART_COMPATIBILITY,
-  };
-  send(res, 200, 'json', JSON.stringify(info) + '\n');
-}
-
-function clusters(facts: AdminFacts, query: URLSearchParams, res: ServerResponse): void {
-  const views = facts.clusters.views();
-  if (query.get('format') === 'json') send(res, 200, 'json', JSON.stringify({ clusters: views }) + '\n');
-  else send(res, 200, 'text', clustersText(views));
-}
-
-const ROUTES: ReadonlyMap<string, Route> = new Map([
-  ['/ready', ready],
-  ['/stats', stats],
-  ['/server_info', serverInfo],
-  ['/clusters', clusters],
-]);
 
 export class AdminServer implements AdminEndpoint {
   readonly #server: Server;
@@ -127,21 +63,28 @@ export class AdminServer implements AdminEndpoint {
   }
 
   readonly #onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    // A request body is never read; drain it so keep-alive still works.
+    req.resume();
+    void this.#serve(req, res);
+  };
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       // The base only serves to parse a path; the Host header is never trusted.
       const url = new URL(req.url ?? '/', 'http://admin.invalid');
       const route = ROUTES.get(url.pathname);
-      if (route === undefined) send(res, 404, 'text', 'not found\n');
-      else if (req.method !== 'GET' && req.method !== 'HEAD') {
-        res.setHeader('allow', 'GET, HEAD');
-        send(res, 405, 'text', 'method not allowed\n');
-      } else route(this.facts, url.searchParams, res);
+      if (route === undefined) send(res, 404, TEXT, 'not found\n');
+      else if (!methodAllowed(route, req.method)) {
+        res.setHeader('allow', route.method === 'POST' ? 'POST' : 'GET, HEAD');
+        send(res, 405, TEXT, 'method not allowed\n');
+      } else {
+        const request: AdminRequest = { facts: this.facts, query: url.searchParams, req, res };
+        await route.handle(request);
+      }
     } catch (err: unknown) {
       this.log.warn('admin request failed', { url: req.url, error: err });
-      if (!res.headersSent) send(res, 500, 'text', 'internal error\n');
+      if (!res.headersSent) send(res, 500, TEXT, 'internal error\n');
       else res.destroy();
     }
-    // A request body is never read; drain it so keep-alive still works.
-    req.resume();
-  };
+  }
 }

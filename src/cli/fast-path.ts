@@ -55,7 +55,7 @@ async function runCommand(inv: FastInvocation, env: NodeJS.ProcessEnv): Promise<
     case 'stop':
       return (await import('./control-commands.js')).runStop(inv.flags, await progress(inv, env));
     case 'stats':
-      return (await import('./stats-command.js')).runStats(inv.flags);
+      return (await import('./stats-command.js')).runStats(inv.flags, inv.json);
   }
 }
 

@@ -93,6 +93,14 @@ export const COMMAND_FLAGS = {
   },
   stats: {
     filter: { kind: 'string', description: 'Only stats whose name matches this regular expression.' },
+    histograms: {
+      kind: 'boolean',
+      description: 'Only the histograms, as a table of count and p50/p90/p99/p99.9 in ms. They live in the stats region, so they span reloads: every epoch records into the same buckets.',
+      default: false,
+    },
+    watch: { kind: 'boolean', description: 'Every --interval, print per-second counter rates (a redrawn table with gauges on a terminal, `<time> name rate/s` lines otherwise) until Ctrl-C.', default: false },
+    interval: { kind: 'string', description: 'With --watch: time between samples.', default: '1s' },
+    count: { kind: 'integer', description: 'With --watch: stop after this many intervals.', min: 1, max: 1_000_000 },
   },
   validate: {},
 } as const satisfies Record<string, FlagSpecs>;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { address, duration, name } from './schema-scalars.js';
+import { adminSchema, normalizeAdmin } from './schema-admin.js';
 import { normalizeRoute, normalizeRoutingKeys, routeSchema, routingListenerKeys } from './schema-router.js';
 import { listenerTlsSchema } from './schema-tls.js';
 import { clusterSchema, normalizeCluster } from './schema-cluster.js';
@@ -59,7 +60,7 @@ const drain = z.strictObject({
 /** The whole file. Its output still has optional parts; `normalize` fills them in. */
 export const configFileSchema = z.strictObject({
   workers: z.int({ error: 'must be a whole number' }).min(1, { error: `must be 1..${MAX_WORKERS}` }).max(MAX_WORKERS, { error: `must be 1..${MAX_WORKERS}` }).optional(),
-  admin: z.strictObject({ address }).optional(),
+  admin: adminSchema.optional(),
   listeners: z.array(listener).min(1, { error: 'at least one listener is required' }),
   clusters: z.array(clusterSchema).default([]),
   drain: drain.optional(),
@@ -76,7 +77,7 @@ export type ConfigFile = z.output<typeof configFileSchema>;
 export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd()): ProxyConfig {
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
-    admin: file.admin === undefined ? null : { address: file.admin.address },
+    admin: normalizeAdmin(file.admin),
     listeners: file.listeners.map((l) => withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters)),
     clusters: file.clusters.map((c) => normalizeCluster(c, baseDir)),
     drain: {

@@ -43,9 +43,11 @@ export interface ProxyConfig {
   readonly standby: boolean;
 }
 
-export interface AdminConfig {
-  readonly address: SocketAddress;
-}
+/**
+ * Where the admin endpoint listens: a TCP address (loopback unless the file said
+ * `allowRemote: true`), or the Unix socket `<runtime dir>/base-<N>/admin.sock` (mode 0600).
+ */
+export type AdminConfig = { readonly address: SocketAddress } | { readonly unix: true };
 
 /** A listener is either L7 (`http`, with routes) or L4 (`tcp`, straight to one cluster). */
 export type ListenerConfig = HttpListenerConfig | TcpListenerConfig;

@@ -2,12 +2,14 @@ import { closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import type { SocketAddress } from '../config/types.js';
-
-/** Anything with an address to listen on: a listener, or the admin endpoint. */
-export interface Bindable {
-  readonly address: SocketAddress;
-}
 import { nativeSockets } from '../native.js';
+import { bindUnixListening, type UnixListening } from './unix-listen.js';
+
+/**
+ * Anything with an address to listen on: a listener, or the admin endpoint, which may instead
+ * say `unix: true` (the keeper's Unix socket path, `<runtime dir>/base-<N>/admin.sock`).
+ */
+export type Bindable = { readonly address: SocketAddress } | { readonly unix: true };
 
 
 /** The kernel caps this at net.core.somaxconn; asking for more costs nothing. */
@@ -18,6 +20,12 @@ export interface KeptSocket {
   readonly address: string;
   readonly slot: number;
   readonly fd: number;
+  /** A Unix socket's listener, which owns the fd (it closes it and removes the path). */
+  readonly unix?: UnixListening;
+}
+
+function bindableKey(b: Bindable, unixPath: string | null): string {
+  return 'unix' in b ? `unix:${unixPath}` : addressKey(b.address);
 }
 
 export function addressKey(a: SocketAddress): string {
@@ -34,6 +42,9 @@ export function addressKey(a: SocketAddress): string {
 export class SocketKeeper {
   readonly #byAddress = new Map<string, KeptSocket[]>();
 
+  /** `unixPath`: where a `{ unix: true }` bindable listens (null: none may ask). */
+  constructor(private readonly unixPath: string | null = null) {}
+
   /**
    * Makes sure every listener in `listeners` has at least `slots` sockets; binds what is
    * missing. Throws PROXYCTL_ERR_LISTEN (address in use, not permitted) having bound nothing
@@ -43,13 +54,18 @@ export class SocketKeeper {
     const added: KeptSocket[] = [];
     try {
       for (const l of listeners) {
-        const key = addressKey(l.address);
+        const key = bindableKey(l, this.unixPath);
         const have = this.#byAddress.get(key) ?? [];
+        if ('unix' in l) {
+          // One socket: a Unix socket has no SO_REUSEPORT group to spread over workers.
+          if (have.length === 0) added.push(await this.#bindUnix(key));
+          continue;
+        }
         if (have.length === 0) await assertUnused(l.address, key);
         for (let slot = have.length; slot < slots; slot++) added.push({ address: key, slot, fd: bindListening(l.address, key) });
       }
     } catch (err: unknown) {
-      for (const s of added) closeQuietly(s.fd);
+      for (const s of added) closeKept(s);
       throw err;
     }
     for (const s of added) {
@@ -61,21 +77,27 @@ export class SocketKeeper {
 
   /** The sockets of `listeners`, in listener order then slot order. */
   socketsFor(listeners: readonly Bindable[]): KeptSocket[] {
-    return listeners.flatMap((l) => this.#byAddress.get(addressKey(l.address)) ?? []);
+    return listeners.flatMap((l) => this.#byAddress.get(bindableKey(l, this.unixPath)) ?? []);
   }
 
   /** Closes the sockets of every address that no config in `keep` still uses. */
   release(keep: readonly (readonly Bindable[])[]): void {
-    const wanted = new Set(keep.flatMap((ls) => ls.map((l) => addressKey(l.address))));
+    const wanted = new Set(keep.flatMap((ls) => ls.map((l) => bindableKey(l, this.unixPath))));
     for (const [key, list] of this.#byAddress) {
       if (wanted.has(key)) continue;
-      for (const s of list) closeQuietly(s.fd);
+      for (const s of list) closeKept(s);
       this.#byAddress.delete(key);
     }
   }
 
   closeAll(): void {
     this.release([]);
+  }
+
+  async #bindUnix(key: string): Promise<KeptSocket> {
+    if (this.unixPath === null) throw new ProxyctlError('PROXYCTL_ERR_LISTEN', 'a Unix admin socket was asked for, but this keeper has no path for one', { address: key });
+    const unix = await bindUnixListening(this.unixPath, BACKLOG);
+    return { address: key, slot: 0, fd: unix.fd, unix };
   }
 
   get size(): number {
@@ -121,6 +143,11 @@ function bindListening(address: SocketAddress, key: string): number {
     throw new ProxyctlError('PROXYCTL_ERR_LISTEN', `cannot listen on ${key}: ${err instanceof Error ? err.message : String(err)}`, { address: key }, { cause: err });
   }
   return fd;
+}
+
+function closeKept(s: KeptSocket): void {
+  if (s.unix !== undefined) s.unix.close();
+  else closeQuietly(s.fd);
 }
 
 function closeQuietly(fd: number): void {

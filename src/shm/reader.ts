@@ -11,6 +11,11 @@ export interface HistogramSummary {
   p90: number;
   p99: number;
   p999: number;
+  /**
+   * The region's bucket counts, by bucket index (bounds: histogram-buckets.ts). Not part of
+   * the JSON form; the Prometheus renderer folds them into its own bounds.
+   */
+  buckets: BigInt64Array;
 }
 
 /** Every stat in a region at one moment, by name. Values are exact 64-bit integers. */
@@ -59,6 +64,7 @@ function summarize(w: BigInt64Array, first: number): HistogramSummary {
     p90: quantile(buckets, count, 0.9),
     p99: quantile(buckets, count, 0.99),
     p999: quantile(buckets, count, 0.999),
+    buckets,
   };
 }
 
@@ -66,13 +72,13 @@ function summarize(w: BigInt64Array, first: number): HistogramSummary {
 export function snapshotToJson(s: StatsSnapshot): {
   counters: Record<string, number>;
   gauges: Record<string, number>;
-  histograms: Record<string, HistogramSummary>;
+  histograms: Record<string, Omit<HistogramSummary, 'buckets'>>;
   overflows: number;
 } {
   return {
     counters: Object.fromEntries([...s.counters].map(([k, v]) => [k, Number(v)])),
     gauges: Object.fromEntries([...s.gauges].map(([k, v]) => [k, Number(v)])),
-    histograms: Object.fromEntries(s.histograms),
+    histograms: Object.fromEntries([...s.histograms].map(([k, { buckets: _, ...summary }]) => [k, summary])),
     overflows: Number(s.overflows),
   };
 }

@@ -8,6 +8,7 @@
  */
 import { isJsonObject, type JsonObject } from './json-fields.js';
 import type { ClusterStateHandoff, ClusterView } from '../clusters/types.js';
+import type { AdminDrainReply, AdminDrainRequest, AdminQuitReply, AdminQuitRequest, HostHealthReply, HostHealthRequest, HostIntent } from './messages-admin.js';
 
 export { isJsonObject, type JsonObject };
 
@@ -57,7 +58,7 @@ export interface GetConfigRequest {
   type: 'getConfig';
 }
 
-export interface ConfigReply {
+export interface ConfigReply extends HostIntent {
   type: 'getConfig';
   /** The file the text was read from, for error positions. */
   source: string;
@@ -291,6 +292,9 @@ export interface RpcMethods {
   status: { request: StatusRequest; reply: StatusReply };
   drainHost: { request: DrainHostRequest; reply: DrainHostReply };
   stop: { request: StopRequest; reply: StopReply };
+  hostHealth: { request: HostHealthRequest; reply: HostHealthReply };
+  adminDrain: { request: AdminDrainRequest; reply: AdminDrainReply };
+  adminQuit: { request: AdminQuitRequest; reply: AdminQuitReply };
 }
 
 export type RequestType = keyof RpcMethods;

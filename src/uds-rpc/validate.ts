@@ -34,6 +34,7 @@ import type {
   StopRequest,
   TimelineEvent,
 } from './messages.js';
+import { ADMIN_METHODS, hostIntent } from './validate-admin.js';
 import { handoffOrNull, validateHandoff, validateViews, viewsOrNull } from './validate-clusters.js';
 
 const ROLES: readonly PeerRole[] = ['supervisor', 'epoch', 'cli'];
@@ -73,6 +74,7 @@ const validateConfigReply = plain((o): ConfigReply => ({
   text: str(o, 'text'),
   workersOverride: o.workersOverride === null ? null : int(o, 'workersOverride', 1, 64),
   clusterState: handoffOrNull(o, 'clusterState'),
+  ...hostIntent(o),
 }));
 
 const validateReady = plain((o): ReadyRequest => ({
@@ -165,8 +167,8 @@ const validateClusterState = plain((o): ClusterStateReply => ({
 }));
 
 function validateActivate(obj: JsonObject, fdCount: number): ActivateRequest {
-  const { source, text, workersOverride, clusterState } = validateConfigReply(object(obj, 'config'), 0);
-  return { type: 'activate', config: { source, text, workersOverride, clusterState }, sockets: validateListenSockets(obj, fdCount).sockets };
+  const { type: _, ...config } = validateConfigReply(object(obj, 'config'), 0);
+  return { type: 'activate', config, sockets: validateListenSockets(obj, fdCount).sockets };
 }
 
 function validatePingReply(obj: JsonObject, fdCount: number): PingReply {
@@ -192,6 +194,7 @@ export const METHODS = {
   status: { request: validateStatusRequest, reply: validateStatusReply },
   drainHost: { request: validateEmpty('drainHost'), reply: plain((o): DrainHostReply => ({ type: 'drainHost', epoch: int(o, 'epoch', 0), connections: int(o, 'connections', 0) })) },
   stop: { request: plain((o): StopRequest => ({ type: 'stop', now: bool(o, 'now') })), reply: plain((o): StopReply => ({ type: 'stop', pid: int(o, 'pid', 0) })) },
+  ...ADMIN_METHODS,
 } satisfies { [K in RequestType]: { request: Validator<RequestOf<K>>; reply: Validator<ReplyOf<K>> } };
 
 export function isRequestType(type: string): type is RequestType {

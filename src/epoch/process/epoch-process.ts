@@ -26,6 +26,7 @@ import { Milestone } from '../milestone.js';
 import { StatsRegion } from '../../shm/index.js';
 import { ClusterManager } from '../../clusters/manager.js';
 import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, type ListenSocketDescriptor, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
+import { EpochAdminHost } from './admin-host.js';
 import { planSockets } from './socket-plan.js';
 import { warmUpConfigParser } from './warm-up-parser.js';
 import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
@@ -165,7 +166,8 @@ export class EpochProcess {
       adminFd === null
         ? null
         : (async () => {
-            const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, startedAt: this.startedAt, stats, clusters, draining: () => this.#drain.draining }, this.log);
+            const host = new EpochAdminHost(conn, given.hostHealthFailed === true);
+            const admin = new AdminServer({ epoch: this.args.epoch, workers: config.workers, configHash: loaded.hash, config, startedAt: this.startedAt, stats, clusters, host, draining: () => this.#drain.draining }, this.log);
             this.#admin = admin;
             await admin.listen(adminFd);
             this.#step('admin_ready');

@@ -10,6 +10,7 @@ import type { ClusterStateHandoff } from '../../clusters/types.js';
 import { isProxyctlError, type ProxyctlError } from '../../errors.js';
 import type { LineSink, Logger } from '../../log.js';
 import type { Gauge } from '../../shm/handles.js';
+import type { HostIntent } from '../../uds-rpc/index.js';
 import type { SocketKeeper } from '../socket-keeper.js';
 import { spawnEpoch, step, type ReadyDeadlines, type Timeline } from './bring-up.js';
 import { CodeWatch } from './code-fingerprint.js';
@@ -36,6 +37,8 @@ export interface LauncherOptions {
   onExit: (epoch: Epoch) => void;
   /** What the serving epoch hands to an epoch that will run `next` (cluster-handoff.ts). */
   servingHandoff: (next: ConfigVersion) => Promise<ClusterStateHandoff | null>;
+  /** The operator's intent for the host (admin /healthcheck/fail), as it stands at the take. */
+  hostIntent: () => HostIntent;
   log: Logger;
   logSink: LineSink;
 }
@@ -87,7 +90,7 @@ export class EpochLauncher {
       if (!wasWarm) await step(epoch, 'warm', epoch.warm.promise, Date.now(), this.opts.deadlines.readyMs, refusal);
       // Asked at the take, not at the spawn: the standby starts from the state of now.
       const clusterState = await this.opts.servingHandoff(config);
-      await epoch.activate(configFor(epoch, this.opts.workersOverride, clusterState), handOver(this.opts.keeper, epoch));
+      await epoch.activate(configFor(epoch, this.opts.workersOverride, clusterState, this.opts.hostIntent()), handOver(this.opts.keeper, epoch));
       return epoch;
     } catch (err: unknown) {
       this.opts.log.warn(`standby epoch ${epoch.number} failed when taken; spawning a fresh epoch`, { pid: epoch.pid, error: err });

@@ -5,7 +5,7 @@
  */
 import type { ClusterStateHandoff } from '../../clusters/types.js';
 import { ProxyctlError } from '../../errors.js';
-import type { ConfigReply, DrainHostReply, ListenSocketDescriptor, ReloadReply, RequestContext, RpcConnection, RpcHandlers, StatusReply } from '../../uds-rpc/index.js';
+import type { ConfigReply, DrainHostReply, HostIntent, ListenSocketDescriptor, ReloadReply, RequestContext, RpcConnection, RpcHandlers, StatusReply } from '../../uds-rpc/index.js';
 import type { Bindable, SocketKeeper } from '../socket-keeper.js';
 import type { ConfigVersion } from './config-version.js';
 import type { Epoch } from './epoch.js';
@@ -21,8 +21,13 @@ export interface SupervisorControl {
   reload(configPath: string | null, fault: string | null, cold: boolean): Promise<ReloadReply>;
   /** `clusters`: add the serving epoch's cluster views (`status --clusters`). */
   status(clusters: boolean): Promise<StatusReply>;
-  drainHost(): Promise<DrainHostReply>;
+  /** `graceful` false: drain with the immediate strategy instead of the config's. */
+  drainHost(graceful?: boolean): Promise<DrainHostReply>;
   stop(now: boolean): Promise<void>;
+  /** The operator's intent for the host, as every new epoch gets it with its config. */
+  hostIntent(): HostIntent;
+  /** Admin `/healthcheck/fail` (true) or `/healthcheck/ok` (false). */
+  setHostHealthFailed(failed: boolean): void;
 }
 
 export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
@@ -39,7 +44,7 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
       const epoch = epochOf(ctx);
       // Asked now, not when the epoch was spawned: the state of the moment it starts from.
       const clusterState = await sup.servingHandoff(epoch.config);
-      return { body: { type: 'getConfig', ...configFor(epoch, sup.workersOverride, clusterState) } };
+      return { body: { type: 'getConfig', ...configFor(epoch, sup.workersOverride, clusterState, sup.hostIntent()) } };
     },
     getListenSockets: (_req, ctx) => {
       const epoch = epochOf(ctx);
@@ -77,12 +82,31 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
       void sup.stop(req.now);
       return { body: { type: 'stop', pid: process.pid } };
     },
+    // The admin endpoint's requests: any epoch of ours serves it, so any may ask.
+    hostHealth: (req, ctx) => {
+      epochOf(ctx);
+      sup.setHostHealthFailed(req.failed);
+      return { body: { type: 'hostHealth', failed: req.failed } };
+    },
+    adminDrain: async (req, ctx) => {
+      epochOf(ctx);
+      const reply = await sup.drainHost(req.graceful);
+      return { body: { type: 'adminDrain', epoch: reply.epoch, connections: reply.connections } };
+    },
+    adminQuit: (_req, ctx) => {
+      epochOf(ctx);
+      void sup.stop(false);
+      return { body: { type: 'adminQuit', pid: process.pid } };
+    },
   };
 }
 
-/** What an epoch gets to run: the config text (it parses it itself), the worker override and the serving epoch's cluster state. */
-export function configFor(epoch: Epoch, workersOverride: number | null, clusterState: ClusterStateHandoff | null): Omit<ConfigReply, 'type'> {
-  return { source: epoch.config.path, text: epoch.config.text, workersOverride, clusterState };
+/**
+ * What an epoch gets to run: the config text (it parses it itself), the worker override, the
+ * serving epoch's cluster state and the operator's intent for the host.
+ */
+export function configFor(epoch: Epoch, workersOverride: number | null, clusterState: ClusterStateHandoff | null, intent: HostIntent): Omit<ConfigReply, 'type'> {
+  return { source: epoch.config.path, text: epoch.config.text, workersOverride, clusterState, ...intent };
 }
 
 /** Copies of every socket of the epoch's config: all worker slots of every listener, and the admin socket. */

@@ -17,6 +17,7 @@ import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnect
 import { SocketKeeper, type Bindable } from '../socket-keeper.js';
 import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
 import { handoffFor } from './cluster-handoff.js';
+import { HostIntentKeeper } from './host-intent.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
 import { Epoch } from './epoch.js';
@@ -62,7 +63,7 @@ export class Supervisor {
   readonly #lock: InstanceLock;
   readonly #region: StatsRegion;
   readonly #stats: SupervisorStats;
-  readonly #keeper = new SocketKeeper();
+  readonly #keeper: SocketKeeper;
   readonly #server: RpcServer;
   readonly #epochs = new EpochTable();
   /** Refusals the RPC server recorded, by pid, so a refused epoch's start fails with the reason. */
@@ -77,6 +78,7 @@ export class Supervisor {
   #respawnFailures = 0;
   readonly #standby: StandbySlot;
   readonly #launcher: EpochLauncher;
+  readonly #hostIntent: HostIntentKeeper;
 
   private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
     this.#opts = opts;
@@ -85,6 +87,8 @@ export class Supervisor {
     this.#lock = lock;
     this.#region = region;
     this.#stats = supervisorStats(region);
+    this.#keeper = new SocketKeeper(opts.paths.adminSocket);
+    this.#hostIntent = new HostIntentKeeper(opts.log);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
       (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#bringUp(want.config, want.fault, new Timeline(), want.cold)),
@@ -101,6 +105,7 @@ export class Supervisor {
       liveEpochs: this.#stats.liveEpochs,
       onExit: this.#onExit,
       servingHandoff: (next) => handoffFor(this.#active, next, this.#log),
+      hostIntent: () => this.#hostIntent.intent,
       log: opts.log,
       logSink: opts.logSink,
     });
@@ -120,8 +125,10 @@ export class Supervisor {
         servingHandoff: (next) => handoffFor(this.#active, next, this.#log),
         reload: (path, fault, cold) => this.reload(path, fault, cold),
         status: (clusters) => this.status(clusters),
-        drainHost: () => this.drainHost(),
+        drainHost: (graceful) => this.drainHost(graceful),
         stop: (now) => this.stop(now),
+        hostIntent: () => this.#hostIntent.intent,
+        setHostHealthFailed: (failed) => this.#hostIntent.setHealthFailed(failed),
       }),
     });
     this.#server.on('connection', this.#onConnection);
@@ -184,8 +191,11 @@ export class Supervisor {
     return this.#epochs.signalHelloed('SIGUSR1');
   }
 
-  /** `proxyctl drain`: the active epoch leaves rotation and stays up; a reload brings the host back. */
-  drainHost(): Promise<DrainHostReply> {
+  /**
+   * `proxyctl drain` (and admin /drain_listeners): the active epoch leaves rotation and stays
+   * up; a reload brings the host back. `graceful` false drains with the immediate strategy.
+   */
+  drainHost(graceful = true): Promise<DrainHostReply> {
     if (this.#stopping) return Promise.reject(stoppingError());
     return this.#exclusive(async () => {
       const epoch = this.#active;
@@ -196,7 +206,8 @@ export class Supervisor {
       // from: a load balancer fails over at once. The admin socket stays for /ready (503).
       this.#keeper.release([this.#adminBindables()]);
       const connections = (await epoch.connections()) ?? 0;
-      await epoch.drain({ ...this.#current.loaded.config.drain, exit: false });
+      const drain = this.#current.loaded.config.drain;
+      await epoch.drain({ ...drain, strategy: graceful ? drain.strategy : 'immediate', exit: false });
       this.#log.info(`epoch ${epoch.number} drained: out of rotation`, { pid: epoch.pid, connections });
       return { type: 'drainHost', epoch: epoch.number, connections };
     });
