@@ -31,7 +31,7 @@ export function progressOn(stream: ProgressStream, env: NodeJS.ProcessEnv, json:
   let shown = false;
   return {
     update(text) {
-      // One column short of the width: a line that fills it would wrap on some terminals,
+      // One column short of the width (a pty nobody sized says 0: then 80): a line that fills it would wrap on some terminals,
       // and `\r` would then redraw only its second half.
       const width = Math.max(10, (stream.columns || 80) - 1);
       stream.write(REDRAW + (text.length > width ? text.slice(0, width - 1) + '…' : text));
