@@ -31,8 +31,8 @@ export function progressOn(stream: ProgressStream, env: NodeJS.ProcessEnv, json:
   let shown = false;
   return {
     update(text) {
-      // One column short of the width (a pty nobody sized says 0: then 80): a line that fills it would wrap on some terminals,
-      // and `\r` would then redraw only its second half.
+      // One column short of the width (80 when a pty nobody sized says 0): a line that fills
+      // it would wrap on some terminals, and `\r` would then redraw only its second half.
       const width = Math.max(10, (stream.columns || 80) - 1);
       stream.write(REDRAW + (text.length > width ? text.slice(0, width - 1) + '…' : text));
       shown = true;
