@@ -88,14 +88,15 @@ function errorCode(r: Run): string | undefined {
 }
 
 test('parseFastArgv takes only argv whose meaning is certain', () => {
-  assert.deepEqual(parseFastArgv(['status']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, clusters: false }, json: false });
-  assert.deepEqual(parseFastArgv(['status', '--clusters', '--json']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, clusters: true }, json: true });
-  assert.deepEqual(parseFastArgv(['reload', '--cold', '--json', '--base-id=12', '--config', 'a=b.yaml']), {
+  assert.deepEqual(parseFastArgv(['status']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, 'no-color': false, clusters: false }, json: false });
+  assert.deepEqual(parseFastArgv(['status', '--clusters', '--json']), { command: 'status', flags: { 'base-id': 0, 'runtime-dir': undefined, 'no-color': false, clusters: true }, json: true });
+  assert.deepEqual(parseFastArgv(['reload', '--cold', '--json', '--base-id=12', '--config', 'a=b.yaml', '--no-color']), {
     command: 'reload',
-    flags: { 'base-id': 12, 'runtime-dir': undefined, config: 'a=b.yaml', cold: true },
+    flags: { 'base-id': 12, 'runtime-dir': undefined, 'no-color': true, config: 'a=b.yaml', cold: true },
     json: true,
   });
-  assert.deepEqual(parseFastArgv(['stop', '--runtime-dir', '/r', '--now'])?.flags, { 'base-id': 0, 'runtime-dir': '/r', now: true, timeout: '5m' });
+  assert.deepEqual(parseFastArgv(['stop', '--runtime-dir', '/r', '--now'])?.flags, { 'base-id': 0, 'runtime-dir': '/r', 'no-color': false, now: true, timeout: '5m' });
+  assert.deepEqual(parseFastArgv(['drain', '--wait'])?.flags, { 'base-id': 0, 'runtime-dir': undefined, 'no-color': false, wait: true });
   assert.equal(parseFastArgv(['status', '--base-id', '0065535'])?.flags['base-id'], 65535);
   for (const argv of [
     [],
@@ -124,6 +125,9 @@ test('parseFastArgv takes only argv whose meaning is certain', () => {
     ['reload', '--cold=yes'],
     ['reload', '--no-cold'],
     ['stop', '--now=false'],
+    ['status', '--no-color=true'],
+    ['status', '--no-color', '--no-color'],
+    ['status', '--color'],
     ['stats', '--filter', '-x'],
     ['status', '--constructor', '1'],
   ]) {
@@ -222,6 +226,7 @@ test('against a supervisor: status with and without a standby, reload --cold, dr
   assert.match(status.stdout, /^4 +4343 +standby +9s +- +-$/m);
   const json = await same(t, ['status', '--json', ...common], true);
   assert.deepEqual(JSON.parse(json.stdout).standby, standby);
+  assert.deepEqual(Object.keys(JSON.parse(json.stdout)), ['ok', 'command', 'supervisor', 'epochs', 'standby']);
 
   standby = { epoch: 4, pid: 4343, uptimeMs: 1_000, state: 'loading' };
   assert.match((await same(t, ['status', ...common], true)).stdout, /^4 +4343 +loading /m);
@@ -248,12 +253,25 @@ test('against a supervisor: status with and without a standby, reload --cold, dr
   const cold = await same(t, ['reload', '--cold', '--json', ...common], true);
   assert.equal(cold.code, 0);
   assert.equal(JSON.parse(cold.stdout).epoch, 4);
+  assert.deepEqual(Object.keys(JSON.parse(cold.stdout)), ['ok', 'command', 'epoch', 'pid', 'configPath', 'coalesced', 'timeline']);
   assert.deepEqual(reloads.map((r) => r.cold), [true, true]);
   reloads.length = 0;
   const warm = await same(t, ['reload', '--config', 'new.yaml', ...common], true);
   assert.equal(warm.code, 0);
   assert.deepEqual(reloads.map((r) => [r.cold ?? false, r.configPath]), [[false, join(ROOT, 'new.yaml')], [false, join(ROOT, 'new.yaml')]]);
   assert.equal((await same(t, ['drain', ...common], true)).code, 0);
+  // drain --wait: the fake epoch has drained by the first status it is asked.
+  epochs[0]!.connections = 0;
+  const waited = await same(t, ['drain', '--wait', '--json', ...common], true);
+  assert.deepEqual(JSON.parse(waited.stdout), { ok: true, command: 'drain', epoch: 3, connections: 5, remaining: 0 });
+  // Colour forced into a pipe (FORCE_COLOR) and taken away again (--no-color): the same bytes both ways.
+  for (const args of [['status'], ['status', '--no-color']]) {
+    const quick = await proxyctl(t, [...args, ...common], { NO_COLOR: '', FORCE_COLOR: '1' });
+    const slow = await proxyctl(t, [...args, ...common], { NO_COLOR: '', FORCE_COLOR: '1', ...VIA_OCLIF });
+    assert.equal(quick.oclifLoaded, false);
+    assert.equal(quick.stdout, slow.stdout, args.join(' '));
+    assert.equal(/\x1b\[32mactive/.test(quick.stdout), !args.includes('--no-color'), args.join(' '));
+  }
 
   failReload = true;
   const failed = await same(t, ['reload', ...common], true);

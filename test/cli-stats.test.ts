@@ -34,6 +34,8 @@ test('proxyctl stats reads the region of the chosen base id', (t) => {
   const all = proxyctl(['stats', '--runtime-dir', runtimeDir, '--base-id', '3', '--json']);
   assert.equal(all.status, ExitCode.OK);
   assert.deepEqual(all.json, {
+    ok: true,
+    command: 'stats',
     counters: { 'http.web.downstream_rq_total': 12, 'cluster.app.upstream_rq_total': 1 },
     gauges: { 'listener.web.downstream_cx_active': 2 },
     histograms: { 'http.web.downstream_rq_time': { count: 1, sum: 250, p50: 250, p90: 250, p99: 250, p999: 250 } },

@@ -39,8 +39,9 @@ test('proxyctl validate accepts the bundled default config', () => {
   assert.equal(human.stdout, 'config/default.yaml: ok\n');
   const json = proxyctl(['validate', 'config/default.yaml', '--json']);
   assert.equal(json.status, ExitCode.OK);
-  const body = json.json as { ok: boolean; file: string; listeners: number; clusters: number; hash: string };
-  assert.deepEqual({ ...body, hash: undefined }, { ok: true, file: 'config/default.yaml', listeners: 1, clusters: 0, hash: undefined });
+  const body = json.json as { ok: boolean; command: string; file: string; listeners: number; clusters: number; hash: string };
+  assert.deepEqual({ ...body, hash: undefined }, { ok: true, command: 'validate', file: 'config/default.yaml', listeners: 1, clusters: 0, hash: undefined });
+  assert.deepEqual(Object.keys(body).slice(0, 2), ['ok', 'command'], 'the envelope comes first');
   assert.match(body.hash, /^[0-9a-f]{12}$/);
 });
 
@@ -56,6 +57,7 @@ test('proxyctl validate reports every issue with its position and exits 78', () 
   const r = proxyctl(['validate', file, '--json']);
   assert.equal(r.status, ExitCode.CONFIG);
   const { error } = r.json as ErrorJson;
+  assert.deepEqual(Object.keys(r.json as object), ['ok', 'command', 'error']);
   assert.equal(error.code, 'PROXYCTL_ERR_CONFIG_INVALID');
   const errors = error.details.errors;
   assert.equal(errors.length, 21);

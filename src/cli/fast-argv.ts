@@ -8,8 +8,9 @@
  * as `--name value` or `--name=value` (options) or `--name` (booleans), each at most once,
  * with a value that is non-empty, does not start with `-`, and (integers) is digits within the
  * flag's bounds. Not accepted, so left to oclif: `-h`, `--help`, `--version`, short flags,
- * `--no-*`, `--`, positional arguments, unknown or repeated flags, and any value oclif would
- * refuse or might read differently.
+ * `--no-*` negations, `--`, positional arguments, unknown or repeated flags, and any value oclif would
+ * refuse or might read differently. `--no-color` is a base flag of its own (a boolean named so),
+ * not the negation of a `--color`, so both paths take it as it is.
  */
 import { BASE_FLAGS, COMMAND_FLAGS, type CommandFlags, type FlagSpec } from './flag-spec.js';
 

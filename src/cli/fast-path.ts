@@ -18,6 +18,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseFastArgv, type FastInvocation } from './fast-argv.js';
 import type { CommandResult } from './output.js';
+import type { Progress } from './progress.js';
 
 /** proxyctl's own variables; every other PROXYCTL_* (oclif reads CONTENT_TYPE, DEBUG, CONFIG_DIR, …) sends us to oclif. */
 const OWN_ENV = new Set(['PROXYCTL_RUNTIME_DIR', 'PROXYCTL_TEST_FAULT']);
@@ -37,17 +38,22 @@ function environmentAffectsOclif(env: NodeJS.ProcessEnv, json: boolean): boolean
   return false;
 }
 
+/** The progress line for the commands that wait (see src/cli/progress.ts), or null. */
+async function progress(inv: FastInvocation, env: NodeJS.ProcessEnv): Promise<Progress | null> {
+  return (await import('./progress.js')).progressOn(process.stderr, env, inv.json);
+}
+
 /** Runs the command body; each is imported only when it runs, so `status` never loads the mmap addon. */
-async function runCommand(inv: FastInvocation): Promise<CommandResult<unknown>> {
+async function runCommand(inv: FastInvocation, env: NodeJS.ProcessEnv): Promise<CommandResult<unknown>> {
   switch (inv.command) {
     case 'status':
       return (await import('./control-commands.js')).runStatus(inv.flags);
     case 'reload':
-      return (await import('./control-commands.js')).runReload(inv.flags);
+      return (await import('./control-commands.js')).runReload(inv.flags, await progress(inv, env));
     case 'drain':
-      return (await import('./control-commands.js')).runDrain(inv.flags);
+      return (await import('./control-commands.js')).runDrain(inv.flags, await progress(inv, env));
     case 'stop':
-      return (await import('./control-commands.js')).runStop(inv.flags);
+      return (await import('./control-commands.js')).runStop(inv.flags, await progress(inv, env));
     case 'stats':
       return (await import('./stats-command.js')).runStats(inv.flags, inv.json);
   }
@@ -68,28 +74,32 @@ export async function runFastPath(argv: readonly string[], env: NodeJS.ProcessEn
   if (inv === null || environmentAffectsOclif(env, inv.json)) return false;
   let result: CommandResult<unknown>;
   try {
-    result = await runCommand(inv);
+    result = await runCommand(inv, env);
   } catch (err: unknown) {
-    return fail(err, inv.json);
+    return fail(err, inv, env);
   }
-  if (inv.json) printJson(result.json);
-  else for (const line of result.human) console.log(line);
+  if (inv.json) {
+    printJson((await import('./output.js')).successJson(inv.command, result.json as object));
+  } else {
+    const [{ paintForStream }, { humanLines }] = await Promise.all([import('./colour.js'), import('./output.js')]);
+    for (const line of humanLines(result, await paintForStream(process.stdout, env, inv.flags['no-color']))) console.log(line);
+  }
   return true;
 }
 
 /** Prints a failure and exits as ProxyctlCommand.catch and oclif's `handle` do. */
-async function fail(err: unknown, json: boolean): Promise<never> {
+async function fail(err: unknown, inv: FastInvocation, env: NodeJS.ProcessEnv): Promise<never> {
   const { ProxyctlError } = await import('../errors.js');
+  const { bugJson, errorJson, errorText } = await import('./output.js');
   if (err instanceof ProxyctlError) {
-    const { errorJson, errorText } = await import('./output.js');
-    if (json) printJson(errorJson(err));
-    else console.error(errorText(err));
+    if (inv.json) printJson(errorJson(err, inv.command));
+    else console.error(errorText(err, await (await import('./colour.js')).paintForStream(process.stderr, env, inv.flags['no-color'])));
     process.exit(err.exitCode);
   }
-  // Not one of ours: a bug. oclif prints it (Command.toErrorJson with --json, else its error
-  // handler with the stack), so let oclif's own code do it.
-  if (json && err instanceof Error) {
-    printJson({ error: { ...err, message: err.message, name: err.name } });
+  // Not one of ours: a bug. oclif prints it (ProxyctlCommand.toErrorJson with --json, else its
+  // error handler with the stack), so let oclif's own code do it.
+  if (inv.json && err instanceof Error) {
+    printJson(bugJson(err, inv.command));
     process.exit((err as { exitCode?: number }).exitCode ?? 1);
   }
   const { handle } = await import('@oclif/core');

@@ -63,6 +63,12 @@ export const BASE_FLAGS = {
     description: 'Directory for sockets and the stats region. Default: $PROXYCTL_RUNTIME_DIR, then $XDG_RUNTIME_DIR/proxyctl, then /run/proxyctl (root) or /tmp/proxyctl-<uid>.',
     helpGroup: 'GLOBAL',
   },
+  'no-color': {
+    kind: 'boolean',
+    description: 'No colour, even on a terminal (as NO_COLOR=1 or TERM=dumb). Colour is only ever used on a terminal, and never with --json.',
+    default: false,
+    helpGroup: 'GLOBAL',
+  },
 } as const satisfies FlagSpecs;
 
 /** Each command's own flags (oclif `flags`). */
@@ -80,7 +86,9 @@ export const COMMAND_FLAGS = {
     config: { kind: 'string', helpValue: 'file', description: 'Switch to this config file (default: re-read the current one).' },
     cold: { kind: 'boolean', description: 'Skip the warm standby and start a fresh epoch, as after a code change.', default: false },
   },
-  drain: {},
+  drain: {
+    wait: { kind: 'boolean', description: 'Wait until the connections have drained (or the drain deadline has passed), showing them on a terminal.', default: false },
+  },
   stop: {
     now: { kind: 'boolean', description: 'Skip the drain: close every connection now.', default: false },
     timeout: { kind: 'string', helpValue: 'duration', description: 'Give up waiting for the supervisor to exit after this long (exit 75).', default: '5m' },

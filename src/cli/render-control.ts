@@ -1,5 +1,6 @@
 /** Human output of `proxyctl status` and `proxyctl reload`. */
 import type { EpochSummary, ReloadReply, StatusReply, TimelineEvent } from '../uds-rpc/index.js';
+import { PLAIN, stateTone, type Paint } from './paint.js';
 
 /**
  * The warm standby epoch as `status` reports it: a next epoch spawned ahead of a reload,
@@ -18,8 +19,15 @@ export type StatusWithStandby = Omit<StatusReply, 'type' | 'standby'> & { standb
 
 const WIDTHS = [6, 8, 10, 9, 12, 7];
 
-function row(cols: readonly string[]): string {
-  return cols.map((c, i) => c.padEnd(WIDTHS[i]!)).join('').trimEnd();
+/** The state column: the only one coloured, after padding so escapes do not count as width. */
+const STATE_COLUMN = 2;
+
+function row(cols: readonly string[], paint: Paint = PLAIN): string {
+  const line = cols.map((c, i) => c.padEnd(WIDTHS[i]!)).join('').trimEnd();
+  if (paint === PLAIN) return line;
+  const start = WIDTHS.slice(0, STATE_COLUMN).reduce((a, b) => a + b, 0);
+  const state = cols[STATE_COLUMN]!;
+  return line.slice(0, start) + paint.tone(stateTone(state), state) + line.slice(start + state.length);
 }
 
 /** `45s`, `3m7s`, `2h5m`. */
@@ -30,32 +38,37 @@ export function formatUptime(ms: number): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
-function epochRow(e: EpochSummary): string {
-  return row([String(e.epoch), String(e.pid), e.state, formatUptime(e.uptimeMs), e.connections === null ? '?' : String(e.connections), String(e.workers)]);
+function epochRow(e: EpochSummary, paint: Paint): string {
+  return row([String(e.epoch), String(e.pid), e.state, formatUptime(e.uptimeMs), e.connections === null ? '?' : String(e.connections), String(e.workers)], paint);
 }
 
 /** A standby serves nothing yet: no connections, and its workers are not counted. */
-function standbyRow(s: StandbyStatus): string {
-  return row([String(s.epoch), String(s.pid), s.state === 'warm' ? 'standby' : 'loading', formatUptime(s.uptimeMs), '-', '-']);
+function standbyRow(s: StandbyStatus, paint: Paint): string {
+  return row([String(s.epoch), String(s.pid), s.state === 'warm' ? 'standby' : 'loading', formatUptime(s.uptimeMs), '-', '-'], paint);
 }
 
-export function formatStatus(s: StatusWithStandby): string[] {
+export function formatStatus(s: StatusWithStandby, paint: Paint = PLAIN): string[] {
   const { supervisor } = s;
   const lines = [
     `supervisor pid ${supervisor.pid}, base id ${supervisor.baseId}, up ${formatUptime(supervisor.uptimeMs)}${supervisor.reloading ? ', reloading' : ''}`,
     `config ${supervisor.configPath}`,
-    row(['EPOCH', 'PID', 'STATE', 'UPTIME', 'CONNECTIONS', 'WORKERS']),
-    ...s.epochs.map(epochRow),
+    paint.header(row(['EPOCH', 'PID', 'STATE', 'UPTIME', 'CONNECTIONS', 'WORKERS'])),
+    ...s.epochs.map((e) => epochRow(e, paint)),
   ];
-  if (s.standby) lines.push(standbyRow(s.standby));
+  if (s.standby) lines.push(standbyRow(s.standby, paint));
   else lines.push('standby: none');
   return lines;
 }
 
-function timelineLine(e: TimelineEvent): string {
-  return `${String(e.atMs).padStart(7)} ms  ${e.event.padEnd(20)}${e.detail ?? ''}`.trimEnd();
+/** One timeline step; `last`: its time is the reload's total. */
+function timelineLine(e: TimelineEvent, last: boolean, paint: Paint): string {
+  const time = `${String(e.atMs).padStart(7)} ms`;
+  const detail = e.detail ?? '';
+  const name = detail === '' ? e.event : e.event.padEnd(20);
+  return `${last ? paint.total(time) : time}  ${paint.step(name)}${detail}`.trimEnd();
 }
 
-export function formatReload(r: Omit<ReloadReply, 'type'>): string[] {
-  return [`epoch ${r.epoch} is active (pid ${r.pid}${r.coalesced ? ', coalesced with other reload requests' : ''})`, ...r.timeline.map(timelineLine)];
+export function formatReload(r: Omit<ReloadReply, 'type'>, paint: Paint = PLAIN): string[] {
+  const steps = r.timeline.map((e, i) => timelineLine(e, i === r.timeline.length - 1, paint));
+  return [`epoch ${r.epoch} is active (pid ${r.pid}${r.coalesced ? ', coalesced with other reload requests' : ''})`, ...steps];
 }

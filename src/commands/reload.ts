@@ -13,6 +13,6 @@ export default class Reload extends ProxyctlCommand {
 
   async run(): Promise<ReloadJson> {
     const { flags } = await this.parse(Reload);
-    return this.finish(await runReload(flags));
+    return this.finish(await runReload(flags, this.progress()), flags);
   }
 }

@@ -15,7 +15,6 @@ import { installSignals } from '../epoch/supervisor/signals.js';
 import { systemdIntegration } from '../systemd/index.js';
 
 interface StartJson {
-  ok: true;
   pid: number;
   epoch: number | null;
   logFile: string | null;
@@ -81,7 +80,7 @@ export default class Start extends ProxyctlCommand {
     await sup.stopped.promise;
     removeSignals();
     await logFile?.close();
-    return { ok: true, pid: process.pid, epoch, logFile: logFile?.path ?? null };
+    return { pid: process.pid, epoch, logFile: logFile?.path ?? null };
   }
 
   /**
@@ -111,7 +110,7 @@ export default class Start extends ProxyctlCommand {
     child.unref();
     if (!first.ok) throw new ProxyctlError(first.error.code, first.error.message, { ...first.error.details, logFile: logPath });
     if (!this.jsonEnabled()) this.log(`proxyctl: serving (supervisor pid ${first.pid}, epoch ${first.epoch}); log: ${logPath}`);
-    return { ok: true, pid: first.pid, epoch: first.epoch, logFile: logPath };
+    return { pid: first.pid, epoch: first.epoch, logFile: logPath };
   }
 }
 

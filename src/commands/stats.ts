@@ -18,6 +18,6 @@ export default class Stats extends ProxyctlCommand {
 
   async run(): Promise<StatsJson> {
     const { flags } = await this.parse(Stats);
-    return this.finish(await runStats(flags, this.jsonEnabled()));
+    return this.finish(await runStats(flags, this.jsonEnabled()), flags);
   }
 }

@@ -13,6 +13,6 @@ export default class Stop extends ProxyctlCommand {
 
   async run(): Promise<StopJson> {
     const { flags } = await this.parse(Stop);
-    return this.finish(await runStop(flags));
+    return this.finish(await runStop(flags, this.progress()), flags);
   }
 }

@@ -3,7 +3,6 @@ import { ProxyctlCommand } from '../cli/base-command.js';
 import { loadConfigFile } from '../config/load.js';
 
 interface ValidateJson {
-  ok: true;
   file: string;
   listeners: number;
   clusters: number;
@@ -24,6 +23,6 @@ export default class Validate extends ProxyctlCommand {
     const { args } = await this.parse(Validate);
     const { config, hash } = await loadConfigFile(args.file);
     if (!this.jsonEnabled()) this.log(`${args.file}: ok`);
-    return { ok: true, file: args.file, listeners: config.listeners.length, clusters: config.clusters.length, hash };
+    return { file: args.file, listeners: config.listeners.length, clusters: config.clusters.length, hash };
   }
 }

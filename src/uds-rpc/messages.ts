@@ -212,6 +212,11 @@ export interface EpochSummary {
   /** Open downstream connections, or null when the epoch did not answer in time. */
   connections: number | null;
   workers: number;
+  /**
+   * A draining epoch: ms until its drain deadline (`parentShutdownTime` when it will exit,
+   * `drainTime` after `proxyctl drain`). Absent otherwise, and from a supervisor that predates it.
+   */
+  drainLeftMs?: number;
 }
 
 export interface StatusRequest {

@@ -151,6 +151,7 @@ const validateStatusReply = plain((o): StatusReply => {
       uptimeMs: int(e, 'uptimeMs', 0),
       connections: e.connections === null ? null : int(e, 'connections', 0),
       workers: int(e, 'workers', 0),
+      ...(e.drainLeftMs === undefined ? {} : { drainLeftMs: int(e, 'drainLeftMs', 0) }),
     })),
     standby: validateStandby(o),
     ...(o.clusters === undefined ? {} : { clusters: viewsOrNull(o, 'clusters') }),

@@ -28,6 +28,7 @@ export class EpochTable {
         uptimeMs: e.uptimeMs(now),
         connections: e.live ? await e.connections() : 0,
         workers: e.workers,
+        ...(e.state === 'draining' && e.drainDeadlineAt !== null ? { drainLeftMs: Math.max(0, e.drainDeadlineAt - now) } : {}),
       })),
     );
   }

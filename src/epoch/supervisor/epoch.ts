@@ -48,6 +48,8 @@ export class Epoch {
   hostDrained = false;
   /** Told to leave (drain with exit, hurry, terminate): it will exit by itself. */
   exiting = false;
+  /** When the drain it was told to do ends (`status` shows what is left), or null: not told to drain. */
+  drainDeadlineAt: number | null = null;
   readonly hello = new Milestone<void>();
   readonly socketsSent = new Milestone<number>();
   readonly ready = new Milestone<ReadyFacts>();
@@ -102,6 +104,9 @@ export class Epoch {
   /** Asks the epoch to drain (see DrainEpochRequest). Failure to ask is logged, not thrown: the epoch's deadline still ends it. */
   async drain(drain: Omit<DrainEpochRequest, 'type'>): Promise<void> {
     if (this.state === 'active' || this.state === 'starting') this.state = 'draining';
+    const at = Date.now() + (drain.exit ? drain.parentShutdownTimeMs : drain.drainTimeMs);
+    // The first drain that exits sets the exit deadline; a `proxyctl drain` before it did not.
+    this.drainDeadlineAt = drain.exit && !this.exiting ? at : soonerDeadline(this.drainDeadlineAt, at);
     if (drain.exit) this.exiting = true;
     await this.#control({ type: 'drain', ...drain });
   }
@@ -110,6 +115,7 @@ export class Epoch {
   async hurry(graceMs: number): Promise<void> {
     this.state = 'draining';
     this.exiting = true;
+    this.drainDeadlineAt = soonerDeadline(this.drainDeadlineAt, Date.now() + graceMs);
     await this.#control({ type: 'hurry', graceMs });
   }
 
@@ -195,4 +201,9 @@ export class Epoch {
     this.onExit(this);
     this.exited.resolve(exit);
   }
+}
+
+/** A repeated drain or a hurry can only bring the deadline closer, as the epoch's drain manager merges them. */
+function soonerDeadline(current: number | null, next: number): number {
+  return current === null ? next : Math.min(current, next);
 }
