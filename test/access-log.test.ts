@@ -148,7 +148,7 @@ test('two processes appending to one file concurrently: every line whole, none l
   });
   await eventually(() => children.every((ch) => ch.out().includes('ready')), 20_000, 'both appenders ready');
   for (const ch of children) ch.c.stdin.end('go\n');
-  const codes = await Promise.race([Promise.all(children.map((ch) => exitOf(ch.c))), new Promise((r) => setTimeout(r, 120_000, 'timeout'))]);
+  const codes = await Promise.race([Promise.all(children.map((ch) => exitOf(ch.c))), new Promise((r) => setTimeout(r, 120_000, 'timeout').unref())]);
   assert.deepEqual(codes, [0, 0]);
   for (const ch of children) assert.match(ch.out(), /done 0\n/);
   const next = { A: 0, B: 0 };
@@ -238,7 +238,7 @@ test('SIGUSR1 to the supervisor: every epoch reopens its access logs; rotated li
   assert.equal(refused.json.error.code, 'PROXYCTL_ERR_CONFIG_INVALID');
   // No wait for the flush timer: a stop must write what is buffered before the epoch exits.
   inst.child.kill('SIGTERM');
-  assert.equal(await Promise.race([exitOf(inst.child), new Promise((r) => setTimeout(r, 15_000, 'timeout'))]), 0);
+  assert.equal(await Promise.race([exitOf(inst.child), new Promise((r) => setTimeout(r, 15_000, 'timeout').unref())]), 0);
   const rotated = linesOf(`${path}.1`).map((l) => JSON.parse(l) as Record<string, string>);
   const fresh = linesOf(path).map((l) => JSON.parse(l) as Record<string, string>);
   assert.equal(rotated.length, 20);
