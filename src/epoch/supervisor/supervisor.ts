@@ -26,6 +26,7 @@ import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
 import { supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
+import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
 
 export interface SupervisorOptions {
   paths: BaseIdPaths;
@@ -62,6 +63,7 @@ export class Supervisor {
   readonly #lock: InstanceLock;
   readonly #region: StatsRegion;
   readonly #stats: SupervisorStats;
+  readonly #scopeStats: ScopeStats;
   readonly #keeper = new SocketKeeper();
   readonly #server: RpcServer;
   readonly #epochs = new EpochTable();
@@ -85,6 +87,7 @@ export class Supervisor {
     this.#lock = lock;
     this.#region = region;
     this.#stats = supervisorStats(region);
+    this.#scopeStats = scopeStats(region);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
       (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#bringUp(want.config, want.fault, new Timeline(), want.cold)),
@@ -312,6 +315,7 @@ export class Supervisor {
     this.#keeper.release(this.#bindablesInUse());
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
+    if (!this.#stopping) this.#sweepScopes();
     if (epoch !== this.#active || epoch.exiting || this.#stopping) {
       this.#log.info(`epoch ${epoch.number} exited`, { pid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
       return;
@@ -335,6 +339,12 @@ export class Supervisor {
         await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
     }, delay);
+  }
+
+  /** Frees the stats of listeners and clusters no live epoch (standby included) nor the current config has. */
+  #sweepScopes(): void {
+    const live = this.#epochs.all.filter((e) => e.live).map((e) => e.config.loaded.config);
+    sweepScopes(this.#region, [...live, this.#current.loaded.config], this.#scopeStats, this.#log);
   }
 
   #hostDrained(): boolean {
