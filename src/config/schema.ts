@@ -7,6 +7,7 @@ import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
 import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
+import { normalizeStats, statsSchema } from './schema-stats.js';
 import type { DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
@@ -64,6 +65,7 @@ export const configFileSchema = z.strictObject({
   clusters: z.array(clusterSchema).default([]),
   drain: drain.optional(),
   standby: z.boolean({ error: 'must be true or false' }).optional(),
+  stats: statsSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
@@ -85,6 +87,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
       parentShutdownTimeMs: file.drain?.parentShutdownTime ?? DRAIN_DEFAULTS.parentShutdownTimeMs,
     },
     standby: file.standby ?? true,
+    stats: normalizeStats(file.stats),
   };
 }
 
