@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { StatsRegion, readSnapshot } from '../src/shm/index.js';
 import { isProxyctlError } from '../src/errors.js';
-import { scopeOf, scopesOf } from '../src/epoch/supervisor/stat-scopes.js';
+import { scopesOf } from '../src/epoch/supervisor/stat-scopes.js';
+import { scopeOf } from '../src/stats/scope-names.js';
 import { parseConfig } from '../src/config/index.js';
 import { tempDir } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /**
  * Stat scopes: the stats that belong to one listener or cluster of a config, named
- * `<kind>.<object>.…`. A reload that removes the object leaves its scope behind in the shared
- * region; once no live epoch's config has the object (the active one, the draining ones, one
+ * `<kind>.<object>.…` (src/stats/scope-names.ts). A reload that removes the object leaves
+ * its scope behind in the shared region; once no live epoch's config has the object (the active one, the draining ones, one
  * being brought up, the standby), nobody alive holds a handle into it and the supervisor frees
  * it, so a long-lived instance that renames clusters does not fill its region. A scope that is
  * kept survives reloads with its totals; a removed one starts again from 0 if it comes back.
@@ -10,29 +10,13 @@ import type { ProxyConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { Counter, Gauge } from '../../shm/handles.js';
 import type { StatsRegion } from '../../shm/region.js';
-
-/**
- * The first name part of every per-object scope, and what names the object: listener stats
- * (`listener.`), their HTTP connection manager's (`http.`) and access logs' (`access_log.`)
- * by listener name, cluster stats by cluster name. Names allow no dot (NAME_PATTERN), so the
- * second part is the whole object name.
- */
-const LISTENER_KINDS = ['listener', 'http', 'access_log'] as const;
-const SCOPE_KINDS: ReadonlySet<string> = new Set([...LISTENER_KINDS, 'cluster']);
-
-/** The scope `name` is in (`cluster.app.`), or null for a stat of no listener or cluster. */
-export function scopeOf(name: string): string | null {
-  const first = name.indexOf('.');
-  if (first < 0 || !SCOPE_KINDS.has(name.slice(0, first))) return null;
-  const second = name.indexOf('.', first + 1);
-  return second < 0 ? null : name.slice(0, second + 1);
-}
+import { CLUSTER_SCOPE_KIND, LISTENER_SCOPE_KINDS, scopeOf } from '../../stats/scope-names.js';
 
 /** Every scope the stats of `config` may be allocated in. */
 export function scopesOf(config: ProxyConfig): Set<string> {
   const scopes = new Set<string>();
-  for (const l of config.listeners) for (const kind of LISTENER_KINDS) scopes.add(`${kind}.${l.name}.`);
-  for (const c of config.clusters) scopes.add(`cluster.${c.name}.`);
+  for (const l of config.listeners) for (const kind of LISTENER_SCOPE_KINDS) scopes.add(`${kind}.${l.name}.`);
+  for (const c of config.clusters) scopes.add(`${CLUSTER_SCOPE_KIND}.${c.name}.`);
   return scopes;
 }
 
