@@ -101,6 +101,7 @@ async function main(): Promise<void> {
     clusters: [staticCluster('backend', [{ host: '127.0.0.1', port: backendPort }])],
     drain: { strategy: 'immediate', drainTimeMs: 0, parentShutdownTimeMs: 0 },
     standby: false,
+    stats: { flushIntervalMs: 5_000, sinks: [] },
   };
   const plane = new DataPlane({ stats });
   plane.applySnapshot(buildSnapshot(config, stats));

@@ -71,6 +71,7 @@ test('the example from the issue normalizes to the documented shape', async () =
     clusters: [staticCluster('app', [{ host: '127.0.0.1', port: 9001 }, { host: '127.0.0.1', port: 9002 }])],
     drain: { strategy: 'immediate', drainTimeMs: 1500, parentShutdownTimeMs: 120_000 },
     standby: true,
+    stats: { flushIntervalMs: 5000, sinks: [] },
   });
 });
 

@@ -9,6 +9,7 @@ import { httpFiltersSchema } from './schema-http-filters.js';
 import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
 import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
+import { normalizeStats, statsSchema } from './schema-stats.js';
 import type { DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
@@ -70,6 +71,7 @@ export const configFileSchema = z.strictObject({
   clusters: z.array(clusterSchema).default([]).describe('The upstream clusters routes and tcp listeners name.'),
   drain: drain.optional(),
   standby: z.boolean({ error: 'must be true or false' }).optional().meta({ default: true, description: 'Keep a warm standby epoch (code loaded, workers running) for the next reload.' }),
+  stats: statsSchema.optional().describe('The statsd sinks and how often they are flushed.'),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
@@ -91,6 +93,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
       parentShutdownTimeMs: file.drain?.parentShutdownTime ?? DRAIN_DEFAULTS.parentShutdownTimeMs,
     },
     standby: file.standby ?? true,
+    stats: normalizeStats(file.stats),
   };
 }
 

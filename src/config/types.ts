@@ -17,6 +17,8 @@ import type { ListenerFilterConfig } from './types-listener-filters.js';
 export type * from './types-listener-filters.js';
 import type { ClusterConfig } from './types-cluster.js';
 export type * from './types-cluster.js';
+import type { StatsConfig } from './types-stats.js';
+export type * from './types-stats.js';
 
 export type { AccessLogConfig } from './types-access-log.js';
 
@@ -41,6 +43,8 @@ export interface ProxyConfig {
    * so a reload starts no process. Default true. Read by the supervisor from the current config.
    */
   readonly standby: boolean;
+  /** Stats sinks and their flush interval (no sinks by default). */
+  readonly stats: StatsConfig;
 }
 
 /**

@@ -6,15 +6,20 @@
  *   offset            section     size                         contents
  *   0                 header      256 B                        see HEADER below
  *   256               locks       lockCount × 32 B             owner (pid<<32 | token), acquiredAtMs, recoveries
- *   locks end         directory   maxStats × 16 B              kind, nameOffset, nameLength, dataWord
- *   directory end     index       indexSlots × 4 B             open-addressing hash: entry id + 1, 0 = empty
+ *   locks end         directory   maxStats × 32 B              see ENTRY below
+ *   directory end     index       indexSlots × 4 B             open-addressing hash: entry id + 1, 0 = empty, -1 = freed
  *   index end         names       nameCapacity B (8-aligned)   UTF-8 stat names, back to back
  *   names end         data        dataCapacity × 8 B           64-bit value slots
  *
  * All multi-byte fields are little-endian (the host order on every platform Node supports here).
  */
 
-export const STATS_LAYOUT_VERSION = 1;
+/**
+ * 2: entries can be freed (a FREED flag, per-kind free lists, index tombstones) and carry the
+ * value a sink last flushed. Hot restart refuses a peer with another version, so an upgrade
+ * across it is a cold restart.
+ */
+export const STATS_LAYOUT_VERSION = 2;
 
 /** "PXYSTATS" as a little-endian u64. */
 export const MAGIC = 0x5354415453595850n;
@@ -40,6 +45,9 @@ export const HEADER = {
   dataUsed: 72, // i32, words handed out in the data section
   indexSlots: 76, // u32
   overflows: 80, // i64, atomic: allocations refused because the region was full
+  freeHeads: 88, // 4 × i32 by StatKind (0 unused): first freed entry id + 1 of that kind, 0 = none
+  freed: 104, // i64: entries freed since the region was created
+  reused: 112, // i64: allocations that took a freed entry
 } as const;
 
 export const LOCK_BYTES = 32;
@@ -48,8 +56,18 @@ export const LOCK = { owner: 0, acquiredAtMs: 8, recoveries: 16 } as const;
 export const LOCK_ALLOCATION = 0;
 export const DEFAULT_LOCK_COUNT = 8;
 
-export const ENTRY_BYTES = 16;
-export const ENTRY = { kind: 0, nameOffset: 4, nameLength: 8, dataWord: 12 } as const;
+export const ENTRY_BYTES = 32;
+/**
+ * A directory entry. `nameRoom` is the bytes its name slot holds (a reused entry may carry a
+ * shorter name); `nextFree` chains freed entries of one kind (id + 1, 0 = end); `flushed` is
+ * the value (a histogram's count) a sink last sent, shared so a delta is sent once by whichever
+ * epoch claims it.
+ */
+export const ENTRY = { kind: 0, nameOffset: 4, nameLength: 8, dataWord: 12, nameRoom: 16, nextFree: 20, flushed: 24 } as const;
+/** Set in an entry's kind word once it is freed: readers skip it, its slots wait for reuse. */
+export const ENTRY_FREED = 1 << 16;
+/** An index slot whose entry was freed: lookups probe past it, inserts may take it. */
+export const INDEX_TOMBSTONE = -1;
 
 /** Stat kinds as stored in the low byte of an entry's kind word. */
 export const StatKind = { counter: 1, gauge: 2, histogram: 3 } as const;

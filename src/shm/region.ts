@@ -2,19 +2,17 @@ import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync, 
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { Counter, Gauge, Histogram, laneFor } from './handles.js';
 import { readHeader, writeHeader, type RegionHeader } from './header.js';
+import { Directory, type RegionEntry } from './directory.js';
+import { FreeList } from './free-list.js';
 import { SharedLocks } from './locks.js';
 import { mapFile } from './mapping.js';
+import { NameIndex, hashName, validName } from './name-index.js';
 import type { StatsStore } from './types.js';
 import {
   DEFAULT_CAPACITY,
-  ENTRY,
-  ENTRY_BYTES,
-  GaugeCombine,
   HEADER,
   HEADER_BYTES,
   LOCK_ALLOCATION,
-  MAX_NAME_BYTES,
-  StatKind,
   sectionOffsets,
   wordsFor,
   type GaugeCombineName,
@@ -31,36 +29,20 @@ export interface OpenOptions {
   lockTimeoutMs?: number;
 }
 
-/** One published stat as stored in the directory. */
-export interface RegionEntry {
-  id: number;
-  kind: StatKindName;
-  name: string;
-  /** Index of the first value word in `StatsRegion.words`. */
-  firstWord: number;
-  combine: GaugeCombineName;
-}
-
-const KIND_NAMES: Record<number, StatKindName> = { [StatKind.counter]: 'counter', [StatKind.gauge]: 'gauge', [StatKind.histogram]: 'histogram' };
-const COMBINE_NAMES: Record<number, GaugeCombineName> = { [GaugeCombine.sum]: 'sum', [GaugeCombine.max]: 'max' };
-const NAME_FORBIDDEN = /[\u0000-\u001f\u007f]/;
-
-/** FNV-1a over the name's UTF-8 bytes: allocation only, never per update. */
-function hashName(bytes: Uint8Array): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193);
-  return h >>> 0;
-}
+export type { RegionEntry };
 
 /**
  * The shared stats region: a file mapped MAP_SHARED by the supervisor, every epoch and every
  * worker thread. Stats are allocated by name under the allocation lock and found without it
  * through an open-addressing index; the first allocator of a name wins and everybody else gets
- * the same slot. Published entries are never moved or freed, so handles stay valid for the
- * life of the mapping.
+ * the same slot. Published entries are never moved. They are freed only by `free`, which the
+ * supervisor calls for scopes no live epoch uses (src/epoch/supervisor/stat-scopes.ts): only
+ * processes that have exited held handles to them. A freed entry is skipped by readers and
+ * taken again, slots and all, by a later allocation of the same kind (free-list.ts).
  *
  * Publication order, which readers and crash recovery rely on: name bytes, value words, the
- * directory entry, the used-byte counters, then `statCount`, then the index slot.
+ * directory entry, the used-byte counters, then `statCount`, then the index slot. A reused
+ * entry is written in full before its kind word drops the FREED flag, then it is indexed.
  */
 export class StatsRegion implements StatsStore {
   readonly path: string;
@@ -74,6 +56,9 @@ export class StatsRegion implements StatsStore {
   readonly #lane: number;
   readonly #lockTimeoutMs: number;
   readonly #cache = new Map<string, Counter | Gauge | Histogram>();
+  readonly #dir: Directory;
+  readonly #index: NameIndex;
+  readonly #free: FreeList;
 
   private constructor(path: string, bytes: Buffer, size: number, opts: OpenOptions) {
     if (bytes.byteOffset % 8 !== 0) throw new Error('stats region mapping is not 8-byte aligned');
@@ -84,6 +69,9 @@ export class StatsRegion implements StatsStore {
     this.words = new BigInt64Array(bytes.buffer, bytes.byteOffset, size >>> 3);
     this.#i32 = new Int32Array(bytes.buffer, bytes.byteOffset, size >>> 2);
     this.locks = new SharedLocks(bytes, this.header.sections.locks, this.header.capacity.lockCount);
+    this.#dir = new Directory(bytes, this.#i32, this.words, this.header, path);
+    this.#index = new NameIndex(this.#i32, this.header.sections.index, this.header.sections.indexSlots);
+    this.#free = new FreeList(this.#i32, this.header.sections.directory);
     this.#lane = laneFor(opts.epoch);
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? 5000;
   }
@@ -153,37 +141,60 @@ export class StatsRegion implements StatsStore {
   statCount(): number {
     const n = Atomics.load(this.#i32, HEADER.statCount >>> 2);
     const max = this.header.capacity.maxStats;
-    if (n < 0 || n > max) throw this.#corrupt(`stat count ${n} is outside 0..${max}`, { statCount: n });
+    if (n < 0 || n > max) throw this.#dir.corrupt(`stat count ${n} is outside 0..${max}`, { statCount: n });
     return n;
   }
 
-  /** The published entries, each checked against the region's bounds before it is returned. */
+  /** Entries freed since the region was created, and allocations that took a freed entry. */
+  freeCounts(): { freed: bigint; reused: bigint } {
+    return { freed: Atomics.load(this.words, HEADER.freed >>> 3), reused: Atomics.load(this.words, HEADER.reused >>> 3) };
+  }
+
+  /** The published entries that are not freed, each checked against the region's bounds before it is returned. */
   *entries(): Generator<RegionEntry> {
     const n = this.statCount();
-    for (let id = 0; id < n; id++) yield this.#entry(id);
+    for (let id = 0; id < n; id++) if (!this.#dir.isFreed(id)) yield this.#dir.entry(id);
   }
 
-  #entry(id: number): RegionEntry {
-    const { sections, capacity } = this.header;
-    const at = (sections.directory + id * ENTRY_BYTES) >>> 2;
-    const kindWord = this.#i32[at + (ENTRY.kind >>> 2)] as number;
-    const nameOffset = this.#i32[at + (ENTRY.nameOffset >>> 2)] as number;
-    const nameLength = this.#i32[at + (ENTRY.nameLength >>> 2)] as number;
-    const dataWord = this.#i32[at + (ENTRY.dataWord >>> 2)] as number;
-    const kind = KIND_NAMES[kindWord & 0xff];
-    const combine = COMBINE_NAMES[(kindWord >>> 8) & 0xff];
-    if (kind === undefined || combine === undefined) throw this.#corrupt(`entry ${id} has unknown kind word 0x${kindWord.toString(16)}`, { entry: id });
-    if (nameOffset < 0 || nameLength < 1 || nameLength > MAX_NAME_BYTES || nameOffset + nameLength > capacity.nameCapacity) {
-      throw this.#corrupt(`entry ${id} names bytes outside the names section`, { entry: id });
+  /**
+   * Frees every entry whose name `matches`, under the allocation lock, and returns how many.
+   * Only for stats nobody alive holds a handle to: a handle to a freed entry would write into
+   * whatever stat takes its slot next. Readers stop showing an entry when it is flagged, and
+   * lookups stop finding it when its index slot is tombstoned, before it can be taken again.
+   */
+  free(matches: (name: string) => boolean): number {
+    this.#assertWritable();
+    return this.locks.with(LOCK_ALLOCATION, (grant) => {
+      if (grant.recovered) this.#repair();
+      let n = 0;
+      for (const e of this.entries()) {
+        if (!matches(e.name)) continue;
+        this.#dir.markFreed(e.id);
+        this.#index.remove(e.id, hashName(Buffer.from(e.name, 'utf8')));
+        this.#free.push(e.id, e.kind);
+        this.#cache.delete(e.name);
+        n++;
+      }
+      Atomics.add(this.words, HEADER.freed >>> 3, BigInt(n));
+      return n;
+    }, this.#lockTimeoutMs);
+  }
+
+  /**
+   * What `e` (a counter, or a histogram's count) gained since a sink last flushed it, and makes
+   * its value now the flushed one. The baseline lives in the region and is claimed by
+   * compare-and-swap, so two epochs flushing at once never send one increment twice, and the
+   * epoch that becomes active goes on from where the last one stopped.
+   */
+  takeDelta(e: RegionEntry): bigint {
+    this.#assertWritable();
+    const slot = this.#dir.flushedWord(e.id);
+    for (;;) {
+      const last = Atomics.load(this.words, slot);
+      const now = Atomics.load(this.words, e.firstWord);
+      if (now <= last) return 0n;
+      if (Atomics.compareExchange(this.words, slot, last, now) === last) return now - last;
     }
-    if (dataWord < 0 || dataWord + wordsFor(kind) > capacity.dataCapacity) throw this.#corrupt(`entry ${id} points outside the data section`, { entry: id });
-    const nameStart = sections.names + nameOffset;
-    const name = this.#bytes.toString('utf8', nameStart, nameStart + nameLength);
-    return { id, kind, name, firstWord: (sections.data >>> 3) + dataWord, combine };
-  }
-
-  #corrupt(why: string, details: Record<string, unknown>): ProxyctlError {
-    return new ProxyctlError('PROXYCTL_ERR_SHM_CORRUPT', `stats region ${this.path}: ${why}`, { path: this.path, ...details });
   }
 
   #assertWritable(): void {
@@ -207,7 +218,7 @@ export class StatsRegion implements StatsStore {
         return again >= 0 ? again : this.#publish(name, bytes, hash, kind, combine);
       }, this.#lockTimeoutMs);
     }
-    const entry = this.#entry(id);
+    const entry = this.#dir.entry(id);
     if (entry.kind !== kind) throw kindClash(name, entry.kind, kind);
     const handle =
       kind === 'counter'
@@ -219,80 +230,85 @@ export class StatsRegion implements StatsStore {
     return handle;
   }
 
-  /** Finds a published entry by name without taking a lock; -1 when absent. */
+  /** Finds a published, live entry by name without taking a lock; -1 when absent. */
   #lookup(bytes: Buffer, hash: number): number {
-    const { sections } = this.header;
-    const mask = sections.indexSlots - 1;
-    const base = sections.index >>> 2;
-    const count = this.statCount();
-    for (let probe = 0, i = hash & mask; probe < sections.indexSlots; probe++, i = (i + 1) & mask) {
-      const v = Atomics.load(this.#i32, base + i);
-      if (v === 0) return -1;
-      const id = v - 1;
-      if (id < count && this.#nameEquals(id, bytes)) return id;
-    }
-    return -1;
+    return this.#index.lookup(hash, this.statCount(), (id) => !this.#dir.isFreed(id) && this.#dir.nameEquals(id, bytes));
   }
 
-  #nameEquals(id: number, bytes: Buffer): boolean {
-    const at = (this.header.sections.directory + id * ENTRY_BYTES) >>> 2;
-    if (this.#i32[at + (ENTRY.nameLength >>> 2)] !== bytes.length) return false; // lengths before bytes
-    const start = this.header.sections.names + (this.#i32[at + (ENTRY.nameOffset >>> 2)] as number);
-    return this.#bytes.compare(bytes, 0, bytes.length, start, start + bytes.length) === 0;
-  }
-
-  #insertIndex(id: number, hash: number): void {
-    const { sections } = this.header;
-    const mask = sections.indexSlots - 1;
-    const base = sections.index >>> 2;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
-      if (Atomics.compareExchange(this.#i32, base + i, 0, id + 1) === 0) return;
-    }
-  }
-
-  /** Called with the allocation lock held. */
+  /** Called with the allocation lock held: a freed entry of the same kind if there is one, else new slots. */
   #publish(name: string, bytes: Buffer, hash: number, kind: StatKindName, combine: GaugeCombineName): number {
+    const reused = this.#free.pop(kind);
+    if (reused >= 0) return this.#reuse(reused, name, bytes, hash, kind, combine);
     const { sections, capacity } = this.header;
     const count = this.statCount();
     const nameUsed = Atomics.load(this.#i32, HEADER.nameUsed >>> 2);
     const dataUsed = Atomics.load(this.#i32, HEADER.dataUsed >>> 2);
     const words = wordsFor(kind);
     const lacking = count >= capacity.maxStats ? 'entries' : nameUsed + bytes.length > capacity.nameCapacity ? 'name bytes' : dataUsed + words > capacity.dataCapacity ? 'value words' : undefined;
-    if (lacking !== undefined) {
-      Atomics.add(this.words, HEADER.overflows >>> 3, 1n);
-      throw new ProxyctlError('PROXYCTL_ERR_SHM_FULL', `stats region ${this.path} is full (no ${lacking} left) allocating ${kind} "${name}"; raise its capacity`, { path: this.path, name, kind, lacking, statCount: count });
-    }
+    if (lacking !== undefined) throw this.#full(name, kind, lacking);
     bytes.copy(this.#bytes, sections.names + nameUsed);
     const first = (sections.data >>> 3) + dataUsed;
     this.words.fill(0n, first, first + words);
-    const at = (sections.directory + count * ENTRY_BYTES) >>> 2;
-    this.#i32[at + (ENTRY.kind >>> 2)] = StatKind[kind] | (GaugeCombine[combine] << 8);
-    this.#i32[at + (ENTRY.nameOffset >>> 2)] = nameUsed;
-    this.#i32[at + (ENTRY.nameLength >>> 2)] = bytes.length;
-    this.#i32[at + (ENTRY.dataWord >>> 2)] = dataUsed;
+    this.#dir.write(count, { nameOffset: nameUsed, nameLength: bytes.length, nameRoom: bytes.length, dataWord: dataUsed }, kind, combine);
     Atomics.store(this.#i32, HEADER.nameUsed >>> 2, nameUsed + bytes.length);
     Atomics.store(this.#i32, HEADER.dataUsed >>> 2, dataUsed + words);
     Atomics.store(this.#i32, HEADER.statCount >>> 2, count + 1);
-    this.#insertIndex(count, hash);
+    this.#index.insert(count, hash);
     return count;
+  }
+
+  /** Gives freed entry `id` a new name: its value words are zeroed, its name slot kept if the name fits. */
+  #reuse(id: number, name: string, bytes: Buffer, hash: number, kind: StatKindName, combine: GaugeCombineName): number {
+    const { sections, capacity } = this.header;
+    const slots = this.#dir.slots(id);
+    if (bytes.length > slots.nameRoom) {
+      const nameUsed = Atomics.load(this.#i32, HEADER.nameUsed >>> 2);
+      if (nameUsed + bytes.length > capacity.nameCapacity) {
+        this.#free.push(id, kind);
+        throw this.#full(name, kind, 'name bytes');
+      }
+      Atomics.store(this.#i32, HEADER.nameUsed >>> 2, nameUsed + bytes.length);
+      slots.nameOffset = nameUsed;
+      slots.nameRoom = bytes.length;
+    }
+    bytes.copy(this.#bytes, sections.names + slots.nameOffset);
+    const first = (sections.data >>> 3) + slots.dataWord;
+    this.words.fill(0n, first, first + wordsFor(kind));
+    this.#dir.write(id, { ...slots, nameLength: bytes.length }, kind, combine);
+    this.#index.insert(id, hash);
+    Atomics.add(this.words, HEADER.reused >>> 3, 1n);
+    return id;
+  }
+
+  #full(name: string, kind: StatKindName, lacking: string): ProxyctlError {
+    Atomics.add(this.words, HEADER.overflows >>> 3, 1n);
+    return new ProxyctlError('PROXYCTL_ERR_SHM_FULL', `stats region ${this.path} is full (no ${lacking} left) allocating ${kind} "${name}"; raise its capacity`, { path: this.path, name, kind, lacking, statCount: this.statCount() });
   }
 
   /**
    * After taking over the allocation lock from a dead holder: the holder may have died at any
    * point of the publication order. Entries up to `statCount` are complete; make the used
-   * counters cover them and put back any entry the index is missing. Bytes a dead holder
-   * wrote past the counters are simply overwritten by the next allocation.
+   * counters cover them (freed entries too: their slots wait for reuse), put back any live
+   * entry the index is missing, drop freed ones it still has, and chain the free lists again
+   * (an entry popped by the dead holder and not yet live goes back). Bytes a dead holder wrote
+   * past the counters are simply overwritten by the next allocation.
    */
   #repair(): void {
     let nameEnd = 0;
     let dataEnd = 0;
-    for (const e of this.entries()) {
+    this.#free.clear();
+    const n = this.statCount();
+    for (let id = 0; id < n; id++) {
+      const e = this.#dir.entry(id);
+      const slots = this.#dir.slots(id);
+      nameEnd = Math.max(nameEnd, slots.nameOffset + slots.nameRoom);
+      dataEnd = Math.max(dataEnd, slots.dataWord + wordsFor(e.kind));
       const bytes = Buffer.from(e.name, 'utf8');
-      const at = (this.header.sections.directory + e.id * ENTRY_BYTES) >>> 2;
-      nameEnd = Math.max(nameEnd, (this.#i32[at + (ENTRY.nameOffset >>> 2)] as number) + bytes.length);
-      dataEnd = Math.max(dataEnd, (this.#i32[at + (ENTRY.dataWord >>> 2)] as number) + wordsFor(e.kind));
       const hash = hashName(bytes);
-      if (this.#lookup(bytes, hash) !== e.id) this.#insertIndex(e.id, hash);
+      if (this.#dir.isFreed(id)) {
+        this.#index.remove(id, hash);
+        this.#free.push(id, e.kind);
+      } else if (this.#lookup(bytes, hash) !== id) this.#index.insert(id, hash);
     }
     if (Atomics.load(this.#i32, HEADER.nameUsed >>> 2) < nameEnd) Atomics.store(this.#i32, HEADER.nameUsed >>> 2, nameEnd);
     if (Atomics.load(this.#i32, HEADER.dataUsed >>> 2) < dataEnd) Atomics.store(this.#i32, HEADER.dataUsed >>> 2, dataEnd);
@@ -305,12 +321,4 @@ function kindOf(h: Counter | Gauge | Histogram): StatKindName {
 
 function kindClash(name: string, have: StatKindName, want: StatKindName): ProxyctlError {
   return new ProxyctlError('PROXYCTL_ERR_STAT_NAME', `stat "${name}" already exists as a ${have}, not a ${want}`, { name, have, want });
-}
-
-function validName(name: string): Buffer {
-  const bytes = Buffer.from(name, 'utf8');
-  if (bytes.length === 0 || bytes.length > MAX_NAME_BYTES || NAME_FORBIDDEN.test(name)) {
-    throw new ProxyctlError('PROXYCTL_ERR_STAT_NAME', `stat name must be 1 to ${MAX_NAME_BYTES} bytes without control characters (got ${bytes.length} bytes)`, { name: name.slice(0, 80), bytes: bytes.length });
-  }
-  return bytes;
 }

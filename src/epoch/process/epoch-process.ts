@@ -24,6 +24,7 @@ import { ProxyctlError } from '../../errors.js';
 import type { LevelledLogger } from '../../log.js';
 import { Milestone } from '../milestone.js';
 import { StatsRegion } from '../../shm/index.js';
+import { StatsFlusher } from '../../stats/flusher.js';
 import { ClusterManager } from '../../clusters/manager.js';
 import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, type ListenSocketDescriptor, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
 import { EpochAdminHost } from './admin-host.js';
@@ -79,6 +80,8 @@ export class EpochProcess {
   #pool: WorkerPool | null = null;
   #admin: AdminServer | null = null;
   #clusters: ClusterManager | null = null;
+  /** Flushes to the stats sinks while this epoch is the active one (null: not active, or no sinks). */
+  #flusher: StatsFlusher | null = null;
   /** A standby's go: resolved by the supervisor's `activate`, with its config and sockets. */
   readonly #activated = new Milestone<Activation>();
 
@@ -87,10 +90,20 @@ export class EpochProcess {
     private readonly log: LevelledLogger,
   ) {
     // Requests may arrive before the workers exist (terminate during boot): delegate late.
+    // A drain of any kind ends this epoch's turn as the active one: its last flush goes out now.
     const target: DrainTarget = {
-      drain: (req) => this.#pool?.drain(req),
-      hurry: (graceMs) => this.#pool?.hurry(graceMs),
-      closeAll: async (reason) => (this.#pool === null ? 0 : this.#pool.closeAll(reason)),
+      drain: (req) => {
+        this.#stopFlushing();
+        this.#pool?.drain(req);
+      },
+      hurry: (graceMs) => {
+        this.#stopFlushing();
+        this.#pool?.hurry(graceMs);
+      },
+      closeAll: async (reason) => {
+        this.#stopFlushing();
+        return this.#pool === null ? 0 : this.#pool.closeAll(reason);
+      },
       whenIdle: () => (this.#pool === null ? Promise.resolve() : this.#pool.whenIdle()),
     };
     this.#drain = new DrainManager(target, { closeAdmin: () => this.#admin?.close(), exit: (code, reason) => void this.exit(code, reason) }, log);
@@ -184,6 +197,7 @@ export class EpochProcess {
     this.#phase = 'serving';
     await this.#pool.listen();
     if (this.#stopped()) return;
+    this.#flusher = StatsFlusher.start(config.stats, stats, this.log);
     this.log.info('serving', { workers: config.workers, sockets, admin: plan.admin !== null, configHash: loaded.hash });
     if (fault === 'crash-after-ready') setTimeout(() => this.#crashNow(fault), CRASH_AFTER_READY_MS);
   }
@@ -197,6 +211,7 @@ export class EpochProcess {
     this.#phase = 'exiting';
     this.log.info('exiting', { code, reason });
     setTimeout(() => process.exit(code), EXIT_BACKSTOP_MS).unref();
+    this.#stopFlushing();
     this.#admin?.close();
     this.#clusters?.stop();
     await this.#pool?.shutdown(WORKER_SHUTDOWN_MS);
@@ -238,6 +253,11 @@ export class EpochProcess {
     this.#conn = conn;
     conn.onClose(this.#onRpcClosed);
     return conn;
+  }
+
+  #stopFlushing(): void {
+    void this.#flusher?.stop();
+    this.#flusher = null;
   }
 
   #step(event: string): void {

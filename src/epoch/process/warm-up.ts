@@ -145,6 +145,7 @@ export async function warmUpDataPlane(): Promise<{ ms: number; outcome: 'done' |
       clusters: [staticCluster('warmup', [{ host: '127.0.0.1', port: upPort }])],
       drain: { strategy: 'immediate', drainTimeMs: 0, parentShutdownTimeMs: 0 },
       standby: false,
+      stats: { flushIntervalMs: 5_000, sinks: [] },
     };
     plane = new DataPlane({ stats: new ScratchStats() });
     plane.applyConfig(config);

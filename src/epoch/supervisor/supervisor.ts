@@ -28,6 +28,7 @@ import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
 import { supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
+import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
 
 export interface SupervisorOptions {
   paths: BaseIdPaths;
@@ -72,6 +73,7 @@ export class Supervisor {
   readonly #lock: InstanceLock;
   readonly #region: StatsRegion;
   readonly #stats: SupervisorStats;
+  readonly #scopeStats: ScopeStats;
   readonly #keeper: SocketKeeper;
   readonly #server: RpcServer;
   readonly #epochs = new EpochTable();
@@ -98,6 +100,7 @@ export class Supervisor {
     this.#stats = supervisorStats(region);
     this.#keeper = new SocketKeeper(opts.paths.adminSocket, opts.adoptable);
     this.#hostIntent = new HostIntentKeeper(opts.log);
+    this.#scopeStats = scopeStats(region);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
       (want) => (this.#stopping ? Promise.reject(stoppingError()) : this.#observedReload(want.config, want.fault, want.cold)),
@@ -350,6 +353,7 @@ export class Supervisor {
     this.#keeper.release(this.#bindablesInUse());
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
+    if (!this.#stopping) this.#sweepScopes();
     this.#opts.observer.epochsChanged(this.#epochs.live());
     if (epoch !== this.#active || epoch.exiting || this.#stopping) {
       this.#log.info(`epoch ${epoch.number} exited`, { epochPid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
@@ -374,6 +378,12 @@ export class Supervisor {
         await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
     }, delay);
+  }
+
+  /** Frees the stats of listeners and clusters no live epoch (standby included) nor the current config has. */
+  #sweepScopes(): void {
+    const live = this.#epochs.all.filter((e) => e.live).map((e) => e.config.loaded.config);
+    sweepScopes(this.#region, [...live, this.#current.loaded.config], this.#scopeStats, this.#log);
   }
 
   #hostDrained(): boolean {
