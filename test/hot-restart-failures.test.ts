@@ -41,7 +41,7 @@ test('an invalid config is refused with 78 and file:line:col; the serving epoch 
 for (const fault of ['crash-before-ready', 'hang-before-ready'] as const) {
   test(`${fault}: the new epoch is killed, the old one serves on, reload exits 75, the next reload succeeds`, async (t) => {
     const port = await freePort();
-    const inst = await startProxyctl(t, configYaml({ port }), { args: ['--ready-timeout', '3s'] });
+    const inst = await startProxyctl(t, configYaml({ port }), { args: ['--ready-timeout', '5s'] });
     const before = await activeEpoch(inst);
     const load = HttpLoad.start(t, port, { keepAlive: 2, perRequest: 1 });
     const r = await inst.cli(['reload', '--json'], { PROXYCTL_TEST_FAULT: fault });
