@@ -14,7 +14,8 @@ import type { Logger, LineSink, LogLevel } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
 import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
-import { SocketKeeper, type AdoptableSockets, type Bindable } from '../socket-keeper.js';
+import { SocketKeeper, type AdoptableSockets } from '../socket-keeper.js';
+import { adminBindables, bindablesInUse } from './bindables.js';
 import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
 import { handoffFor } from './cluster-handoff.js';
 import { HostIntentKeeper } from './host-intent.js';
@@ -26,6 +27,7 @@ import { InstanceLock } from './instance-lock.js';
 import type { SupervisorObserver } from './observer.js';
 import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
+import { RespawnBackoff } from './respawn.js';
 import { supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
 import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
@@ -57,10 +59,6 @@ export interface SupervisorOptions {
 export const MAX_LIVE_EPOCHS = 3;
 /** How long a hurried epoch's busy connections get to take their `Connection: close`. */
 export const HURRY_GRACE_MS = 1_000;
-const RESPAWN_FIRST_BACKOFF_MS = 100;
-const RESPAWN_MAX_BACKOFF_MS = 10_000;
-/** An active epoch that lived this long resets the backoff: it was not a crash loop. */
-const RESPAWN_STABLE_MS = 30_000;
 /** How long a stop waits past `parentShutdownTime` before it kills an epoch that overstays (the systemd unit's TimeoutStopSec counts it). */
 export const STOP_OVERSTAY_MS = 5_000;
 
@@ -85,8 +83,7 @@ export class Supervisor {
   readonly #reloads: ReloadQueue;
   #busy = 0;
   #stopping = false;
-  #respawnTimer: NodeJS.Timeout | null = null;
-  #respawnFailures = 0;
+  readonly #respawn = new RespawnBackoff();
   readonly #standby: StandbySlot;
   readonly #launcher: EpochLauncher;
   readonly #hostIntent: HostIntentKeeper;
@@ -218,7 +215,7 @@ export class Supervisor {
       epoch.hostDrained = true;
       // New connections are refused rather than left waiting in a backlog nobody accepts
       // from: a load balancer fails over at once. The admin socket stays for /ready (503).
-      this.#keeper.release([this.#adminBindables()]);
+      this.#keeper.release([adminBindables(this.#current)]);
       const connections = (await epoch.connections()) ?? 0;
       const drain = this.#current.loaded.config.drain;
       await epoch.drain({ ...drain, strategy: graceful ? drain.strategy : 'immediate', exit: false });
@@ -297,7 +294,7 @@ export class Supervisor {
       await this.#makeRoom(timeline);
       const listeners = config.loaded.config.listeners;
       await this.#keeper.ensure(listeners, this.#launcher.workersFor(config));
-      await this.#keeper.ensure(this.#adminBindables(config), 1);
+      await this.#keeper.ensure(adminBindables(config), 1);
       const refusal = (e: Epoch) => () => this.#refusals.get(e.pid) ?? null;
       let epoch = taken.epoch === null ? null : await this.#launcher.takeStandby(taken.epoch, config, timeline, refusal(taken.epoch));
       let since: number | null = epoch === null ? null : Date.now();
@@ -350,7 +347,7 @@ export class Supervisor {
     this.#standby.onExit(epoch);
     this.#stats.liveEpochs.set(this.#epochs.live().length);
     this.#refusals.delete(epoch.pid);
-    this.#keeper.release(this.#bindablesInUse());
+    this.#keeper.release(bindablesInUse(this.#epochs.live(), this.#current));
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
     if (!this.#stopping) this.#sweepScopes();
@@ -361,23 +358,20 @@ export class Supervisor {
     }
     this.#active = null;
     this.#stats.unexpectedExits.inc();
-    if (epoch.uptimeMs() >= RESPAWN_STABLE_MS) this.#respawnFailures = 0;
+    this.#respawn.died(epoch.uptimeMs());
     this.#log.error(`active epoch ${epoch.number} died; respawning (the sockets stay open, clients wait)`, { epochPid: epoch.pid, how });
     this.#scheduleRespawn();
   };
 
   #scheduleRespawn(): void {
-    if (this.#stopping || this.#respawnTimer !== null || this.#active !== null || this.#busy > 0 || this.#hostDrained()) return;
-    const delay = this.#respawnFailures === 0 ? 0 : Math.min(RESPAWN_MAX_BACKOFF_MS, RESPAWN_FIRST_BACKOFF_MS * 2 ** (this.#respawnFailures - 1));
-    this.#respawnFailures++;
-    this.#respawnTimer = setTimeout(() => {
-      this.#respawnTimer = null;
+    if (this.#stopping || this.#active !== null || this.#busy > 0 || this.#hostDrained()) return;
+    this.#respawn.schedule(() => {
       void this.#exclusive(async () => {
         if (this.#stopping || this.#active !== null || this.#hostDrained()) return;
         this.#stats.respawns.inc();
         await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
-    }, delay);
+    });
   }
 
   /** Frees the stats of listeners and clusters no live epoch (standby included) nor the current config has. */
@@ -405,26 +399,9 @@ export class Supervisor {
     epoch.attach(conn);
   };
 
-  // ---- helpers -------------------------------------------------------------------------------
-
-  #adminBindables(config = this.#current): Bindable[] {
-    const admin = config.loaded.config.admin;
-    return admin === null ? [] : [admin];
-  }
-
-  /**
-   * Every address a live epoch or the current config listens on; the keeper closes the rest.
-   * While the host is drained its listeners stay closed; admin sockets always stay.
-   */
-  #bindablesInUse(): (readonly Bindable[])[] {
-    const configs = this.#epochs.live().filter((e) => !e.hostDrained).map((e) => e.config);
-    if (!this.#hostDrained()) configs.push(this.#current);
-    return [...configs.map((c) => c.loaded.config.listeners), ...configs.map((c) => this.#adminBindables(c)), this.#adminBindables()];
-  }
-
   async #shutdown(now: boolean): Promise<void> {
     this.#stopping = true;
-    if (this.#respawnTimer !== null) clearTimeout(this.#respawnTimer);
+    this.#respawn.cancel();
     this.#keeper.closeAll();
     const drain = this.#current.loaded.config.drain;
     const live = this.#epochs.live();
