@@ -68,7 +68,7 @@ test('config: a bad format or an unusable path is an error at its line and colum
   const col = (n: number, s: string): number => lines[n - 7]!.indexOf(s) + 1;
   let issues: ConfigIssue[] = [];
   try {
-    parseConfig(logYaml(lines.join('\n') + '\n'), join(dir, 'p.yaml'));
+    parseConfig(logYaml(`${lines.join('\n')}\n`), join(dir, 'p.yaml'));
     assert.fail('expected the config to be refused');
   } catch (err: unknown) {
     assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));

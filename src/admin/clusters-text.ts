@@ -13,7 +13,7 @@ export function clustersText(views: readonly ClusterView[]): string {
     lines.push(`${c.name}::discovery::${c.discovery}`, `${c.name}::lb::${c.lb}`, `${c.name}::panic::${c.panic}`);
     for (const h of c.hosts) hostLines(lines, `${c.name}::${h.address}::`, h);
   }
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 function hostLines(lines: string[], prefix: string, h: HostView): void {

@@ -31,7 +31,7 @@ function stats(r: AdminRequest): void {
   if (format === 'json') sendJson(r.res, 200, snapshotToJson(snapshot));
   else {
     const text = formatSnapshot(snapshot);
-    send(r.res, 200, TEXT, text === '' ? '' : text + '\n');
+    send(r.res, 200, TEXT, text === '' ? '' : `${text}\n`);
   }
 }
 

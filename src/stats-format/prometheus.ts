@@ -81,7 +81,7 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
     lines.push(`# HELP ${name} ${escapeHelp(`proxyctl stat ${f.help}`)}`, `# TYPE ${name} ${f.kind}`, ...f.samples);
   }
   if (format === 'openmetrics') lines.push('# EOF');
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 /** OpenMetrics writes `le` as a canonical float (`1.0`, as its client libraries do); the 0.0.4 text as `1`. */

@@ -147,7 +147,7 @@ function render(segs: Segments, e: AccessLogEntry): string {
 
 export function compileText(parts: readonly FormatPart[]): LineFormatter {
   const segs = segments(parts, escapeText);
-  return (e) => render(segs, e) + '\n';
+  return (e) => `${render(segs, e)}\n`;
 }
 
 // ---- JSON ---------------------------------------------------------------------------------
@@ -162,6 +162,6 @@ export function compileJson(fields: readonly (readonly [string, readonly FormatP
       const f = compiled[i]!;
       s += f.prefix + JSON.stringify(render(f.segs, e));
     }
-    return (compiled.length === 0 ? '{' : s) + '}\n';
+    return compiled.length === 0 ? '{}\n' : `${s}}\n`;
   };
 }
