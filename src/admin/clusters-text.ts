@@ -22,7 +22,7 @@ function hostLines(lines: string[], prefix: string, h: HostView): void {
     // Envoy's spelling: `healthy`, or each flag behind a slash.
     `${prefix}health_flags::${h.flags.length === 0 ? 'healthy' : h.flags.map((f) => `/${f}`).join('')}`,
     `${prefix}rq_active::${h.activeRequests}`,
-    `${prefix}outlier::ejected_until::${h.outlier !== null && h.outlier.ejected ? new Date(h.outlier.ejectedUntil).toISOString() : '-'}`,
+    `${prefix}outlier::ejected_until::${h.outlier?.ejected ? new Date(h.outlier.ejectedUntil).toISOString() : '-'}`,
   );
   if (h.outlier !== null) lines.push(`${prefix}outlier::ejections::${h.outlier.ejections}`);
   lines.push(`${prefix}locality::${localityText(h.locality)}`);

@@ -43,6 +43,7 @@ export interface RegionEntry {
 
 const KIND_NAMES: Record<number, StatKindName> = { [StatKind.counter]: 'counter', [StatKind.gauge]: 'gauge', [StatKind.histogram]: 'histogram' };
 const COMBINE_NAMES: Record<number, GaugeCombineName> = { [GaugeCombine.sum]: 'sum', [GaugeCombine.max]: 'max' };
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a stat name must not hold control characters
 const NAME_FORBIDDEN = /[\u0000-\u001f\u007f]/;
 
 /** FNV-1a over the name's UTF-8 bytes: allocation only, never per update. */

@@ -98,7 +98,7 @@ export class OutlierDetector {
         continue;
       }
       const handed = initial?.get(key);
-      const ejected = handed !== undefined && handed.ejected && handed.ejectedUntil > now;
+      const ejected = handed?.ejected === true && handed.ejectedUntil > now;
       this.#hosts.set(key, {
         counters,
         ejected,
