@@ -213,7 +213,7 @@ if (idle.length + cold.length + cli.length + load.length > 0) {
   const failed = [...idle, ...cold.filter((r) => r.unsupported !== true), ...load].filter((r) => r.rc !== undefined && r.rc !== 0);
   say(`Reloads that failed (non-zero exit): ${failed.length}${failed.length > 0 ? ` (first: rc ${failed[0]?.rc}, ${JSON.stringify(failed[0]?.stderr ?? '')})` : ''}.`);
   const standby = cli.find((r) => r.kind === 'status-reply')?.reply?.standby;
-  say(`\`status --json\` standby: ${standby === undefined ? 'n/a (status has no `standby` field yet)' : '`' + JSON.stringify(standby) + '`'}.`);
+  say(`\`status --json\` standby: ${standby === undefined ? 'n/a (status has no `standby` field yet)' : `\`${JSON.stringify(standby)}\``}.`);
   say();
 
   const wrkOf = (f: string): Record<string, number> | null => {

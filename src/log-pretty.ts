@@ -38,13 +38,13 @@ export function renderLine(text: string): string {
   } catch {
     line = null;
   }
-  if (typeof line !== 'object' || line === null) return text + '\n';
+  if (typeof line !== 'object' || line === null) return `${text}\n`;
   const l = line as Record<string, unknown>;
   let out = `${String(l.time)} ${String(l.level)} ${who(l)}: ${String(l.msg)}`;
   for (const key of Object.keys(l)) {
     if (!HEAD_KEYS.has(key)) out += ` ${key}=${formatValue(l[key])}`;
   }
-  return out + '\n';
+  return `${out}\n`;
 }
 
 /** A sink that renders each JSON line it is given before it writes it to `out`. */

@@ -130,8 +130,8 @@ export function createLogger(origin: LogOrigin, sink: LineSink, level: LogLevel 
  * object a line. Level warn: such output is Node complaining more often than not.
  */
 export function forwardLine(sink: LineSink, text: string, origin: LogOrigin & { readonly pid: number }): void {
-  if (text.startsWith('{') && text.endsWith('}')) sink.write(text + '\n');
-  else if (text !== '') sink.write(JSON.stringify({ level: 'warn', time: new Date().toISOString(), pid: origin.pid, epoch: origin.epoch, component: origin.component, raw: true, msg: text }) + '\n');
+  if (text.startsWith('{') && text.endsWith('}')) sink.write(`${text}\n`);
+  else if (text !== '') sink.write(`${JSON.stringify({ level: 'warn', time: new Date().toISOString(), pid: origin.pid, epoch: origin.epoch, component: origin.component, raw: true, msg: text })}\n`);
 }
 
 /** Discards everything (tests, and callers that were given no logger). */

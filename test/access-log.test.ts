@@ -68,7 +68,7 @@ test('config: a bad format or an unusable path is an error at its line and colum
   const col = (n: number, s: string): number => lines[n - 7]!.indexOf(s) + 1;
   let issues: ConfigIssue[] = [];
   try {
-    parseConfig(logYaml(lines.join('\n') + '\n'), join(dir, 'p.yaml'));
+    parseConfig(logYaml(`${lines.join('\n')}\n`), join(dir, 'p.yaml'));
     assert.fail('expected the config to be refused');
   } catch (err: unknown) {
     assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
@@ -128,7 +128,9 @@ test('writer: memory is bounded, lines past it are dropped and counted; files ar
   assert.ok(dropped > 0, 'some lines were dropped');
   assert.equal(written.length + dropped, 1000);
   // What was kept is the first lines, whole and in order.
-  written.forEach((l, i) => assert.equal(l, `${i + 1} ${pad}`));
+  written.forEach((l, i) => {
+    assert.equal(l, `${i + 1} ${pad}`);
+  });
   assert.equal(statSync(path).mode & 0o777, 0o640);
   assert.equal(buildAccessLog('web', undefined, stats, files), null);
 });

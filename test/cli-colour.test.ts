@@ -1,4 +1,5 @@
 /** The colour rule (src/cli/colour.ts) and the progress line (src/cli/progress.ts), as tables over fake streams. */
+// biome-ignore-all lint/suspicious/noControlCharactersInRegex: the regexes match ANSI escapes, which start with ESC
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { colourLevel, paintFor } from '../src/cli/colour.js';

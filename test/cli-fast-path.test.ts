@@ -270,6 +270,7 @@ test('against a supervisor: status with and without a standby, reload --cold, dr
     const slow = await proxyctl(t, [...args, ...common], { NO_COLOR: '', FORCE_COLOR: '1', ...VIA_OCLIF });
     assert.equal(quick.oclifLoaded, false);
     assert.equal(quick.stdout, slow.stdout, args.join(' '));
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the ANSI colour escape starts with ESC
     assert.equal(/\x1b\[32mactive/.test(quick.stdout), !args.includes('--no-color'), args.join(' '));
   }
 

@@ -5,6 +5,7 @@
  * when done. TERM=dumb, NO_COLOR and --no-color take the colour away on that same terminal; a
  * pipe gets neither colour nor progress (unless FORCE_COLOR), and `--json` is one envelope.
  */
+// biome-ignore-all lint/suspicious/noControlCharactersInRegex: the regexes match ANSI escapes and CR, which are control characters
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { connect, type Socket } from 'node:net';

@@ -97,7 +97,16 @@ test('proxyctl.1 has every command with each of its flags, every global flag, an
   }
 });
 
-type Node = Record<string, any>;
+/** The parts of a JSON Schema node that the key walk reads. */
+interface Node {
+  $ref?: string;
+  $defs?: Record<string, Node>;
+  anyOf?: Node[];
+  oneOf?: Node[];
+  items?: Node;
+  additionalProperties?: Node | boolean;
+  properties?: Record<string, Node>;
+}
 
 /** Key paths of a schema node, `[]` for list items; $refs are listed in their own subsection. */
 function keyPaths(n: Node, prefix: string, out: string[]): string[] {

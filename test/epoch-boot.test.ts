@@ -58,7 +58,7 @@ test('boots, says ready with its counts, serves and proxies on every worker, and
   assert.equal(text.status, 200);
   assert.ok(text.body.split('\n').includes('server.hot_restart_generation: 3'));
   assert.ok(text.body.split('\n').includes('listener.web.downstream_cx_total: 2'));
-  const filtered = await adminRequest(admin, '/stats?filter=' + encodeURIComponent('^http\\.web\\.'));
+  const filtered = await adminRequest(admin, `/stats?filter=${encodeURIComponent('^http\\.web\\.')}`);
   const lines = filtered.body.trim().split('\n');
   assert.ok(lines.length > 0);
   for (const line of lines) assert.match(line, /^http\.web\./);

@@ -190,7 +190,10 @@ ${CLUSTERS({ ub: ub.port, other })}`,
     c.on('data', (d: Buffer) => {
       for (let i = 0; i < d.length; i += 7) {
         const part = d.subarray(i, i + 7);
-        queue = queue.then(() => new Promise<void>((r) => setTimeout(() => (up.write(part), r()), 1)));
+        queue = queue.then(() => new Promise<void>((r) => setTimeout(() => {
+                up.write(part);
+                r();
+              }, 1)));
       }
     });
     c.on('end', () => void queue.then(() => up.end()));

@@ -80,7 +80,7 @@ test('expected statuses are inclusive ranges', async (t) => {
   await h.reaches(target(teapot.port).key, 'healthy');
   await h.reaches(target(noContent.port).key, 'unhealthy');
   await h.reaches(target(edge.port).key, 'healthy');
-  const reason = h.lines.find((l) => l.fields?.['host'] === target(noContent.port).key)?.fields?.['reason'];
+  const reason = h.lines.find((l) => l.fields?.host === target(noContent.port).key)?.fields?.reason;
   assert.equal(reason, 'status 204');
 });
 
@@ -120,7 +120,7 @@ test('a check that gets no answer within timeoutMs fails, counts a network failu
   const h = harness(t, httpCluster('silent', {}, { timeoutMs: 150, intervalMs: 50 }));
   h.checker.setTargets([target(silent.port)]);
   await h.reaches(target(silent.port).key, 'unhealthy');
-  assert.equal(h.lines.at(-1)?.fields?.['reason'], 'timeout');
+  assert.equal(h.lines.at(-1)?.fields?.reason, 'timeout');
   assert.ok(h.counter('failure') >= 1);
   assert.ok(h.counter('network_failure') >= 1);
   assert.equal(h.counter('success'), 0);
@@ -134,8 +134,8 @@ test('a refused connect fails the check as a network failure', async (t) => {
   const h = harness(t, tcpCluster('refused'));
   h.checker.setTargets([target(port)]);
   await h.reaches(target(port).key, 'unhealthy');
-  assert.equal(h.lines.at(-1)?.fields?.['reason'], 'refused');
-  assert.equal(h.lines.at(-1)?.fields?.['cluster'], 'refused');
+  assert.equal(h.lines.at(-1)?.fields?.reason, 'refused');
+  assert.equal(h.lines.at(-1)?.fields?.cluster, 'refused');
   assert.ok(h.counter('network_failure') >= 1);
 });
 
@@ -162,7 +162,7 @@ test('tcp: a connect alone passes; with send and expect, every expected string m
   await sendExpect.reaches(target(answering.port).key, 'healthy');
   await sendExpect.reaches(target(closing.port).key, 'unhealthy');
   assert.equal(Buffer.concat(got).subarray(0, 5).toString(), 'PING\n');
-  assert.equal(sendExpect.lines.find((l) => l.fields?.['host'] === target(closing.port).key)?.fields?.['reason'], 'closed');
+  assert.equal(sendExpect.lines.find((l) => l.fields?.host === target(closing.port).key)?.fields?.reason, 'closed');
   assert.ok(sendExpect.counter('network_failure') >= 1);
 });
 
@@ -171,7 +171,7 @@ test('tcp: expected bytes that never come fail at the timeout', async (t) => {
   const h = harness(t, tcpCluster('mute', { expect: [hex('HELLO')] }, { timeoutMs: 150 }));
   h.checker.setTargets([target(mute.port)]);
   await h.reaches(target(mute.port).key, 'unhealthy');
-  assert.equal(h.lines.at(-1)?.fields?.['reason'], 'timeout');
+  assert.equal(h.lines.at(-1)?.fields?.reason, 'timeout');
 });
 
 test('https checks use the cluster tls settings: verified against its CA, refused without it', async (t) => {
@@ -185,7 +185,7 @@ test('https checks use the cluster tls settings: verified against its CA, refuse
   untrusted.checker.setTargets([target(port)]);
   await trusted.reaches(target(port).key, 'healthy');
   await untrusted.reaches(target(port).key, 'unhealthy');
-  assert.equal(untrusted.lines.at(-1)?.fields?.['reason'], 'tls');
+  assert.equal(untrusted.lines.at(-1)?.fields?.reason, 'tls');
 });
 
 test('setTargets keeps hosts that stay, starts new ones and stops removed ones', async (t) => {

@@ -93,7 +93,7 @@ test('reload --cold discards the standby and spawns a fresh epoch; a config can 
   await eventually(() => !processIsAlive(sb.pid), 5_000, 'the discarded standby to exit');
 
   // `standby: false`: after this reload none is kept, and the next reload starts cold.
-  const off = inst.writeConfig('off.yaml', configYaml({ port, workers: 1 }) + 'standby: false\n');
+  const off = inst.writeConfig('off.yaml', `${configYaml({ port, workers: 1 })}standby: false\n`);
   const r2 = await inst.cli(['reload', '--config', off, '--json']);
   assert.equal(r2.code, 0, r2.stderr);
   await new Promise((resolve) => setTimeout(resolve, 500));

@@ -179,7 +179,9 @@ test('cors: a preflight from an allowed origin is answered 204 here; others get 
     const denied = exchange(f, p, request('OPTIONS', '/', ['host', 'a', 'origin', origin, 'access-control-request-method', 'GET']));
     assert.deepEqual(denied.rec.events, ['up:headers:end', 'down:200:end'], `${origin} passes through`);
     let cors = 0;
-    denied.rec.response?.forEach((n) => (cors += n.startsWith('access-control-') ? 1 : 0));
+    denied.rec.response?.forEach((n) => {
+      cors += n.startsWith('access-control-') ? 1 : 0;
+    });
     assert.equal(cors, 0);
   }
   const none = exchange(f, p, request());

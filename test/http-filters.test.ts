@@ -23,10 +23,22 @@ function counting(): { n: number; inc(): void } {
 function logging(name: string, log: string[], act: Partial<HttpFilter> = {}): HttpFilter & { destroyed: number } {
   const f = {
     destroyed: 0,
-    decodeHeaders: (h: never, end: boolean, cb: DecoderCallbacks) => (log.push(`${name}.dh`), act.decodeHeaders?.(h, end, cb) ?? FilterStatus.Continue),
-    decodeData: (d: Buffer, end: boolean, cb: DecoderCallbacks) => (log.push(`${name}.dd:${d.toString()}`), act.decodeData?.(d, end, cb) ?? FilterStatus.Continue),
-    encodeHeaders: (h: never, end: boolean, cb: EncoderCallbacks) => (log.push(`${name}.eh`), act.encodeHeaders?.(h, end, cb) ?? FilterStatus.Continue),
-    encodeData: (d: Buffer, end: boolean, cb: EncoderCallbacks) => (log.push(`${name}.ed`), act.encodeData?.(d, end, cb) ?? FilterStatus.Continue),
+    decodeHeaders: (h: never, end: boolean, cb: DecoderCallbacks) => {
+      log.push(`${name}.dh`);
+      return act.decodeHeaders?.(h, end, cb) ?? FilterStatus.Continue;
+    },
+    decodeData: (d: Buffer, end: boolean, cb: DecoderCallbacks) => {
+      log.push(`${name}.dd:${d.toString()}`);
+      return act.decodeData?.(d, end, cb) ?? FilterStatus.Continue;
+    },
+    encodeHeaders: (h: never, end: boolean, cb: EncoderCallbacks) => {
+      log.push(`${name}.eh`);
+      return act.encodeHeaders?.(h, end, cb) ?? FilterStatus.Continue;
+    },
+    encodeData: (d: Buffer, end: boolean, cb: EncoderCallbacks) => {
+      log.push(`${name}.ed`);
+      return act.encodeData?.(d, end, cb) ?? FilterStatus.Continue;
+    },
     onDestroy: () => {
       f.destroyed++;
       log.push(`${name}.destroy`);
@@ -59,7 +71,7 @@ test('decoders run in order, encoders in reverse, then the terminal and the sink
 test('Stop holds the headers at that filter; data arriving meanwhile waits, unseen, and follows in order', () => {
   const log: string[] = [];
   let held: DecoderCallbacks | null = null;
-  const b = logging('b', log, { decodeHeaders: (_h, _e, cb) => ((held = cb), FilterStatus.Stop) });
+  const b = logging('b', log, { decodeHeaders: (_h, _e, cb) => { held = cb; return FilterStatus.Stop; } });
   const { rec, chain } = chainOf([logging('a', log), b, logging('c', log)]);
   chain.decodeHeaders(request('POST'), false);
   chain.decodeData(Buffer.from('one'), false);
@@ -76,8 +88,8 @@ test('Stop holds the headers at that filter; data arriving meanwhile waits, unse
 test('a continue called inside the callback that returns Stop is a Continue; one from another filter is ignored', () => {
   const log: string[] = [];
   let aCb: DecoderCallbacks | null = null;
-  const a = logging('a', log, { decodeHeaders: (_h, _e, cb) => ((aCb = cb), FilterStatus.Continue) });
-  const b = logging('b', log, { decodeHeaders: (_h, _e, cb) => (cb.continueDecoding(), FilterStatus.Stop), decodeData: () => FilterStatus.Stop });
+  const a = logging('a', log, { decodeHeaders: (_h, _e, cb) => { aCb = cb; return FilterStatus.Continue; } });
+  const b = logging('b', log, { decodeHeaders: (_h, _e, cb) => { cb.continueDecoding(); return FilterStatus.Stop; }, decodeData: () => FilterStatus.Stop });
   const { rec, chain } = chainOf([a, b]);
   chain.decodeHeaders(request(), false);
   assert.deepEqual(rec.events, ['up:headers']);
@@ -89,7 +101,7 @@ test('a continue called inside the callback that returns Stop is a Continue; one
 test('an encoder that stops holds the response; its continueEncoding sends it on with the data queued behind it', () => {
   const log: string[] = [];
   let held: EncoderCallbacks | null = null;
-  const b = logging('b', log, { encodeHeaders: (_h, _e, cb) => ((held = cb), FilterStatus.Stop) });
+  const b = logging('b', log, { encodeHeaders: (_h, _e, cb) => { held = cb; return FilterStatus.Stop; } });
   const { rec, chain } = chainOf([logging('a', log), b, logging('c', log)]);
   chain.decodeHeaders(request(), true);
   chain.encodeHeaders(ok(), false);
@@ -115,7 +127,7 @@ test('past the buffer limit a stopped request is answered 413 and counted', () =
 
 test('a local reply from filter k skips later decoders and the router and runs through the encoders before k', () => {
   const log: string[] = [];
-  const b = logging('b', log, { decodeHeaders: (_h, _e, cb) => (cb.sendLocalReply(403, 'no\n', { 'x-why': 'test' }, 'XX'), FilterStatus.Stop) });
+  const b = logging('b', log, { decodeHeaders: (_h, _e, cb) => { cb.sendLocalReply(403, 'no\n', { 'x-why': 'test' }, 'XX'); return FilterStatus.Stop; } });
   const { rec, chain } = chainOf([logging('a', log), b, logging('c', log)]);
   chain.decodeHeaders(request(), true);
   assert.deepEqual(log, ['a.dh', 'b.dh', 'a.eh', 'a.ed', 'a.destroy', 'b.destroy', 'c.destroy']);
@@ -131,14 +143,14 @@ test('a local reply from filter k skips later decoders and the router and runs t
 
 test('a local reply once the request reached the router aborts the upstream; a HEAD reply has no body; a 204 has no length', () => {
   let cb: DecoderCallbacks | null = null;
-  const { rec, chain } = chainOf([{ decodeData: (_d, _e, c) => ((cb = c), FilterStatus.Stop) }]);
+  const { rec, chain } = chainOf([{ decodeData: (_d, _e, c) => { cb = c; return FilterStatus.Stop; } }]);
   chain.decodeHeaders(request('HEAD'), false);
   chain.decodeData(Buffer.from('x'), true);
   (cb as DecoderCallbacks | null)?.sendLocalReply(429, 'slow down\n');
   assert.deepEqual(rec.events, ['up:headers', 'up:abort', 'down:429:end']);
   assert.equal(rec.response?.get('content-length'), '10');
 
-  const two = chainOf([{ decodeHeaders: (_h, _e, c) => (c.sendLocalReply(204, ''), FilterStatus.Stop) }]);
+  const two = chainOf([{ decodeHeaders: (_h, _e, c) => { c.sendLocalReply(204, ''); return FilterStatus.Stop; } }]);
   two.chain.decodeHeaders(request('OPTIONS'), true);
   assert.deepEqual(two.rec.events, ['down:204:end']);
   assert.equal(two.rec.response?.has('content-length'), false);
@@ -219,7 +231,9 @@ test('header map: lower-case names, arrival order, multi-values joined except se
   m.remove('set-cookie');
   assert.deepEqual(m.serialize(), ['host', 'a.test', 'accept', 'z', 'x-new', '1']);
   const seen: string[] = [];
-  m.forEach((n, v) => seen.push(`${n}=${v}`));
+  m.forEach((n, v) => {
+    seen.push(`${n}=${v}`);
+  });
   assert.deepEqual(seen, ['host=a.test', 'accept=z', 'x-new=1']);
   assert.equal(m.has('set-cookie'), false);
 });

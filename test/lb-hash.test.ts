@@ -174,7 +174,9 @@ test('maglev: equal hosts hold table slots within 1 of each other; weights 1,2,3
   const equal = slots(maglev.create(hosts(new Array<number>(7).fill(1)), opts(1)), 7);
   assert.ok(Math.max(...equal) - Math.min(...equal) <= 1, `${equal}`);
   const weighted = slots(maglev.create(hosts([1, 2, 3]), opts(1)), 3);
-  [1, 2, 3].forEach((w, i) => assert.ok(Math.abs((weighted[i] as number) / 65_537 - w / 6) < 0.001, `weight ${w}: ${weighted[i]} slots`));
+  [1, 2, 3].forEach((w, i) => {
+    assert.ok(Math.abs((weighted[i] as number) / 65_537 - w / 6) < 0.001, `weight ${w}: ${weighted[i]} slots`);
+  });
   // Half the weight of the others: half their slots, near enough.
   const ramp = slots(maglev.create(hosts([1, 1, 0.5]), opts(1)), 3);
   assert.ok(Math.abs((ramp[2] as number) / 65_537 - 0.2) < 0.001, `weight 0.5: ${ramp[2]} slots`);

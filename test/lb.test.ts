@@ -88,7 +88,9 @@ test('random: each share within 5 binomial sigmas over 100 000 picks, equal and 
 test('least request: a host with 100 requests in flight is picked only when drawn twice, within 5 sigmas of 1/16 (1/64 with 3 choices)', () => {
   for (const [choiceCount, p] of [[2, 1 / 16], [3, 1 / 64]] as const) {
     const hs = hosts([1, 1, 1, 1]);
-    hs.forEach((h, i) => setActive(h, i === 2 ? 100 : i));
+    hs.forEach((h, i) => {
+      setActive(h, i === 2 ? 100 : i);
+    });
     const n = 20_000;
     const counts = tally(leastRequest.create(hs, opts(21, { choiceCount })), 4, n);
     assert.ok(Math.abs((counts[2] as number) - n * p) <= fiveSigma(n, p), `${choiceCount} choices: loaded host got ${counts[2]}`);

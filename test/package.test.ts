@@ -41,6 +41,7 @@ test('npm pack, npm install -g of the tarball, and the installed proxyctl starts
   assert.deepEqual(readdirSync(join(prefix, 'share/man/man5')), ['proxyctl.yaml.5']);
 
   const bin = join(prefix, 'bin/proxyctl');
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads the fields of the command it ran, and asserts on them
   const cli = async (...args: string[]): Promise<{ stdout: string; json: any }> => {
     const { stdout } = await run(bin, args, { cwd: dir, env: ENV, timeout: 60_000 });
     return { stdout, json: args.includes('--json') ? JSON.parse(stdout) : null };

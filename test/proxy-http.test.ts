@@ -97,7 +97,7 @@ test('chunked request and response bodies pass through byte-exact', async (t) =>
   const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
   const c = await RawClient.open(t, h.ports.web as number);
   const head = 'POST /up HTTP/1.1\r\nhost: t\r\ntransfer-encoding: chunked\r\nx-request-id: r1\r\n\r\n';
-  c.send(head + '4\r\nwiki\r\n');
+  c.send(`${head}4\r\nwiki\r\n`);
   await delay(20);
   c.send('5\r\npedia\r\n0\r\n\r\n');
   const r = await c.response();
@@ -105,9 +105,9 @@ test('chunked request and response bodies pass through byte-exact', async (t) =>
   assert.equal(r.body.toString(), 'hello world');
   // The head as sent, plus the forwarded fields; the body byte for byte.
   const forwarded = head.replace(/\r\n\r\n$/, '\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\n\r\n');
-  assert.equal(Buffer.concat(received).toString('latin1'), forwarded + '4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n');
+  assert.equal(Buffer.concat(received).toString('latin1'), `${forwarded}4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n`);
   // The connection is still usable.
-  c.send(head + '0\r\n\r\n');
+  c.send(`${head}0\r\n\r\n`);
   assert.equal((await c.response()).status, 201);
 });
 

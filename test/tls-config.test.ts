@@ -98,7 +98,7 @@ test('CA files of clientCertificate and of a cluster are checked at their caFile
 test('tls keys are checked by the schema: versions, ALPN names, durations, server names, unknown keys', (t) => {
   const dir = pki(t);
   const extra = '      minVersion: TLSv1.1\n      alpn: ["http/1.1", ""]\n      handshakeTimeout: 10\n      bogus: 1\n';
-  const text = yaml('a.pem', 'a.key', extra) + 'clusters:\n  - name: app\n    endpoints: [127.0.0.1:9000]\n    tls: { sni: "not a name" }\n';
+  const text = `${yaml('a.pem', 'a.key', extra)}clusters:\n  - name: app\n    endpoints: [127.0.0.1:9000]\n    tls: { sni: "not a name" }\n`;
   assert.deepEqual(
     issues(dir, text).map((i) => i.path),
     ['listeners[0].tls.minVersion', 'listeners[0].tls.alpn[1]', 'listeners[0].tls.handshakeTimeout', 'listeners[0].tls.bogus', 'clusters[0].tls.sni'],

@@ -13,7 +13,7 @@ export function clustersText(views: readonly ClusterView[]): string {
     lines.push(`${c.name}::discovery::${c.discovery}`, `${c.name}::lb::${c.lb}`, `${c.name}::panic::${c.panic}`);
     for (const h of c.hosts) hostLines(lines, `${c.name}::${h.address}::`, h);
   }
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 function hostLines(lines: string[], prefix: string, h: HostView): void {
@@ -22,7 +22,7 @@ function hostLines(lines: string[], prefix: string, h: HostView): void {
     // Envoy's spelling: `healthy`, or each flag behind a slash.
     `${prefix}health_flags::${h.flags.length === 0 ? 'healthy' : h.flags.map((f) => `/${f}`).join('')}`,
     `${prefix}rq_active::${h.activeRequests}`,
-    `${prefix}outlier::ejected_until::${h.outlier !== null && h.outlier.ejected ? new Date(h.outlier.ejectedUntil).toISOString() : '-'}`,
+    `${prefix}outlier::ejected_until::${h.outlier?.ejected ? new Date(h.outlier.ejectedUntil).toISOString() : '-'}`,
   );
   if (h.outlier !== null) lines.push(`${prefix}outlier::ejections::${h.outlier.ejections}`);
   lines.push(`${prefix}locality::${localityText(h.locality)}`);

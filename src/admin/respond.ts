@@ -10,7 +10,7 @@ export function send(res: ServerResponse, status: number, contentType: string, b
 }
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON_TYPE, JSON.stringify(value) + '\n');
+  send(res, status, JSON_TYPE, `${JSON.stringify(value)}\n`);
 }
 
 /** The regular expression of `?filter=`, undefined without one, or null (400 sent) when it does not compile. */

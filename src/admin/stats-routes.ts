@@ -24,14 +24,20 @@ function exposition(r: AdminRequest, format: ExpositionFormat): void {
 
 function stats(r: AdminRequest): void {
   const format = r.query.get('format');
-  if (format === 'prometheus') return exposition(r, 'prometheus');
-  if (format !== null && format !== 'json' && format !== 'text') return send(r.res, 400, TEXT, 'format must be text, json or prometheus\n');
+  if (format === 'prometheus') {
+    exposition(r, 'prometheus');
+    return;
+  }
+  if (format !== null && format !== 'json' && format !== 'text') {
+    send(r.res, 400, TEXT, 'format must be text, json or prometheus\n');
+    return;
+  }
   const snapshot = snapshotFor(r);
   if (snapshot === null) return;
   if (format === 'json') sendJson(r.res, 200, snapshotToJson(snapshot));
   else {
     const text = formatSnapshot(snapshot);
-    send(r.res, 200, TEXT, text === '' ? '' : text + '\n');
+    send(r.res, 200, TEXT, text === '' ? '' : `${text}\n`);
   }
 }
 

@@ -58,7 +58,8 @@ export async function runStatus(flags: CommandFlags<'status'>): Promise<CommandR
   const reply: StatusWithStandby = await askSupervisor(commandPaths(flags), flags['base-id'], message, 10_000);
   const json: StatusJson = { supervisor: reply.supervisor, epochs: reply.epochs, standby: reply.standby ?? null };
   if (!flags.clusters) return { json, human: (paint) => formatStatus(json, paint) };
-  const clusters = (json.clusters = reply.clusters ?? null);
+  const clusters = reply.clusters ?? null;
+  json.clusters = clusters;
   return { json, human: (paint) => [...formatStatus(json, paint), '', ...formatClusters(clusters, paint)] };
 }
 

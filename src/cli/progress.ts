@@ -34,7 +34,7 @@ export function progressOn(stream: ProgressStream, env: NodeJS.ProcessEnv, json:
       // One column short of the width (80 when a pty nobody sized says 0): a line that fills
       // it would wrap on some terminals, and `\r` would then redraw only its second half.
       const width = Math.max(10, (stream.columns || 80) - 1);
-      stream.write(REDRAW + (text.length > width ? text.slice(0, width - 1) + '…' : text));
+      stream.write(REDRAW + (text.length > width ? `${text.slice(0, width - 1)}…` : text));
       shown = true;
     },
     clear() {

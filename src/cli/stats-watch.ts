@@ -33,10 +33,10 @@ export function watchStats(region: StatsRegion, opts: WatchOptions): Promise<num
       const now = Date.now();
       const rates = counterRates(prev, next, Math.max(1, now - prevAt) / 1000);
       const at = new Date(now);
-      if (opts.out.isTTY) opts.out.write(REDRAW + watchTable(at, rates, next).join('\n') + '\n');
+      if (opts.out.isTTY) opts.out.write(`${REDRAW}${watchTable(at, rates, next).join('\n')}\n`);
       else {
         const lines = watchLines(at, rates);
-        if (lines.length > 0) opts.out.write(lines.join('\n') + '\n');
+        if (lines.length > 0) opts.out.write(`${lines.join('\n')}\n`);
       }
       prev = next;
       prevAt = now;

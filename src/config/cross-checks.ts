@@ -19,7 +19,9 @@ export function crossCheck(raw: unknown): PathIssue[] {
   const listeners = Array.isArray(raw.listeners) ? raw.listeners : [];
   const clusters = Array.isArray(raw.clusters) ? raw.clusters : raw.clusters === undefined ? [] : null;
 
-  listeners.forEach((l, i) => listenerShape(l, i, issues));
+  listeners.forEach((l, i) => {
+    listenerShape(l, i, issues);
+  });
   uniqueNames('listeners', listeners, 'listener', issues);
   if (clusters !== null) {
     uniqueNames('clusters', clusters, 'cluster', issues);

@@ -99,7 +99,7 @@ function subsection(title: string, n: Node): string[] {
 export function keyReference(schema: Node): string[] {
   const defs = (isNode(schema.$defs) ? schema.$defs : {}) as Record<string, Node>;
   const { $defs: _, description: __, ...root } = schema;
-  return [...subsection('Top level', root), ...Object.entries(defs).map(([name, def]) => subsection(name, def)).flat()];
+  return [...subsection('Top level', root), ...Object.entries(defs).flatMap(([name, def]) => subsection(name, def))];
 }
 
 export function configPage(template: string, schema: Node): string {

@@ -1,6 +1,7 @@
 import { ProxyctlError } from '../errors.js';
 import { INDEX_TOMBSTONE, MAX_NAME_BYTES } from './layout.js';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a stat name must not hold control characters
 const NAME_FORBIDDEN = /[\u0000-\u001f\u007f]/;
 
 /** A stat name's UTF-8 bytes, or PROXYCTL_ERR_STAT_NAME: names are never truncated. */

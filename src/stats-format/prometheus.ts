@@ -53,8 +53,10 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
   const seen = new Set<string>();
   const add = (family: string, kind: Kind, help: string, sample: string, labels: string, value: string): void => {
     let f = families.get(family);
-    if (f === undefined) families.set(family, (f = { kind, help, samples: [] }));
-    else if (f.kind !== kind) return;
+    if (f === undefined) {
+      f = { kind, help, samples: [] };
+      families.set(family, f);
+    } else if (f.kind !== kind) return;
     const line = `${sample}${labels === '' ? '' : `{${labels}}`}`;
     if (seen.has(line)) return;
     seen.add(line);
@@ -81,7 +83,7 @@ export function formatExposition(s: StatsSnapshot, format: ExpositionFormat): st
     lines.push(`# HELP ${name} ${escapeHelp(`proxyctl stat ${f.help}`)}`, `# TYPE ${name} ${f.kind}`, ...f.samples);
   }
   if (format === 'openmetrics') lines.push('# EOF');
-  return lines.length === 0 ? '' : lines.join('\n') + '\n';
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }
 
 /** OpenMetrics writes `le` as a canonical float (`1.0`, as its client libraries do); the 0.0.4 text as `1`. */

@@ -9,7 +9,7 @@ import { HandlerRouter } from './dispatch.js';
 import { isJsonObject } from './messages.js';
 import { describeIncompatibility, helloMessage } from './versions.js';
 import { checkPeerCredentials, ourUid } from './peercred.js';
-import type { ConnectOptions, HelloFacts, RpcConnection } from './types.js';
+import type { ConnectOptions, HelloFacts, PeerCredentials, RpcConnection } from './types.js';
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 
@@ -58,7 +58,7 @@ export async function connectRpc(path: string, hello: HelloFacts, options: Conne
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const startedAt = Date.now();
   const socket = await openSocket(path, timeoutMs);
-  let creds;
+  let creds: PeerCredentials | null;
   try {
     creds = checkPeerCredentials(socket.fd, options.expectedPeerUid ?? ourUid());
   } catch (err: unknown) {

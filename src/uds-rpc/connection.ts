@@ -5,7 +5,7 @@
 import type { USocket, USocketWrite } from './usocket.js';
 import { ProxyctlError, errnoCode } from '../errors.js';
 import { FrameDecoder, FrameKind, closeFds, encodeJsonFrame, type DecodedFrame } from './framing.js';
-import { isJsonObject, type HelloMessage, type ReplyOf, type RequestType, type RpcRequest } from './messages.js';
+import { isJsonObject, type HelloMessage, type JsonObject, type ReplyOf, type ReplyPayload, type RequestType, type RpcRequest } from './messages.js';
 import { METHODS, validateReplyPayload } from './validate.js';
 import { errorReply, type IncomingRequest, type OutgoingReply, type RequestRouter } from './dispatch.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS, type PeerCredentials, type RequestOptions, type RpcConnection, type RpcReceived } from './types.js';
@@ -241,7 +241,7 @@ export class UsocketRpcConnection implements RpcConnection {
     }
     this.pending.delete(id);
     clearTimeout(entry.timer);
-    let payload;
+    let payload: ReplyPayload<JsonObject>;
     try {
       payload = validateReplyPayload(json);
     } catch (err: unknown) {

@@ -16,7 +16,7 @@ import type { HelloMessage } from './messages.js';
 import { METHODS } from './validate.js';
 import { compatibilityString, describeIncompatibility, helloMessage } from './versions.js';
 import { checkPeerCredentials, ourUid } from './peercred.js';
-import type { RpcConnection, RpcHandlers, RpcServer, RpcServerOptions } from './types.js';
+import type { PeerCredentials, RpcConnection, RpcHandlers, RpcServer, RpcServerOptions } from './types.js';
 
 const DEFAULT_HELLO_TIMEOUT_MS = 5_000;
 
@@ -145,7 +145,7 @@ export class UsocketRpcServer extends EventEmitter implements RpcServer {
 
   private readonly onConnection = (socket: USocket): void => {
     closeOnExec(socket.fd);
-    let creds;
+    let creds: PeerCredentials | null;
     try {
       creds = checkPeerCredentials(socket.fd, this.options.expectedPeerUid ?? ourUid());
     } catch (err: unknown) {

@@ -70,13 +70,13 @@ export class OutlierDetector {
     this.#now = deps.now ?? Date.now;
     this.#onChange = deps.onChange;
     const p = `cluster.${deps.cluster}.outlier_detection.`;
-    this.#active = deps.stats.gauge(p + 'ejections_active', 'max'); // the next epoch starts with the same ejections
-    this.#enforced = deps.stats.counter(p + 'ejections_enforced_total');
-    this.#overflow = deps.stats.counter(p + 'ejections_overflow');
+    this.#active = deps.stats.gauge(`${p}ejections_active`, 'max'); // the next epoch starts with the same ejections
+    this.#enforced = deps.stats.counter(`${p}ejections_enforced_total`);
+    this.#overflow = deps.stats.counter(`${p}ejections_overflow`);
     this.#byReason = {
-      consecutive5xx: deps.stats.counter(p + 'ejections_enforced_consecutive_5xx'),
-      consecutiveGatewayFailure: deps.stats.counter(p + 'ejections_enforced_consecutive_gateway_failure'),
-      successRate: deps.stats.counter(p + 'ejections_enforced_success_rate'),
+      consecutive5xx: deps.stats.counter(`${p}ejections_enforced_consecutive_5xx`),
+      consecutiveGatewayFailure: deps.stats.counter(`${p}ejections_enforced_consecutive_gateway_failure`),
+      successRate: deps.stats.counter(`${p}ejections_enforced_success_rate`),
     };
     this.#active.set(0);
   }
@@ -98,7 +98,7 @@ export class OutlierDetector {
         continue;
       }
       const handed = initial?.get(key);
-      const ejected = handed !== undefined && handed.ejected && handed.ejectedUntil > now;
+      const ejected = handed?.ejected === true && handed.ejectedUntil > now;
       this.#hosts.set(key, {
         counters,
         ejected,

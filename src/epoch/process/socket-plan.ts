@@ -52,7 +52,9 @@ export function planSockets(sockets: readonly ListenSocketDescriptor[], fds: rea
   }
   for (const [name, list] of byListener) {
     list.sort((a, b) => a.slot - b.slot);
-    list.forEach((s, i) => (perWorker[i % workers] as WorkerSocket[]).push({ listener: name, slot: s.slot, fd: fds[s.fdIndex] as number }));
+    list.forEach((s, i) => {
+      (perWorker[i % workers] as WorkerSocket[]).push({ listener: name, slot: s.slot, fd: fds[s.fdIndex] as number });
+    });
   }
   return { perWorker, admin, unused, missing: listeners.filter((name) => !byListener.has(name)) };
 }

@@ -152,7 +152,13 @@ export async function warmUpDataPlane(): Promise<{ ms: number; outcome: 'done' |
     plane.addListener('warmup', servers[0]!);
     plane.addListener('warmup_tcp', servers[1]!);
     let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<void>((resolve) => (timer = setTimeout(() => ((ok = false), (stopped = true), resolve()), WARM_UP_BUDGET_MS)));
+    const budget = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        ok = false;
+        stopped = true;
+        resolve();
+      }, WARM_UP_BUDGET_MS);
+    });
     await Promise.race([traffic(webPort, rawPort), budget]);
     clearTimeout(timer);
 

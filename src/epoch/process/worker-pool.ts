@@ -112,7 +112,9 @@ export class WorkerPool implements DrainTarget {
         extra.thread.postMessage({ type: 'shutdown' } satisfies WorkerCommand);
       }
       const prepared = this.#until('prepared');
-      this.#workers.forEach((w, i) => w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [], memberships } satisfies WorkerCommand));
+      this.#workers.forEach((w, i) => {
+        w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [], memberships } satisfies WorkerCommand);
+      });
       await prepared;
     } catch (err: unknown) {
       await this.shutdown(ASK_TIMEOUT_MS);

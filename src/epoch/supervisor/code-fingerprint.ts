@@ -5,7 +5,7 @@
  * epoch is spawned. Sizes and mtimes are enough (an install rewrites what it changes).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 /** What is fingerprinted, relative to the package root: directories are walked. */
@@ -18,7 +18,7 @@ export function codeFingerprint(root: string): string {
 }
 
 function add(hash: ReturnType<typeof createHash>, root: string, rel: string): void {
-  let st;
+  let st: Stats;
   try {
     st = statSync(join(root, rel));
   } catch {

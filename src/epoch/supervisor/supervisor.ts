@@ -21,7 +21,7 @@ import { handoffFor } from './cluster-handoff.js';
 import { HostIntentKeeper } from './host-intent.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
-import { Epoch } from './epoch.js';
+import type { Epoch } from './epoch.js';
 import { EpochTable, supervisorStats, type SupervisorStats } from './epoch-table.js';
 import { InstanceLock } from './instance-lock.js';
 import type { SupervisorObserver } from './observer.js';

@@ -16,7 +16,9 @@ import { compileStrftime } from './strftime.js';
 type Getter = (e: AccessLogEntry) => string;
 
 const MISSING = '-';
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the log line escapes
 const UNSAFE = /[\x00-\x1f"\\\x7f-\x9f\u2028\u2029]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what the log line escapes
 const UNSAFE_ALL = /[\x00-\x1f"\\\x7f-\x9f\u2028\u2029]/g;
 
 function hex(c: string): string {
@@ -121,17 +123,17 @@ export function readsHeaders(parts: readonly FormatPart[]): { request: boolean; 
 /** A list of literals and getters whose values are already escaped for the target format. */
 type Segments = readonly (string | Getter)[];
 
-function segments(parts: readonly FormatPart[], escape: (s: string) => string): Segments {
+function segments(parts: readonly FormatPart[], escapeValue: (s: string) => string): Segments {
   const out: (string | Getter)[] = [];
   for (const p of parts) {
     const seg = typeof p === 'string' ? p : rawGetter(p);
     if (typeof seg === 'string') {
       // A literal of the format is written as is; a constant value (HOSTNAME) is escaped.
-      const text = typeof p === 'string' ? seg : escape(seg);
+      const text = typeof p === 'string' ? seg : escapeValue(seg);
       const last = out[out.length - 1];
       if (typeof last === 'string') out[out.length - 1] = last + text;
       else out.push(text);
-    } else out.push((e) => escape(seg(e)));
+    } else out.push((e) => escapeValue(seg(e)));
   }
   return out;
 }
@@ -147,7 +149,7 @@ function render(segs: Segments, e: AccessLogEntry): string {
 
 export function compileText(parts: readonly FormatPart[]): LineFormatter {
   const segs = segments(parts, escapeText);
-  return (e) => render(segs, e) + '\n';
+  return (e) => `${render(segs, e)}\n`;
 }
 
 // ---- JSON ---------------------------------------------------------------------------------
@@ -162,6 +164,6 @@ export function compileJson(fields: readonly (readonly [string, readonly FormatP
       const f = compiled[i]!;
       s += f.prefix + JSON.stringify(render(f.segs, e));
     }
-    return (compiled.length === 0 ? '{' : s) + '}\n';
+    return compiled.length === 0 ? '{}\n' : `${s}}\n`;
   };
 }

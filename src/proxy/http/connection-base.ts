@@ -90,7 +90,8 @@ export abstract class H1Connection implements DownstreamConnection {
 
   /** The client's address (a listener filter's, else the peer's), read once (each `remoteAddress` is a getpeername(2)). */
   clientIp(): string {
-    return (this.remoteIp ??= clientAddress(this.socket));
+    this.remoteIp ??= clientAddress(this.socket);
+    return this.remoteIp;
   }
 
   /** Bytes read before this connection existed (protocol detection), as its first read. */

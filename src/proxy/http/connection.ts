@@ -134,7 +134,8 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
 
   /** A request through the listener's HTTP filters (h1-filtered.ts): no raw forwarding. */
   private startFiltered(chains: FilterChainFactory, buf: Buffer, end: number): number {
-    const f = (this.filtered ??= new H1Filtered(this, this.ctx, this.reqBody));
+    this.filtered ??= new H1Filtered(this, this.ctx, this.reqBody);
+    const f = this.filtered;
     // A reply a filter makes before the body is read closes the connection (the rest is unread).
     this.reqDone = this.reqBody.mode === BodyMode.None;
     const r = f.start(chains, buf, end);

@@ -108,7 +108,8 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     if (up === null || this.res === Res.Done) {
       if (this.queuedOn === null || this.res === Res.Done) return true;
       // Held until the connection comes; the owner pauses until then (`upstreamReady`).
-      (this.queuedBody ??= []).push(chunk);
+      this.queuedBody ??= [];
+      this.queuedBody.push(chunk);
       return false;
     }
     return up.write(chunk);

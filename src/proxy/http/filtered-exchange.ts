@@ -99,7 +99,7 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
   onTick(now: number): void {
     if (now < this.deadline || this.ended) return;
     const ex = this.exchange;
-    if (ex !== null && ex.timedOut()) return;
+    if (ex?.timedOut()) return;
     this.resetMidResponse();
   }
 
@@ -201,7 +201,9 @@ export class FilteredExchange implements ChainTerminal, ExchangeOwner {
       return;
     }
     const flat: string[] = [];
-    trailers.forEach((name, value) => flat.push(name, value));
+    trailers.forEach((name, value) => {
+      flat.push(name, value);
+    });
     if (!ex.writeBody(lastChunkWithTrailers(flat))) this.host.pauseRequest();
   }
 

@@ -102,7 +102,9 @@ export class H1Sink implements DownstreamSink {
     this.flush();
     if (this.framing === Framing.Chunked) {
       let t = '0\r\n';
-      trailers.forEach((name, value) => (t += `${name}: ${value}\r\n`));
+      trailers.forEach((name, value) => {
+        t += `${name}: ${value}\r\n`;
+      });
       this.write(Buffer.from(`${t}\r\n`, 'latin1'));
     }
     this.owner.sent(this.status);

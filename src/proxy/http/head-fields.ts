@@ -51,7 +51,10 @@ export function fieldSemantics(buf: Buffer, ns: number, nl: number, vs: number, 
       } else if (eqLower(buf, ns, nl, H_XFP)) h.xfpLine = i;
       return true;
     case 15:
-      if (eqLower(buf, ns, nl, H_XFF)) (h.xffLines ??= []).push(i);
+      if (eqLower(buf, ns, nl, H_XFF)) {
+        h.xffLines ??= [];
+        h.xffLines.push(i);
+      }
       return true;
     case 12:
       if (eqLower(buf, ns, nl, H_REQUEST_ID)) h.hasRequestId = true;
@@ -118,7 +121,10 @@ function connectionTokens(buf: Buffer, vs: number, ve: number, h: MessageHead): 
     else if (tok === 'keep-alive') h.connKeepAlive = true;
     else if (tok === 'upgrade') h.connUpgrade = true;
     // Never let Connection strip the framing headers or Host.
-    else if (tok !== 'content-length' && tok !== 'transfer-encoding' && tok !== 'host') (h.connTokens ??= []).push(tok);
+    else if (tok !== 'content-length' && tok !== 'transfer-encoding' && tok !== 'host') {
+      h.connTokens ??= [];
+      h.connTokens.push(tok);
+    }
   }
 }
 

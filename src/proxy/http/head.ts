@@ -14,7 +14,7 @@
  */
 
 import { fieldSemantics, markConnectionTokens } from './head-fields.js';
-import { MessageHead } from './message-head.js';
+import type { MessageHead } from './message-head.js';
 
 export { MAX_HEADERS, MAX_HEAD_BYTES, MessageHead, headerFields } from './message-head.js';
 

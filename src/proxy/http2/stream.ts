@@ -123,7 +123,7 @@ export class H2Stream implements ExchangeOwner {
   onTick(now: number): void {
     if (now < this.deadline || this.finished) return;
     const ex = this.exchange;
-    if (ex !== null && ex.timedOut()) return;
+    if (ex?.timedOut()) return;
     if (ex !== null && ex.res === Res.Body) this.host.http.rqResponseReset.inc();
     this.reset();
   }

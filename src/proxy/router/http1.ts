@@ -44,7 +44,8 @@ export class Http1RouteRequest implements RouteRequest {
 
   get method(): string {
     const h = this.head();
-    return (this.cachedMethod ??= methodString(this.buf, h.methodStart, h.methodEnd));
+    this.cachedMethod ??= methodString(this.buf, h.methodStart, h.methodEnd);
+    return this.cachedMethod;
   }
 
   /** The absolute-form target's authority when there is one (RFC 9112 §3.2.2: it wins over Host), else Host, else "". */
@@ -53,13 +54,16 @@ export class Http1RouteRequest implements RouteRequest {
     const h = this.head();
     let a: string | null = null;
     if (this.buf[h.targetStart] !== SLASH) a = absoluteFormAuthority(this.buf.toString('latin1', h.targetStart, h.targetEnd));
-    return (this.cachedAuthority = a ?? this.header('host') ?? '');
+    const authority = a ?? this.header('host') ?? '';
+    this.cachedAuthority = authority;
+    return authority;
   }
 
   get path(): string {
     if (this.normalizedPath !== null) return this.normalizedPath;
     const h = this.head();
-    return (this.cachedPath ??= this.buf.toString('latin1', h.targetStart, h.targetEnd));
+    this.cachedPath ??= this.buf.toString('latin1', h.targetStart, h.targetEnd);
+    return this.cachedPath;
   }
 
   header(name: string): string | undefined {

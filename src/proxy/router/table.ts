@@ -19,6 +19,7 @@ export function buildRouteTable<C = string, D = DirectResponse>(listener: HttpLi
   const compiled = vhosts.map((v) => {
     const routes = v.routes.map((r, i) => compileRoute(r, v.name, i, resolvers));
     // A prefix with a char above 0xFF has no latin1 byte image, so only the string compare is right for it.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: \x00-\xff is all of latin1; the test is for a char outside it
     const fast = routes.every((r) => r.pathKind === PathKind.Prefix && r.caseSensitive && r.methods === null && r.headers === null && r.query === null && !/[^\x00-\xff]/.test(r.value));
     return { domains: v.domains, compiled: Object.freeze({ name: v.name, routes: Object.freeze(routes), fast }) };
   });

@@ -34,7 +34,9 @@ export function listenerTlsSnapshot(listener: string, t: ListenerTlsConfig, stat
   const first = t.certificates[0];
   if (first === undefined || contexts[0] === undefined) throw new Error(`listener ${listener}: tls without a certificate`);
   const sni = new SniTable<SecureContext>(contexts[0]);
-  t.certificates.forEach((c, i) => sni.add(c.cert, contexts[i] as SecureContext));
+  t.certificates.forEach((c, i) => {
+    sni.add(c.cert, contexts[i] as SecureContext);
+  });
   const server = createServer({
     // The default context (a client that sends no SNI); Node builds it from these options.
     cert: first.cert,

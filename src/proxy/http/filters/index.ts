@@ -10,7 +10,7 @@ import { headersFilter } from './headers.js';
 import { localRateLimitFilter } from './local-rate-limit.js';
 
 // The factories' config types differ; the registry hands each its own validated output.
-export type AnyHttpFilterFactory = HttpFilterFactory<any, any>;
+export type AnyHttpFilterFactory = HttpFilterFactory<unknown, unknown>;
 
 export const HTTP_FILTERS: ReadonlyMap<string, AnyHttpFilterFactory> = new Map<string, AnyHttpFilterFactory>(
   [headersFilter, localRateLimitFilter, corsFilter, faultFilter].map((f) => [f.name, f]),
