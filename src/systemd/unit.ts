@@ -4,7 +4,7 @@
  * committed file to what the command prints for the default install paths.
  */
 import type { DrainConfig } from '../config/types.js';
-import { STOP_OVERSTAY_MS } from '../epoch/supervisor/supervisor.js';
+import { STOP_OVERSTAY_MS } from '../epoch/supervisor/limits.js';
 
 export interface UnitInputs {
   /** A user unit (systemctl --user): no User=, no capabilities, WantedBy=default.target. */

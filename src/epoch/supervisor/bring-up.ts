@@ -9,6 +9,7 @@ import type { LineSink, Logger, LogLevel } from '../../log.js';
 import type { TimelineEvent } from '../../uds-rpc/index.js';
 import type { ConfigVersion } from './config-version.js';
 import { Epoch, type EpochExit, type ReadyFacts } from './epoch.js';
+import { HURRY_GRACE_MS, MAX_LIVE_EPOCHS } from './limits.js';
 
 export interface LaunchContext {
   /** bin/epoch.js of the installed package. */
@@ -136,4 +137,20 @@ function exitError(epoch: Epoch, step: StepName, exit: EpochExit): ProxyctlError
   }
   const how = exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}${exit.code !== null && EXIT_MEANINGS[exit.code] ? ` (${EXIT_MEANINGS[exit.code]})` : ''}`;
   return new ProxyctlError('PROXYCTL_ERR_EPOCH_FAILED', `epoch ${epoch.number} (pid ${epoch.pid}) ${how} before ${step}; see the supervisor log`, { epoch: epoch.number, pid: epoch.pid, step, exitCode: exit.code, signal: exit.signal });
+}
+
+/**
+ * Keeps the live epochs below MAX_LIVE_EPOCHS, counting the one about to start: the oldest
+ * that is not `active` is hurried and waited for, until there is room.
+ */
+export async function makeRoom(live: () => Epoch[], active: Epoch | null, timeline: Timeline, log: Logger): Promise<void> {
+  for (;;) {
+    const epochs = live();
+    if (epochs.length < MAX_LIVE_EPOCHS) return;
+    const oldest = epochs.find((e) => e !== active) ?? epochs[0]!;
+    log.info(`epoch ${oldest.number} hurried: a new epoch needs its place`, { epochPid: oldest.pid, graceMs: HURRY_GRACE_MS });
+    timeline.add('hurried', `epoch ${oldest.number}`);
+    await oldest.hurry(HURRY_GRACE_MS);
+    await oldest.exitWithin(HURRY_GRACE_MS + 3_000);
+  }
 }

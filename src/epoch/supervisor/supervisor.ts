@@ -1,7 +1,7 @@
 /**
  * The supervisor: one per base id. It owns the listening sockets (socket keeper), the stats
- * region, the epoch table and the reload queue, and it is the hot-restart RPC server that
- * epochs and the CLI talk to. The reload sequence is the one in DESIGN.md; every step has a
+ * region, the epoch table and the reload queue, and it serves the hot-restart socket that
+ * epochs and the CLI talk to (hot-restart-server.ts). The reload sequence is the one in DESIGN.md; every step has a
  * deadline, and a failed step kills only the epoch being started.
  *
  * Everything that changes which epoch is active (a reload, a respawn, `proxyctl drain`) runs
@@ -13,12 +13,14 @@ import { ProxyctlError, isProxyctlError } from '../../errors.js';
 import type { Logger, LineSink, LogLevel } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
-import { createRpcServer, type DrainHostReply, type ReloadReply, type RpcConnection, type RpcServer, type StatusReply } from '../../uds-rpc/index.js';
+import type { DrainHostReply, ReloadReply, StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type AdoptableSockets } from '../socket-keeper.js';
 import { adminBindables, bindablesInUse } from './bindables.js';
-import { Timeline, awaitReady, type ReadyDeadlines } from './bring-up.js';
+import { Timeline, awaitReady, makeRoom, type ReadyDeadlines } from './bring-up.js';
+import { STOP_OVERSTAY_MS } from './limits.js';
 import { handoffFor } from './cluster-handoff.js';
 import { HostIntentKeeper } from './host-intent.js';
+import { HotRestartServer } from './hot-restart-server.js';
 import { readConfigVersion, type ConfigVersion } from './config-version.js';
 import { Milestone } from '../milestone.js';
 import type { Epoch } from './epoch.js';
@@ -28,7 +30,6 @@ import type { SupervisorObserver } from './observer.js';
 import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
 import { RespawnBackoff } from './respawn.js';
-import { supervisorHandlers } from './rpc-handlers.js';
 import { StandbySlot } from './standby.js';
 import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
 
@@ -55,13 +56,6 @@ export interface SupervisorOptions {
   adoptable: AdoptableSockets | null;
 }
 
-/** One active epoch and two draining ones; a reload that would need a fourth hurries the oldest. */
-export const MAX_LIVE_EPOCHS = 3;
-/** How long a hurried epoch's busy connections get to take their `Connection: close`. */
-export const HURRY_GRACE_MS = 1_000;
-/** How long a stop waits past `parentShutdownTime` before it kills an epoch that overstays (the systemd unit's TimeoutStopSec counts it). */
-export const STOP_OVERSTAY_MS = 5_000;
-
 export class Supervisor {
   readonly startedAt = Date.now();
   /** Resolves once `stop` has finished: every epoch gone, files removed, claim released. */
@@ -73,10 +67,8 @@ export class Supervisor {
   readonly #stats: SupervisorStats;
   readonly #scopeStats: ScopeStats;
   readonly #keeper: SocketKeeper;
-  readonly #server: RpcServer;
+  readonly #server: HotRestartServer;
   readonly #epochs = new EpochTable();
-  /** Refusals the RPC server recorded, by pid, so a refused epoch's start fails with the reason. */
-  readonly #refusals = new Map<number, ProxyctlError>();
   #current: ConfigVersion;
   #active: Epoch | null = null;
   #chain: Promise<unknown> = Promise.resolve();
@@ -125,10 +117,9 @@ export class Supervisor {
       wanted: () => this.#current.loaded.config.standby && !this.#stopping,
       log: opts.log,
     });
-    this.#server = createRpcServer({
-      path: opts.paths.hotRestartSocket,
-      hello: { role: 'supervisor', epoch: -1 },
-      handlers: supervisorHandlers({
+    this.#server = new HotRestartServer(
+      opts.paths.hotRestartSocket,
+      {
         workersOverride: opts.workersOverride,
         keeper: this.#keeper,
         epochOn: (conn) => this.#epochs.on(conn),
@@ -139,15 +130,10 @@ export class Supervisor {
         stop: (now) => this.stop(now),
         hostIntent: () => this.#hostIntent.intent,
         setHostHealthFailed: (failed) => this.#hostIntent.setHealthFailed(failed),
-      }),
-    });
-    this.#server.on('connection', this.#onConnection);
-    this.#server.on('refused', (reason: ProxyctlError) => {
-      const pid = reason.details.pid;
-      if (typeof pid === 'number') this.#refusals.set(pid, reason);
-      this.#log.warn('refused a hot-restart peer', { code: reason.code, reason: reason.message });
-    });
-    this.#server.on('error', (err: ProxyctlError) => this.#log.error('the hot-restart socket stopped accepting; reloads and the CLI cannot reach this supervisor', { error: err }));
+      },
+      this.#epochs,
+      opts.log,
+    );
   }
 
   /**
@@ -291,11 +277,11 @@ export class Supervisor {
     try {
       const taken = this.#standby.take(cold, fault);
       if (taken.discarded !== null) timeline.add('standby_discarded', taken.discarded);
-      await this.#makeRoom(timeline);
+      await makeRoom(() => this.#epochs.live(), this.#active, timeline, this.#log);
       const listeners = config.loaded.config.listeners;
       await this.#keeper.ensure(listeners, this.#launcher.workersFor(config));
       await this.#keeper.ensure(adminBindables(config), 1);
-      const refusal = (e: Epoch) => () => this.#refusals.get(e.pid) ?? null;
+      const refusal = (e: Epoch) => () => this.#server.refusalOf(e.pid);
       let epoch = taken.epoch === null ? null : await this.#launcher.takeStandby(taken.epoch, config, timeline, refusal(taken.epoch));
       let since: number | null = epoch === null ? null : Date.now();
       if (epoch === null) {
@@ -328,25 +314,12 @@ export class Supervisor {
     }
   }
 
-  /** Keeps live epochs at MAX_LIVE_EPOCHS including the one about to start. */
-  async #makeRoom(timeline: Timeline): Promise<void> {
-    for (;;) {
-      const live = this.#epochs.live();
-      if (live.length < MAX_LIVE_EPOCHS) return;
-      const oldest = live.find((e) => e !== this.#active) ?? live[0]!;
-      this.#log.info(`epoch ${oldest.number} hurried: a new epoch needs its place`, { epochPid: oldest.pid, graceMs: HURRY_GRACE_MS });
-      timeline.add('hurried', `epoch ${oldest.number}`);
-      await oldest.hurry(HURRY_GRACE_MS);
-      await oldest.exitWithin(HURRY_GRACE_MS + 3_000);
-    }
-  }
-
   /** Runs synchronously the moment an epoch's process is gone, before anything else can observe it. */
   readonly #onExit = (epoch: Epoch): void => {
     this.#region.clearLane(epoch.number);
     this.#standby.onExit(epoch);
     this.#stats.liveEpochs.set(this.#epochs.live().length);
-    this.#refusals.delete(epoch.pid);
+    this.#server.forget(epoch.pid);
     this.#keeper.release(bindablesInUse(this.#epochs.live(), this.#current));
     const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
@@ -383,21 +356,6 @@ export class Supervisor {
   #hostDrained(): boolean {
     return this.#epochs.live().some((e) => e.hostDrained);
   }
-
-  // ---- RPC ---------------------------------------------------------------------------------
-
-  readonly #onConnection = (conn: RpcConnection): void => {
-    const peer = conn.peer;
-    if (peer === null || peer.role !== 'epoch') return;
-    const pid = conn.peerCredentials?.pid ?? peer.pid;
-    const epoch = this.#epochs.awaitingHello(peer.epoch);
-    if (epoch === undefined || epoch.pid !== pid) {
-      this.#log.warn('an epoch we did not start connected; closing it', { peerEpoch: peer.epoch, peerPid: pid });
-      conn.close();
-      return;
-    }
-    epoch.attach(conn);
-  };
 
   async #shutdown(now: boolean): Promise<void> {
     this.#stopping = true;
