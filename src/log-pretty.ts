@@ -31,7 +31,7 @@ function who(line: Record<string, unknown>): string {
 }
 
 /** One JSON log line (without its newline) rendered, with a newline; any other text is passed on as it is. */
-export function renderLine(text: string): string {
+function renderLine(text: string): string {
   let line: unknown;
   try {
     line = text.startsWith('{') ? JSON.parse(text) : null;

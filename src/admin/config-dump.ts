@@ -11,7 +11,7 @@
  * each become "[redacted]". Certificates and CA bundles are public and stay. Numbers and
  * booleans are never secrets and stay, so the dump still shows the shape of the config.
  */
-export const REDACTED = '[redacted]';
+const REDACTED = '[redacted]';
 
 const SECRET_NAME = /password|passwd|secret|token|credential|authorization|cookie|api[-_]?key/i;
 

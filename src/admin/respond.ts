@@ -2,7 +2,7 @@
 import type { ServerResponse } from 'node:http';
 
 export const TEXT = 'text/plain; charset=utf-8';
-export const JSON_TYPE = 'application/json';
+const JSON_TYPE = 'application/json';
 
 export function send(res: ServerResponse, status: number, contentType: string, body: string): void {
   res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });

@@ -11,7 +11,6 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { renderUnit, timeoutStopSec } from '../systemd/unit.js';
 
 interface SystemdUnitJson {
-  ok: true;
   user: boolean;
   configPath: string;
   timeoutStopSec: number;
@@ -39,7 +38,7 @@ export default class SystemdUnit extends ProxyctlCommand {
       baseId: flags['base-id'],
     });
     if (!this.jsonEnabled()) process.stdout.write(unit);
-    return { ok: true, user: flags.user, configPath, timeoutStopSec: timeoutStopSec(drain ?? DRAIN_DEFAULTS), unit };
+    return { user: flags.user, configPath, timeoutStopSec: timeoutStopSec(drain ?? DRAIN_DEFAULTS), unit };
   }
 }
 

@@ -28,7 +28,7 @@ const SCOPES: ReadonlyMap<string, string> = new Map([
   ['http', 'proxyctl_http_conn_manager_prefix'],
 ]);
 
-export const METRIC_PREFIX = 'proxyctl_';
+const METRIC_PREFIX = 'proxyctl_';
 
 export function metricName(stat: string): MetricName {
   const first = stat.indexOf('.');
@@ -44,12 +44,12 @@ export function metricName(stat: string): MetricName {
 }
 
 /** A legal metric name: [a-zA-Z_:][a-zA-Z0-9_:]*; our prefix makes the first character legal. */
-export function sanitize(name: string): string {
+function sanitize(name: string): string {
   return name.replace(/[^a-zA-Z0-9_:]/g, '_');
 }
 
 /** Label values escape backslash, double quote and newline (both text formats agree). */
-export function escapeLabelValue(v: string): string {
+function escapeLabelValue(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 

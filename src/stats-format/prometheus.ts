@@ -26,7 +26,7 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 };
 
 /** Envoy's default histogram bounds, in milliseconds. */
-export const BUCKET_BOUNDS_MS: readonly number[] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+const BUCKET_BOUNDS_MS: readonly number[] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
 
 type Kind = 'counter' | 'gauge' | 'histogram';
 

@@ -8,7 +8,7 @@
 import { ProxyctlError } from '../errors.js';
 
 /** The first fd systemd passes (SD_LISTEN_FDS_START). */
-export const LISTEN_FDS_START = 3;
+const LISTEN_FDS_START = 3;
 
 export interface SystemdEnv {
   /** $NOTIFY_SOCKET: a path, or '@name' in the abstract namespace; null when not under a Type=notify unit. */
