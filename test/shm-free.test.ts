@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { StatsRegion, readSnapshot } from '../src/shm/index.js';
 import { isProxyctlError } from '../src/errors.js';
 import { scopesOf } from '../src/epoch/supervisor/stat-scopes.js';
+import { metricName } from '../src/stats-format/metric-names.js';
 import { scopeOf } from '../src/stats/scope-names.js';
 import { parseConfig } from '../src/config/index.js';
 import { tempDir } from './helpers.js';
@@ -114,6 +115,11 @@ test('scopes: listener, http and access_log stats by listener name, cluster stat
   assert.equal(scopeOf('access_log.web.dropped'), 'access_log.web.');
   assert.equal(scopeOf('supervisor.reload_success'), null);
   assert.equal(scopeOf('server.hot_restart_generation'), null);
+  assert.equal(scopeOf('cluster.app'), null, 'no stat after the object');
+  // Prometheus labels the same scopes with the same tag names (the statsd sink's, prefixed).
+  assert.deepEqual(metricName('access_log.web.dropped'), { name: 'proxyctl_access_log_dropped', labels: 'proxyctl_listener_name="web"', template: 'access_log.<proxyctl_listener_name>.dropped' });
+  assert.equal(metricName('cluster.app.upstream_rq_total').labels, 'proxyctl_cluster_name="app"');
+  assert.equal(metricName('supervisor.reload_success').labels, '');
   const { config } = parseConfig(
     ['listeners:', '  - { name: web, address: 127.0.0.1:1, protocol: tcp, cluster: app }', 'clusters:', '  - { name: app, endpoints: [127.0.0.1:2] }', ''].join('\n'),
     'inline.yaml',

@@ -19,8 +19,16 @@ const INDEX: AdminRoute = { path: '/', method: 'GET', help: 'this list', handle:
 
 const ROUTES: ReadonlyMap<string, AdminRoute> = new Map([INDEX, ...OPS_ROUTES, ...STATS_ROUTES, ...INFO_ROUTES, LOGGING_ROUTE].map((r) => [r.path, r]));
 
+/** The index never changes while the process runs: built on its first request. */
+let indexBody: string | undefined;
+
 /** `/`: one line a path, `METHOD /path  help`. */
 function indexText(): string {
+  indexBody ??= buildIndex();
+  return indexBody;
+}
+
+function buildIndex(): string {
   const width = Math.max(...[...ROUTES.keys()].map((p) => p.length));
   return [...ROUTES.values()].map((r) => `${r.method.padEnd(8)} ${r.path.padEnd(width)}  ${r.help}\n`).join('');
 }

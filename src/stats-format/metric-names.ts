@@ -7,11 +7,13 @@
  *   cluster.<name>.<rest>   proxyctl_cluster_<rest>{proxyctl_cluster_name="<name>"}
  *   listener.<name>.<rest>  proxyctl_listener_<rest>{proxyctl_listener_name="<name>"}
  *   http.<prefix>.<rest>    proxyctl_http_<rest>{proxyctl_http_conn_manager_prefix="<prefix>"}
+ *   access_log.<listener>.<rest>  proxyctl_access_log_<rest>{proxyctl_listener_name="<listener>"}
  *   anything else           proxyctl_<name> (server.*, supervisor.*)
  *
- * Scope names match the config's NAME_PATTERN (no dots), so the segment after the scope is the
- * whole name. Other characters outside [a-zA-Z0-9_:] become `_`.
+ * The scopes and their tags are the statsd sink's too (src/stats/scope-names.ts). Characters
+ * outside [a-zA-Z0-9_:] become `_`.
  */
+import { SCOPE_TAGS, splitScope } from '../stats/scope-names.js';
 
 export interface MetricName {
   /** The sanitized metric name, before any `_total` a counter gets. */
@@ -22,25 +24,17 @@ export interface MetricName {
   readonly template: string;
 }
 
-const SCOPES: ReadonlyMap<string, string> = new Map([
-  ['cluster', 'proxyctl_cluster_name'],
-  ['listener', 'proxyctl_listener_name'],
-  ['http', 'proxyctl_http_conn_manager_prefix'],
-]);
-
 const METRIC_PREFIX = 'proxyctl_';
 
 export function metricName(stat: string): MetricName {
-  const first = stat.indexOf('.');
-  const second = first < 0 ? -1 : stat.indexOf('.', first + 1);
-  const label = first < 0 ? undefined : SCOPES.get(stat.slice(0, first));
-  if (label !== undefined && second > first + 1 && second < stat.length - 1) {
-    const scope = stat.slice(0, first);
-    const value = stat.slice(first + 1, second);
-    const rest = stat.slice(second + 1);
-    return { name: sanitize(`${METRIC_PREFIX}${scope}_${rest}`), labels: `${label}="${escapeLabelValue(value)}"`, template: `${scope}.<${label}>.${rest}` };
-  }
-  return { name: sanitize(METRIC_PREFIX + stat), labels: '', template: stat };
+  const scoped = splitScope(stat);
+  if (scoped === null) return { name: sanitize(METRIC_PREFIX + stat), labels: '', template: stat };
+  const label = METRIC_PREFIX + SCOPE_TAGS[scoped.kind];
+  return {
+    name: sanitize(`${METRIC_PREFIX}${scoped.kind}_${scoped.rest}`),
+    labels: `${label}="${escapeLabelValue(scoped.object)}"`,
+    template: `${scoped.kind}.<${label}>.${scoped.rest}`,
+  };
 }
 
 /** A legal metric name: [a-zA-Z_:][a-zA-Z0-9_:]*; our prefix makes the first character legal. */

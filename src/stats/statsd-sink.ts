@@ -13,7 +13,7 @@ import StatsD, { type StatsD as StatsdClient, type Tags } from 'hot-shots';
 import type { StatsdSinkConfig } from '../config/types-stats.js';
 import type { Logger } from '../log.js';
 import type { Counter } from '../shm/handles.js';
-import { splitScope, type ScopeKind } from './scope-names.js';
+import { SCOPE_TAGS, splitScope } from './scope-names.js';
 import type { FlushBatch, StatsSink } from './types.js';
 
 /** Lines are packed into datagrams of at most this many bytes: a 1500-byte MTU less IP and UDP headers, with room for IPv6. */
@@ -22,7 +22,6 @@ const WARN_EVERY_MS = 60_000;
 const QUANTILES = ['p50', 'p90', 'p99', 'p999'] as const;
 
 /** Envoy's tag names for the same objects (without its `envoy.` prefix). */
-const TAG_NAMES: Record<ScopeKind, string> = { listener: 'listener_name', http: 'http_conn_manager_prefix', access_log: 'listener_name', cluster: 'cluster_name' };
 /** Characters that would end a statsd name early. */
 const UNSAFE = /[:|@\s]/g;
 
@@ -88,7 +87,7 @@ export class StatsdSink implements StatsSink {
     let w = this.#wire.get(name);
     if (w === undefined) {
       const scoped = this.#dogstatsd ? splitScope(name) : null;
-      w = scoped === null ? { name: name.replace(UNSAFE, '_'), tags: undefined } : { name: `${scoped.kind}.${scoped.rest}`.replace(UNSAFE, '_'), tags: [`${TAG_NAMES[scoped.kind]}:${scoped.object}`] };
+      w = scoped === null ? { name: name.replace(UNSAFE, '_'), tags: undefined } : { name: `${scoped.kind}.${scoped.rest}`.replace(UNSAFE, '_'), tags: [`${SCOPE_TAGS[scoped.kind]}:${scoped.object}`] };
       this.#wire.set(name, w);
     }
     return w;
