@@ -50,7 +50,7 @@ export type {
   RequestType,
   RpcRequest,
 } from './messages.js';
-export type { AdminDrainReply, AdminQuitReply, HostHealthReply, HostIntent } from './messages-admin.js';
+export type { HostHealthReply, HostIntent } from './messages-admin.js';
 export { MAX_FDS_PER_FRAME, MAX_PAYLOAD_BYTES } from './framing.js';
 export { PEER_CREDENTIALS_POLICY, peerCredentialsSupported } from './peercred.js';
 export { createRpcServer } from './server.js';

@@ -3,6 +3,8 @@
  * an operator asks of the host outlives the epoch that took the request: the health-check
  * flag, the drain and the stop belong to the supervisor, so `status`, later reloads and the
  * next epoch agree with what the operator asked. An older supervisor answers unrecognized.
+ * `/drain_listeners` and `/quitquitquit` send the command line's own requests (`drainHost`,
+ * `stop`), which the supervisor takes from its epochs too.
  */
 
 /**
@@ -23,29 +25,4 @@ export interface HostHealthRequest {
 export interface HostHealthReply {
   type: 'hostHealth';
   failed: boolean;
-}
-
-/**
- * `POST /drain_listeners`: as `proxyctl drain`. `graceful`: drain with the config's strategy;
- * otherwise immediately. The reply comes once the listeners are closed.
- */
-export interface AdminDrainRequest {
-  type: 'adminDrain';
-  graceful: boolean;
-}
-
-export interface AdminDrainReply {
-  type: 'adminDrain';
-  epoch: number;
-  connections: number;
-}
-
-/** `POST /quitquitquit`: the whole proxyctl stops as with `proxyctl stop`. Answered at once. */
-export interface AdminQuitRequest {
-  type: 'adminQuit';
-}
-
-export interface AdminQuitReply {
-  type: 'adminQuit';
-  pid: number;
 }

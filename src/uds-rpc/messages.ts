@@ -8,7 +8,7 @@
  */
 import { isJsonObject, type JsonObject } from './json-fields.js';
 import type { ClusterStateHandoff, ClusterView } from '../clusters/types.js';
-import type { AdminDrainReply, AdminDrainRequest, AdminQuitReply, AdminQuitRequest, HostHealthReply, HostHealthRequest, HostIntent } from './messages-admin.js';
+import type { HostHealthReply, HostHealthRequest, HostIntent } from './messages-admin.js';
 
 export { isJsonObject, type JsonObject };
 
@@ -250,6 +250,8 @@ export interface StatusReply {
 /** `proxyctl drain`: take this host out of rotation, stay up. */
 export interface DrainHostRequest {
   type: 'drainHost';
+  /** False (admin `/drain_listeners` without `?graceful`): drain immediately. Absent: the config's strategy. */
+  graceful?: boolean;
 }
 
 export interface DrainHostReply {
@@ -293,8 +295,6 @@ export interface RpcMethods {
   drainHost: { request: DrainHostRequest; reply: DrainHostReply };
   stop: { request: StopRequest; reply: StopReply };
   hostHealth: { request: HostHealthRequest; reply: HostHealthReply };
-  adminDrain: { request: AdminDrainRequest; reply: AdminDrainReply };
-  adminQuit: { request: AdminQuitRequest; reply: AdminQuitReply };
 }
 
 export type RequestType = keyof RpcMethods;

@@ -10,6 +10,7 @@ import type {
   ConfigReply,
   DrainEpochRequest,
   DrainHostReply,
+  DrainHostRequest,
   DrainReply,
   EpochState,
   EpochStatusReply,
@@ -192,7 +193,7 @@ export const METHODS = {
   clusterState: { request: validateEmpty('clusterState'), reply: validateClusterState },
   reload: { request: validateReload, reply: validateReloadReply },
   status: { request: validateStatusRequest, reply: validateStatusReply },
-  drainHost: { request: validateEmpty('drainHost'), reply: plain((o): DrainHostReply => ({ type: 'drainHost', epoch: int(o, 'epoch', 0), connections: int(o, 'connections', 0) })) },
+  drainHost: { request: plain((o): DrainHostRequest => (o.graceful === undefined ? { type: 'drainHost' } : { type: 'drainHost', graceful: bool(o, 'graceful') })), reply: plain((o): DrainHostReply => ({ type: 'drainHost', epoch: int(o, 'epoch', 0), connections: int(o, 'connections', 0) })) },
   stop: { request: plain((o): StopRequest => ({ type: 'stop', now: bool(o, 'now') })), reply: plain((o): StopReply => ({ type: 'stop', pid: int(o, 'pid', 0) })) },
   ...ADMIN_METHODS,
 } satisfies { [K in RequestType]: { request: Validator<RequestOf<K>>; reply: Validator<ReplyOf<K>> } };

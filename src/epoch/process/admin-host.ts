@@ -1,6 +1,7 @@
 /**
  * The admin API's host-wide requests, sent to the supervisor over this epoch's hot-restart
- * connection (messages-admin.ts). The health-check flag is kept here too, as the supervisor
+ * connection: the health-check flag (messages-admin.ts), and the command line's own drain and
+ * stop. The health-check flag is kept here too, as the supervisor
  * last confirmed it (or sent it with the config), so `/ready` answers without a round trip.
  */
 import type { AdminHost } from '../../admin/types.js';
@@ -29,11 +30,11 @@ export class EpochAdminHost implements AdminHost {
   }
 
   async drainListeners(graceful: boolean): Promise<{ epoch: number; connections: number }> {
-    const { body } = await this.conn.request({ type: 'adminDrain', graceful }, { timeoutMs: DRAIN_TIMEOUT_MS });
+    const { body } = await this.conn.request({ type: 'drainHost', graceful }, { timeoutMs: DRAIN_TIMEOUT_MS });
     return { epoch: body.epoch, connections: body.connections };
   }
 
   async quit(): Promise<number> {
-    return (await this.conn.request({ type: 'adminQuit' })).body.pid;
+    return (await this.conn.request({ type: 'stop', now: false })).body.pid;
   }
 }

@@ -39,6 +39,10 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
   const requireCli = (ctx: RequestContext): void => {
     if (ctx.connection.peer?.role !== 'cli') throw new ProxyctlError('PROXYCTL_ERR_RPC_PROTOCOL', 'only the proxyctl command line may ask that');
   };
+  /** What the command line may ask, admin's `/drain_listeners` and `/quitquitquit` ask through an epoch of ours. */
+  const requireCliOrEpoch = (ctx: RequestContext): void => {
+    if (ctx.connection.peer?.role !== 'cli') epochOf(ctx);
+  };
   return {
     getConfig: async (_req, ctx) => {
       const epoch = epochOf(ctx);
@@ -72,31 +76,21 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
       requireCli(ctx);
       return { body: await sup.status(req.clusters === true) };
     },
-    drainHost: async (_req, ctx) => {
-      requireCli(ctx);
-      return { body: await sup.drainHost() };
+    drainHost: async (req, ctx) => {
+      requireCliOrEpoch(ctx);
+      return { body: await sup.drainHost(req.graceful !== false) };
     },
     stop: (req, ctx) => {
-      requireCli(ctx);
+      requireCliOrEpoch(ctx);
       // Answered at once; the caller watches the supervisor's pid to see the end.
       void sup.stop(req.now);
       return { body: { type: 'stop', pid: process.pid } };
     },
-    // The admin endpoint's requests: any epoch of ours serves it, so any may ask.
+    // The admin endpoint's health-check flag: any epoch of ours serves admin, so any may ask.
     hostHealth: (req, ctx) => {
       epochOf(ctx);
       sup.setHostHealthFailed(req.failed);
       return { body: { type: 'hostHealth', failed: req.failed } };
-    },
-    adminDrain: async (req, ctx) => {
-      epochOf(ctx);
-      const reply = await sup.drainHost(req.graceful);
-      return { body: { type: 'adminDrain', epoch: reply.epoch, connections: reply.connections } };
-    },
-    adminQuit: (_req, ctx) => {
-      epochOf(ctx);
-      void sup.stop(false);
-      return { body: { type: 'adminQuit', pid: process.pid } };
     },
   };
 }
