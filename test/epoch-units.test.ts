@@ -63,18 +63,21 @@ class FakeWorkers implements DrainTarget {
   }
 }
 
-function manager(): { m: DrainManager; w: FakeWorkers; exits: Array<[number, string]>; adminClosed: () => boolean } {
+function manager(): { m: DrainManager; w: FakeWorkers; exits: Array<[number, string]>; adminClosed: () => boolean; started: () => number } {
   const w = new FakeWorkers();
   const exits: Array<[number, string]> = [];
   let adminClosed = false;
-  const m = new DrainManager(w, { closeAdmin: () => (adminClosed = true), exit: (code, reason) => exits.push([code, reason]) }, silentLogger);
-  return { m, w, exits, adminClosed: () => adminClosed };
+  let started = 0;
+  const m = new DrainManager(w, { drainStarted: () => void started++, closeAdmin: () => (adminClosed = true), exit: (code, reason) => exits.push([code, reason]) }, silentLogger);
+  return { m, w, exits, adminClosed: () => adminClosed, started: () => started };
 }
 
 test('drain manager: a drain that stays up, then one with exit; deadlines only move sooner; exit once idle', async () => {
-  const { m, w, exits, adminClosed } = manager();
+  const { m, w, exits, adminClosed, started } = manager();
+  assert.equal(started(), 0);
   m.drain({ strategy: 'gradual', drainTimeMs: 1000, parentShutdownTimeMs: 2000, exit: false });
   assert.equal(m.draining, true);
+  assert.equal(started(), 1, 'the epoch is told once that it stopped being the active one');
   assert.equal(m.exitMode, false);
   assert.equal(adminClosed(), false);
   m.drain({ strategy: 'gradual', drainTimeMs: 1000, parentShutdownTimeMs: 2000, exit: true });
@@ -93,6 +96,7 @@ test('drain manager: a drain that stays up, then one with exit; deadlines only m
   m.terminate();
   await delay(5);
   assert.equal(exits.length, 1, 'nothing starts after the exit is decided');
+  assert.equal(started(), 1, 'a second drain and a terminate do not tell it again');
 });
 
 test('drain manager: the parent shutdown deadline closes what is left and exits; a sooner one wins', async () => {

@@ -61,7 +61,7 @@ export class DrainManager implements DrainController {
     const now = Date.now();
     const deadlineAt = now + params.drainTimeMs;
     const first = !this.#draining;
-    this.#draining = true;
+    this.#begin();
     // The planes merge a repeat (sooner deadlines win), so passing it on is always safe. TCP
     // connections are closed at the drain deadline: after it the epoch only waits for HTTP.
     this.target.drain({ strategy: params.strategy, drainTimeMs: drainSpreadMs(params.drainTimeMs), deadlineAt, forceAtDeadline: true });
@@ -71,9 +71,15 @@ export class DrainManager implements DrainController {
     if (params.exit) this.#enterExitMode(now + params.parentShutdownTimeMs);
   }
 
+  #begin(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.hooks.drainStarted();
+  }
+
   hurry(graceMs: number): void {
     if (this.#finished) return;
-    this.#draining = true;
+    this.#begin();
     this.log.info('drain hurried', { graceMs });
     this.target.hurry(graceMs);
     this.#enterExitMode(Date.now() + graceMs + HURRY_BACKSTOP_MS);
@@ -82,7 +88,7 @@ export class DrainManager implements DrainController {
   terminate(): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#draining = true;
+    this.#begin();
     this.#clearTimer();
     if (!this.#exitMode) {
       this.#exitMode = true;

@@ -32,6 +32,8 @@ export interface DrainTarget {
 
 /** What the drain manager needs from the rest of the epoch. */
 export interface DrainHooks {
+  /** The first drain, hurry or terminate began: the epoch stops being the active one. Called at most once. */
+  drainStarted(): void;
   /** Exit mode began: stop serving the admin endpoint. */
   closeAdmin(): void;
   /** The epoch is done: shut down and exit the process with `code`. Called at most once. */

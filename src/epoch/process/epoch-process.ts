@@ -90,23 +90,15 @@ export class EpochProcess {
     private readonly log: LevelledLogger,
   ) {
     // Requests may arrive before the workers exist (terminate during boot): delegate late.
-    // A drain of any kind ends this epoch's turn as the active one: its last flush goes out now.
     const target: DrainTarget = {
-      drain: (req) => {
-        this.#stopFlushing();
-        this.#pool?.drain(req);
-      },
-      hurry: (graceMs) => {
-        this.#stopFlushing();
-        this.#pool?.hurry(graceMs);
-      },
-      closeAll: async (reason) => {
-        this.#stopFlushing();
-        return this.#pool === null ? 0 : this.#pool.closeAll(reason);
-      },
+      drain: (req) => this.#pool?.drain(req),
+      hurry: (graceMs) => this.#pool?.hurry(graceMs),
+      closeAll: async (reason) => (this.#pool === null ? 0 : this.#pool.closeAll(reason)),
       whenIdle: () => (this.#pool === null ? Promise.resolve() : this.#pool.whenIdle()),
     };
-    this.#drain = new DrainManager(target, { closeAdmin: () => this.#admin?.close(), exit: (code, reason) => void this.exit(code, reason) }, log);
+    // A drain of any kind ends this epoch's turn as the active one: its last flush goes out now.
+    const hooks = { drainStarted: () => this.#stopFlushing(), closeAdmin: () => this.#admin?.close(), exit: (code: number, reason: string) => void this.exit(code, reason) };
+    this.#drain = new DrainManager(target, hooks, log);
   }
 
   /** Boots to serving. Rejects on failure; the caller maps the error to an exit code. */
