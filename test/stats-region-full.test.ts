@@ -26,7 +26,7 @@ function config(a: number, extra: readonly number[], name = 'b'): string {
     `  - { name: a, address: 127.0.0.1:${a}, protocol: http, routes: [{ match: { prefix: / }, directResponse: { status: 200, body: ok } }] }`,
     ...extra.map((port, i) => `  - { name: ${name}${i}, address: 127.0.0.1:${port}, protocol: http, routes: [{ match: { prefix: / }, cluster: ${name}x${i} }] }`),
     ...(extra.length > 0 ? ['clusters:', ...extra.map((_, i) => `  - { name: ${name}x${i}, endpoints: [127.0.0.1:${a}] }`)] : []),
-    'drain: { strategy: immediate, drainTime: 100ms, parentShutdownTime: 1s }',
+    'drain: { strategy: immediate, drainTime: 100ms, parentShutdownTime: 500ms }',
     '',
   ].join('\n');
 }
@@ -40,16 +40,14 @@ test('a full stats region: reloads still succeed, every listener serves, refusal
   const a = await freePort();
   const extra = [await freePort(), await freePort(), await freePort(), await freePort()];
   // One listener and one cluster take about 64 entries once they have served: 128 fills up
-  // within the first two extra pairs.
+  // within the first extra pair.
   const inst = await startProxyctl(t, config(a, []), { args: ['--stats-capacity', '128'] });
   assert.equal(await status(a), 200);
   assert.equal(readStat(inst, 'stats.overflow'), 0n);
 
-  for (const n of [2, 4]) {
-    await reload(inst, `extra-${n}.yaml`, config(a, extra.slice(0, n)));
-    assert.equal(await status(a), 200);
-    for (const port of extra.slice(0, n)) assert.equal(await status(port), 200, `listener on ${port} after the reload to ${n} extra listeners`);
-  }
+  await reload(inst, 'extra.yaml', config(a, extra));
+  assert.equal(await status(a), 200);
+  for (const port of extra) assert.equal(await status(port), 200, `listener on ${port}`);
 
   assert.ok(readStat(inst, 'stats.overflow') > 0n, 'refused allocations are counted');
   const stats = await inst.cli(['stats', '--json']);
