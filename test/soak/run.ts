@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   else {
     process.stdout.write(`${table(samples)}\n\n`);
     process.stdout.write(`reloads ${extra.reloads}, flaps ${extra.flaps}, endpoint file edits ${extra.endpointEdits}, HTTP/2 streams refused and sent again ${extra.http2RefusedRetried}, HTTP/2 sessions ${extra.http2Sessions}, TCP connections ${extra.tcpConnections}\n`);
-    process.stdout.write(`${summary(growths, checks, failures)}\n${ok ? 'PASS' : 'FAIL'}\n`);
+    process.stdout.write(`${summary(growths, checks, failures)}\n${ok ? 'PASS' : interrupted ? 'INTERRUPTED' : 'FAIL'}\n`);
   }
   return ok ? 0 : 1;
 }
