@@ -81,6 +81,7 @@ export const COMMAND_FLAGS = {
     'log-format': { kind: 'string', helpValue: 'json|pretty', description: 'json (one JSON object a line) or pretty (for people). Default: pretty when stderr is a terminal and there is no --log-file, json otherwise, so journald and log files get JSON.' },
     'log-level': { kind: 'string', helpValue: 'level', description: "debug, info, warn or error: the supervisor's level and every epoch's at its start (an epoch's own can be changed at its admin /logging).", default: 'info' },
     'ready-timeout': { kind: 'string', helpValue: 'duration', description: 'How long a new epoch may take from spawn to ready before it is killed and the reload fails.', default: '30s' },
+    'stats-capacity': { kind: 'integer', helpValue: 'entries', description: 'How many stats the shared stats region holds (with 64 name bytes and 128 value words each), fixed for the life of the supervisor. Past it, new stats are counted in stats.overflow and kept out of proxyctl stats.', default: 8192, min: 64, max: 1048576 },
   },
   reload: {
     config: { kind: 'string', helpValue: 'file', description: 'Switch to this config file (default: re-read the current one).' },

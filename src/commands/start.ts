@@ -58,6 +58,7 @@ export default class Start extends ProxyctlCommand {
         baseId: flags['base-id'],
         configPath,
         workersOverride: flags.workers ?? null,
+        statsCapacity: flags['stats-capacity'],
         deadlines: { helloMs: Math.min(10_000, readyMs.ms), readyMs: readyMs.ms },
         log,
         logSink: sink,

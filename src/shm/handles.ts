@@ -1,5 +1,5 @@
 import { bucketIndex } from './histogram-buckets.js';
-import { EPOCH_LANES, GAUGE_LANES, GaugeCombine, type GaugeCombineName } from './layout.js';
+import { EPOCH_LANES, GAUGE_LANES, GaugeCombine, HISTOGRAM_WORDS, type GaugeCombineName } from './layout.js';
 
 /*
  * Stat handles are what hot paths hold. Each one resolves its slot once, at allocation, and
@@ -109,4 +109,13 @@ export class Histogram {
     Atomics.add(this.words, this.first + 1, BigInt(v));
     Atomics.add(this.words, this.first, 1n);
   }
+}
+
+/**
+ * A handle on memory of this process alone, for a stat the full region refused (OpenOptions
+ * `onFull`): the code that counts goes on as if it had its slot, and nobody else sees the value.
+ */
+export function detachedHandle(name: string, kind: 'counter' | 'gauge' | 'histogram', lane: number, combine: GaugeCombineName): Counter | Gauge | Histogram {
+  const words = new BigInt64Array(kind === 'counter' ? 1 : kind === 'gauge' ? GAUGE_LANES : HISTOGRAM_WORDS);
+  return kind === 'counter' ? new Counter(name, words, 0) : kind === 'gauge' ? new Gauge(name, words, 0, lane, combine) : new Histogram(name, words, 0);
 }

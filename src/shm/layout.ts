@@ -116,6 +116,15 @@ export const DEFAULT_CAPACITY: RegionCapacity = {
   lockCount: DEFAULT_LOCK_COUNT,
 };
 
+/**
+ * The capacity `proxyctl start --stats-capacity <entries>` asks for: the default's room per
+ * entry (64 name bytes, 128 value words: names average well under 64 bytes, and most stats are
+ * counters, with a histogram taking HISTOGRAM_WORDS) scaled to `entries`.
+ */
+export function capacityFor(entries: number): RegionCapacity {
+  return { maxStats: entries, nameCapacity: entries * 64, dataCapacity: entries * 128, lockCount: DEFAULT_LOCK_COUNT };
+}
+
 export interface SectionOffsets {
   locks: number;
   directory: number;

@@ -1,6 +1,6 @@
 import { closeSync, ftruncateSync, openSync, renameSync, unlinkSync, writeSync, constants as fsc } from 'node:fs';
-import { ProxyctlError, errnoCode } from '../errors.js';
-import { Counter, Gauge, Histogram, laneFor } from './handles.js';
+import { ProxyctlError, errnoCode, isProxyctlError } from '../errors.js';
+import { Counter, Gauge, Histogram, detachedHandle, laneFor } from './handles.js';
 import { readHeader, writeHeader, type RegionHeader } from './header.js';
 import { Directory, type RegionEntry } from './directory.js';
 import { FreeList } from './free-list.js';
@@ -27,9 +27,21 @@ export interface OpenOptions {
   epoch?: number;
   /** How long an allocation waits for the allocation lock held by a live process. */
   lockTimeoutMs?: number;
+  /**
+   * When set, a stat the full region refuses gets a handle on this process's own memory
+   * (handles.ts `detachedHandle`) instead of PROXYCTL_ERR_SHM_FULL, and the error (counted in
+   * the header's overflows first) is passed here. Serving processes set it: a stat with no room
+   * must not stop a listener or fail a reload.
+   */
+  onFull?: (err: ProxyctlError) => void;
 }
 
 export type { RegionEntry };
+
+/** Envoy's name for the allocations refused because the region was full: see `#full`. */
+export const OVERFLOW_STAT = 'stats.overflow';
+const OVERFLOW_STAT_BYTES = Buffer.from(OVERFLOW_STAT, 'utf8');
+const OVERFLOW_STAT_HASH = hashName(OVERFLOW_STAT_BYTES);
 
 /**
  * The shared stats region: a file mapped MAP_SHARED by the supervisor, every epoch and every
@@ -55,6 +67,7 @@ export class StatsRegion implements StatsStore {
   readonly #i32: Int32Array;
   readonly #lane: number;
   readonly #lockTimeoutMs: number;
+  readonly #onFull: ((err: ProxyctlError) => void) | null;
   readonly #cache = new Map<string, Counter | Gauge | Histogram>();
   readonly #dir: Directory;
   readonly #index: NameIndex;
@@ -74,6 +87,7 @@ export class StatsRegion implements StatsStore {
     this.#free = new FreeList(this.#i32, this.header.sections.directory);
     this.#lane = laneFor(opts.epoch);
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? 5000;
+    this.#onFull = opts.onFull ?? null;
   }
 
   /**
@@ -212,11 +226,19 @@ export class StatsRegion implements StatsStore {
     const hash = hashName(bytes);
     let id = this.#lookup(bytes, hash);
     if (id < 0) {
-      id = this.locks.with(LOCK_ALLOCATION, (grant) => {
-        if (grant.recovered) this.#repair();
-        const again = this.#lookup(bytes, hash);
-        return again >= 0 ? again : this.#publish(name, bytes, hash, kind, combine);
-      }, this.#lockTimeoutMs);
+      try {
+        id = this.locks.with(LOCK_ALLOCATION, (grant) => {
+          if (grant.recovered) this.#repair();
+          const again = this.#lookup(bytes, hash);
+          return again >= 0 ? again : this.#publish(name, bytes, hash, kind, combine);
+        }, this.#lockTimeoutMs);
+      } catch (err: unknown) {
+        if (this.#onFull === null || !isProxyctlError(err, 'PROXYCTL_ERR_SHM_FULL')) throw err;
+        this.#onFull(err);
+        const detached = detachedHandle(name, kind, this.#lane, combine);
+        this.#cache.set(name, detached);
+        return detached;
+      }
     }
     const entry = this.#dir.entry(id);
     if (entry.kind !== kind) throw kindClash(name, entry.kind, kind);
@@ -282,6 +304,9 @@ export class StatsRegion implements StatsStore {
 
   #full(name: string, kind: StatKindName, lacking: string): ProxyctlError {
     Atomics.add(this.words, HEADER.overflows >>> 3, 1n);
+    // Also as a stat when one was made for it (the supervisor makes it first, so it has room).
+    const stat = this.#lookup(OVERFLOW_STAT_BYTES, OVERFLOW_STAT_HASH);
+    if (stat >= 0) Atomics.add(this.words, this.#dir.entry(stat).firstWord, 1n);
     return new ProxyctlError('PROXYCTL_ERR_SHM_FULL', `stats region ${this.path} is full (no ${lacking} left) allocating ${kind} "${name}"; raise its capacity`, { path: this.path, name, kind, lacking, statCount: this.statCount() });
   }
 

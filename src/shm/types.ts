@@ -9,7 +9,8 @@ export interface StatsStore {
   /**
    * The counter called `name`, allocated on first use by any process or thread. Every caller
    * gets the same slot. Throws PROXYCTL_ERR_STAT_NAME if `name` is already another kind, and
-   * PROXYCTL_ERR_SHM_FULL (after counting an overflow) when there is no room.
+   * PROXYCTL_ERR_SHM_FULL (after counting an overflow) when there is no room, unless the
+   * region was opened with `onFull`: then the stat is kept in this process's memory instead.
    */
   counter(name: string): Counter;
   /** The gauge called `name`; this process writes only its own lane. */

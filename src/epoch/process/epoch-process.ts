@@ -34,6 +34,7 @@ import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type 
 import type { EpochArgs } from './types.js';
 import { WorkerPool } from './worker-pool.js';
 import { EpochLogLevel } from './log-level.js';
+import { overflowLogger } from '../../stats/overflow-log.js';
 
 /** Exit codes the supervisor reports (see proxyctl(1)). */
 export const EpochExitCode = {
@@ -119,7 +120,7 @@ export class EpochProcess {
     starting.catch(() => {}); // awaited below; a failure must not end the process before that
     if (this.args.standby) {
       this.#pool = await starting;
-      this.#stats = StatsRegion.open(this.args.stats, { epoch: this.args.epoch });
+      this.#stats = StatsRegion.open(this.args.stats, { epoch: this.args.epoch, onFull: overflowLogger(this.log) });
       this.#step('workers_loaded');
       await warmUpConfigParser(this.log);
       await conn.request({ type: 'standbyReady', workers: this.#pool.size, steps: this.#steps });
@@ -139,7 +140,7 @@ export class EpochProcess {
     this.#step('config_loaded');
 
     // Discovery and first health checks run while the sockets come and the workers build.
-    const stats = this.#stats ?? StatsRegion.open(this.args.stats, { epoch: this.args.epoch });
+    const stats = this.#stats ?? StatsRegion.open(this.args.stats, { epoch: this.args.epoch, onFull: overflowLogger(this.log) });
     this.#stats = stats;
     const clusters = new ClusterManager(config.clusters, { stats, log: this.log, publish: (m) => this.#pool?.publish(m), handoff: given.clusterState ?? null });
     this.#clusters = clusters;

@@ -15,6 +15,7 @@ import { StatsRegion } from '../../shm/index.js';
 import { stopWarmUp, warmUpDataPlane } from './warm-up.js';
 import type { ClusterMembership } from '../../clusters/types.js';
 import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
+import { overflowLogger } from '../../stats/overflow-log.js';
 
 interface Assigned {
   readonly socket: WorkerSocket;
@@ -50,7 +51,7 @@ class WorkerRuntime {
     private readonly post: (event: WorkerEvent) => void,
   ) {
     this.#log = createLogger({ component: `worker ${init.index}`, epoch: init.epoch }, process.stderr, init.logLevel);
-    const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch });
+    const stats = StatsRegion.open(init.statsPath, { epoch: init.epoch, onFull: overflowLogger(this.#log) });
     this.#plane = new DataPlane({ stats, log: this.#log, onOutlier: (cluster, host, kind) => this.post({ type: 'outlier', cluster, host, kind }) });
     useSharedConnectionIds(init.connectionIds);
     threadAccessLogFiles.setWarn((msg, fields) => this.#log.warn(msg, fields));

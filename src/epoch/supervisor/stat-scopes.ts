@@ -9,7 +9,7 @@
 import type { ProxyConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { Counter, Gauge } from '../../shm/handles.js';
-import type { StatsRegion } from '../../shm/region.js';
+import { OVERFLOW_STAT, type StatsRegion } from '../../shm/region.js';
 import { CLUSTER_SCOPE_KIND, LISTENER_SCOPE_KINDS, scopeOf } from '../../stats/scope-names.js';
 
 /** Every scope the stats of `config` may be allocated in. */
@@ -30,6 +30,8 @@ export interface ScopeStats {
 }
 
 export function scopeStats(region: StatsRegion): ScopeStats {
+  // Made here, first thing, so the region has room to count its own overflows (region.ts #full).
+  region.counter(OVERFLOW_STAT);
   return { scopesFreed: region.counter('stats.scopes_freed'), entriesFreed: region.counter('stats.entries_freed'), entriesReused: region.gauge('stats.entries_reused') };
 }
 

@@ -13,6 +13,7 @@ import { ProxyctlError, isProxyctlError } from '../../errors.js';
 import type { Logger, LineSink, LogLevel } from '../../log.js';
 import { ensurePrivateDir, type BaseIdPaths } from '../../runtime-dir.js';
 import { StatsRegion } from '../../shm/region.js';
+import { DEFAULT_CAPACITY, capacityFor } from '../../shm/layout.js';
 import type { DrainHostReply, ReloadReply, StatusReply } from '../../uds-rpc/index.js';
 import { SocketKeeper, type AdoptableSockets } from '../socket-keeper.js';
 import { adminBindables, bindablesInUse } from './bindables.js';
@@ -40,6 +41,8 @@ export interface SupervisorOptions {
   configPath: string;
   /** `start --workers`: worker threads for every epoch instead of the config's `workers`. */
   workersOverride: number | null;
+  /** `start --stats-capacity`: the stats region's entries (layout.ts capacityFor); the default capacity when absent. */
+  statsCapacity?: number;
   deadlines: ReadyDeadlines;
   log: Logger;
   /** Where epoch log lines are forwarded. */
@@ -149,7 +152,7 @@ export class Supervisor {
     let sup: Supervisor | null = null;
     try {
       if (lock.tookOverFrom !== null) opts.log.warn('took over from a supervisor that died', { deadPid: lock.tookOverFrom });
-      const region = StatsRegion.create(opts.paths.stats);
+      const region = StatsRegion.create(opts.paths.stats, opts.statsCapacity === undefined ? DEFAULT_CAPACITY : capacityFor(opts.statsCapacity));
       sup = new Supervisor(opts, config, lock, region);
       await sup.#server.listen();
       const first = sup.#bringUp(config, opts.firstEpochFault, new Timeline(), true);
