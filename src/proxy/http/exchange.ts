@@ -130,6 +130,21 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     return false;
   }
 
+  /**
+   * The downstream side gives up before any of the response went out (its request stalled):
+   * the try ends, its upstream connection is closed (it has part of a request), and `flag`
+   * says why. Returns false when a response has started: the caller must cut it instead.
+   */
+  cancel(flag: string): boolean {
+    if (this.res !== Res.WaitHead && this.res !== Res.None) return false;
+    this.flag(flag);
+    if (this.run !== null) this.endRun();
+    this.retire();
+    this.resPending = null;
+    this.res = Res.Done;
+    return true;
+  }
+
   /** The exchange is over: the upstream goes back to its pool if its framing is trustworthy. */
   finish(now: number): void {
     const up = this.upstream;
