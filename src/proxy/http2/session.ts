@@ -99,7 +99,11 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
   onTick(now: number): void {
     for (const s of this.streams) s.onTick(now);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
-    if (this.streams.size === 0 && now >= this.deadline) this.session.close();
+    if (this.streams.size === 0 && now >= this.deadline) {
+      this.http.cxIdleTimeout.inc();
+      this.deadline = Infinity; // once: the session stays in the set until its GOAWAY and close are done
+      this.session.close();
+    }
   }
 
   drain(at: number): void {

@@ -24,6 +24,7 @@ import { forwardedLines, lastChunkWithTrailers } from '../http/forwarded.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
 import type { DirectResponseSnapshot, HttpStats } from '../types.js';
 import { H2RouteRequest, downstreamResponseHeaders, interimResponseHeaders, upstreamRequestHead } from './headers.js';
+import { resetStream } from './reset.js';
 
 /** What a stream needs from its session. */
 export interface StreamHost {
@@ -129,7 +130,7 @@ export class H2Stream implements ExchangeOwner {
   }
 
   reset(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    resetStream(this.stream);
   }
 
   // ---- request body ---------------------------------------------------------------------------
