@@ -298,6 +298,7 @@ export abstract class H1Connection implements DownstreamConnection {
     this.closeForDrain = false;
     this.phase = Phase.Active;
     this.responded = false;
+    this.status = 0;
     this.clocks.bodyRead(this.ctx.clock.now, this.ctx.timeouts);
     if (h.chunked) this.reqBody.reset(BodyMode.Chunked, 0);
     else this.reqBody.reset(h.contentLength > 0 ? BodyMode.Length : BodyMode.None, h.contentLength);

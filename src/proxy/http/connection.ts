@@ -233,6 +233,7 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
     // A refused CONNECT closes too: the client may have sent tunnel bytes after it.
     const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || this.connecting || (this.req.version === 10 && mode === BodyMode.Chunked));
     const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
+    this.status = h.status; // for a log line written if the response breaks
     if (mode === BodyMode.Chunked && this.dechunk) h.dropLine(h.teLine); // HTTP/1.0 knows no chunked coding
     const rec = this.rec;
     if (rec !== null) {
@@ -292,6 +293,11 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
 
   resetMidResponse(): void {
     this.http.rqResponseReset.inc();
+    const rec = this.rec;
+    if (rec !== null) {
+      this.rec = null;
+      this.logged(rec, this.status, this.exchange.responseFlags); // the status that went out, and why it broke (UC, UT, UPE)
+    }
     this.destroy();
   }
 
@@ -329,7 +335,7 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
     const rec = this.rec;
     if (rec !== null) {
       this.rec = null;
-      this.logged(rec, 0, 'SI');
+      this.logged(rec, this.status, 'SI');
     }
     this.destroy();
   }

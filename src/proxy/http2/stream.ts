@@ -223,6 +223,7 @@ export class H2Stream implements ExchangeOwner {
 
   resetMidResponse(): void {
     this.host.http.rqResponseReset.inc();
+    this.logged(this.status, this.exchange?.responseFlags ?? ''); // the status that went out, and why it broke (UC, UT, UPE)
     this.reset();
   }
 
