@@ -3,7 +3,8 @@
  * that stall (a head a byte at a time, a body that stops, a response never read, a keep-alive
  * or TCP connection left idle) and upstreams that misbehave (never answer, send garbage, close
  * mid-response, answer before the body is in). Every case runs at once, beside a normal
- * client whose requests must all succeed meanwhile; each asserts what its peer sees, and the
+ * client whose requests must all succeed meanwhile (the client cases run over HTTP/1 and, where
+ * HTTP/2 has its own way to end a stream, over HTTP/2); each asserts what its peer sees, and the
  * counters at the end moved by exactly what the cases caused.
  */
 import { test, type TestContext } from 'node:test';
@@ -238,6 +239,40 @@ async function h2Cut(t: TestContext, port: number, path: string): Promise<{ rstC
   return { rstCode: req.rstCode ?? -1, bytes, ended };
 }
 
+/** An HTTP/2 POST that stops after 10 of its 100 bytes: the status it got, and whether the stream ended cleanly. */
+async function h2SlowPost(t: TestContext, port: number): Promise<{ status: number; rstCode: number }> {
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  t.after(() => session.destroy());
+  session.on('error', () => {});
+  const req = session.request({ ':method': 'POST', ':path': '/post', 'content-length': '100' }, { endStream: false });
+  req.on('error', () => {});
+  req.write('0123456789');
+  let status = 0;
+  req.on('response', (h) => {
+    status = Number(h[':status']);
+  });
+  req.resume();
+  await new Promise<void>((r) => req.on('close', r));
+  session.destroy();
+  return { status, rstCode: req.rstCode ?? -1 };
+}
+
+/** An HTTP/2 stream whose 32 MiB response is never read (its window stays shut): the proxy resets it after `send`. */
+async function h2NeverReads(t: TestContext, h: PlaneHandle, port: number): Promise<number> {
+  const session = h2connect(`http://127.0.0.1:${port}`);
+  t.after(() => session.destroy());
+  session.on('error', () => {});
+  const req = session.request({ ':path': '/big' });
+  req.on('error', () => {});
+  req.pause();
+  const closedP = new Promise<void>((r) => req.on('close', r));
+  await waitFor(() => h.counter('http.web.downstream_rq_send_timeout') === 2, 10_000, 'HTTP/2 send timeout');
+  req.resume();
+  await closedP;
+  session.destroy();
+  return req.rstCode ?? -1;
+}
+
 /** A session with no stream, left idle: resolves once the proxy ended it. */
 async function h2Idle(t: TestContext, port: number): Promise<void> {
   const idle = h2connect(`http://127.0.0.1:${port}`);
@@ -297,10 +332,10 @@ test('hostile clients and upstreams are cut at their timeouts, counted, and cost
     s.write('PRI * HTTP/2.0\r\n');
     await closed(s, 8_000);
   })();
-  const [lorises, post, unread, idleStatus, early, hang, garbage, partial, cutLength, cutChunked, h2Length, h2Chunked, , tcp] = await Promise.all([
+  const [lorises, post, unread, idleStatus, early, hang, garbage, partial, cutLength, cutChunked, h2Length, h2Chunked, , h2Post, tcp] = await Promise.all([
     Promise.all(Array.from({ length: SLOWLORIS }, () => slowloris(t, web))),
     slowPost(t, web),
-    neverReads(t, h, web),
+    neverReads(t, h, web).then(async (n) => ({ h1: n, h2Rst: await h2NeverReads(t, h, web) })),
     idleKeepAlive(t, web),
     earlyResponse(t, b, web),
     once1(t, web, '/hang'),
@@ -311,6 +346,7 @@ test('hostile clients and upstreams are cut at their timeouts, counted, and cost
     h2Cut(t, web, '/cut-length'),
     h2Cut(t, web, '/cut-chunked'),
     h2Idle(t, web),
+    h2SlowPost(t, web),
     tcpCases(t, h.ports.tcp as number),
     partialPreface,
   ]);
@@ -320,7 +356,9 @@ test('hostile clients and upstreams are cut at their timeouts, counted, and cost
   // What each peer saw.
   for (const got of lorises) assert.match(got, /^HTTP\/1\.1 408 .*connection: close/s);
   assert.match(post, /^HTTP\/1\.1 408 /);
-  assert.ok(unread > 0 && unread < BIG, `the unread response was cut (${unread} bytes)`);
+  assert.ok(unread.h1 > 0 && unread.h1 < BIG, `the unread response was cut (${unread.h1} bytes)`);
+  assert.equal(unread.h2Rst, h2c.NGHTTP2_INTERNAL_ERROR);
+  assert.deepEqual(h2Post, { status: 408, rstCode: h2c.NGHTTP2_NO_ERROR });
   assert.equal(idleStatus, 200);
   assert.equal(early.status, 413);
   assert.equal(early.connection, 'close');
@@ -350,11 +388,11 @@ test('hostile clients and upstreams are cut at their timeouts, counted, and cost
   // Counted exactly once each.
   const n = (s: string): number => h.counter(s);
   assert.equal(n('http.web.downstream_rq_header_timeout'), SLOWLORIS + 1); // the partial preface too
-  assert.equal(n('http.web.downstream_rq_idle_timeout'), 1);
-  assert.equal(n('http.web.downstream_rq_send_timeout'), 1);
+  assert.equal(n('http.web.downstream_rq_idle_timeout'), 2); // slow POST, HTTP/1 and 2
+  assert.equal(n('http.web.downstream_rq_send_timeout'), 2); // unread response, HTTP/1 and 2
   assert.equal(n('http.web.downstream_cx_idle_timeout'), 2); // HTTP/1 keep-alive and HTTP/2 session
   assert.equal(n('http.web.downstream_rq_response_reset'), 4); // cut length and cut chunked, HTTP/1 and 2
-  assert.equal(n('http.web.downstream_rq_4xx'), SLOWLORIS + 1 + 2); // 408s, the slow POST's 408, two 413s
+  assert.equal(n('http.web.downstream_rq_4xx'), SLOWLORIS + 2 + 2); // 408s, the slow POSTs' 408s, two 413s
   assert.equal(n('cluster.hang.upstream_rq_timeout'), 1);
   assert.equal(n('cluster.hang.upstream_rq_504'), 1);
   assert.equal(n('cluster.garbage.upstream_rq_protocol_error'), 1);

@@ -1,5 +1,5 @@
 /**
- * Which side of an HTTP/1 exchange has stalled, checked on the plane's tick. Three clocks run
+ * Which side of an exchange (an HTTP/1 connection's, an HTTP/2 stream's) has stalled, checked on the plane's tick. Three clocks run
  * during an exchange, and the one that applies is that of the side holding it up: a response
  * the client does not read (`send`), a request body the client does not send (`requestBody`),
  * else the upstream (the connection's own deadline, restarted by `waitUpstream`). While the
@@ -11,12 +11,17 @@
  * write done per buffer it was given, so progress shows at the granularity of the chunks the
  * upstream sent (at most 64 KiB on a socket).
  */
-import type { Socket } from 'node:net';
 import type { HttpTimeouts } from '../types.js';
+
+/** What the send clock reads of the downstream side: an HTTP/1 socket, or an HTTP/2 stream. */
+export interface DownstreamWritable {
+  readonly writableNeedDrain: boolean;
+  readonly writableLength: number;
+}
 
 export const enum Stall {
   None,
-  /** The client's socket is full and nothing of it drained for `send`. */
+  /** The client's socket (stream) is full and nothing of it drained for `send`. */
   Send,
   /** The client's socket is full, and it is draining: the upstream clock waits for it. */
   SendBlocked,
@@ -39,7 +44,7 @@ export class ExchangeClocks {
   }
 
   /** `bodyOpen`: the request body is still being read and the proxy is not holding it back. */
-  check(now: number, socket: Socket, t: HttpTimeouts, bodyOpen: boolean, upstreamDeadline: number): Stall {
+  check(now: number, socket: DownstreamWritable, t: HttpTimeouts, bodyOpen: boolean, upstreamDeadline: number): Stall {
     if (socket.writableNeedDrain) {
       const left = socket.writableLength;
       if (left < this.sendMark) {

@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { schemeOf } from '../http/forwarded.js';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import { nextConnectionId, type AccessLog } from '../access-log/index.js';
-import type { HttpListenerSnapshot, HttpStats } from '../types.js';
+import type { HttpListenerSnapshot, HttpStats, HttpTimeouts } from '../types.js';
 import { SessionAbuseGuard } from './abuse.js';
 import { H2ConnectStream, type ConnectStreamHost } from './connect-stream.js';
 import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
@@ -92,6 +92,10 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
 
   get upstreamResponseMs(): number {
     return this.ctx.timeouts.upstreamResponseMs;
+  }
+
+  get timeouts(): HttpTimeouts {
+    return this.ctx.timeouts;
   }
 
   // ---- DownstreamConnection -------------------------------------------------------------------
