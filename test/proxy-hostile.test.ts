@@ -10,113 +10,17 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect as h2connect, constants as h2c } from 'node:http2';
+import { constants as h2c } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { parseConfig } from '../src/config/index.js';
 import { isProxyctlError } from '../src/errors.js';
 import { join } from 'node:path';
 import { linesOf } from './fixtures/access-log-util.js';
 import { tempDir } from './helpers.js';
-import { RawClient, closed, delay, headsOf, startPlane, startRawBackend, type Backend, type PlaneHandle } from './fixtures/proxy-util.js';
+import { RawClient, closed, delay, startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
+import { BIG, backends, h2Cut, h2Idle, h2NeverReads, h2SlowPost, waitFor, yaml, type Backends } from './fixtures/hostile-peers.js';
 
 const SLOWLORIS = 50;
-
-/** A backend that answers each request once its content-length body is all in. */
-function sinkBackend(t: TestContext): Promise<Backend> {
-  return startRawBackend(t, (s) => {
-    let acc = Buffer.alloc(0);
-    let need = -1;
-    s.on('data', (d: Buffer) => {
-      acc = Buffer.concat([acc, d]);
-      for (;;) {
-        if (need < 0) {
-          const i = acc.indexOf('\r\n\r\n');
-          if (i < 0) return;
-          const m = /content-length: *(\d+)/i.exec(acc.subarray(0, i).toString('latin1'));
-          need = m === null ? 0 : Number(m[1]);
-          acc = acc.subarray(i + 4);
-        }
-        if (acc.length < need) return;
-        acc = acc.subarray(need);
-        need = -1;
-        s.write('HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n');
-      }
-    });
-  });
-}
-
-/** A backend that writes `reply` to each request head, then ends (`end`) or resets (`destroy`) the connection. */
-function scripted(t: TestContext, reply: string | Buffer, after: 'end' | 'destroy' | 'stay'): Promise<Backend> {
-  return startRawBackend(t, (s) =>
-    headsOf(s, (_head, sock) => {
-      sock.write(reply);
-      if (after === 'end') sock.end();
-      else if (after === 'destroy') setTimeout(() => sock.destroy(), 50);
-    }),
-  );
-}
-
-interface Backends {
-  app: Backend;
-  sink: Backend;
-  big: Backend;
-  hang: Backend;
-  garbage: Backend;
-  partial: Backend;
-  cutLength: Backend;
-  cutChunked: Backend;
-  early: Backend & { received(): number };
-  echo: Backend;
-}
-
-const BIG = 32 * 1024 * 1024;
-
-async function backends(t: TestContext): Promise<Backends> {
-  let earlyBytes = 0;
-  const early = await startRawBackend(t, (s) => {
-    let answered = false;
-    s.on('data', (d: Buffer) => {
-      earlyBytes += d.length;
-      if (!answered && d.includes('\r\n\r\n')) {
-        answered = true;
-        s.write('HTTP/1.1 413 Payload Too Large\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      }
-    });
-  });
-  return {
-    app: await scripted(t, 'HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\nok\n', 'stay'),
-    sink: await sinkBackend(t),
-    big: await startRawBackend(t, (s) => headsOf(s, (_h, sock) => sock.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${BIG}\r\n\r\n`), Buffer.alloc(BIG, 0x61)])))),
-    hang: await startRawBackend(t, () => {}),
-    garbage: await scripted(t, 'SSH-2.0-OpenSSH_9.6\r\n\r\n', 'stay'),
-    partial: await scripted(t, 'HTTP/1.1 200 OK\r\ncontent-le', 'end'),
-    cutLength: await scripted(t, `HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\n${'x'.repeat(100)}`, 'destroy'),
-    cutChunked: await scripted(t, 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n', 'destroy'),
-    early: Object.assign(early, { received: () => earlyBytes }),
-    echo: await startRawBackend(t, (s) => s.on('data', (d: Buffer) => s.write(d))),
-  };
-}
-
-function yaml(b: Backends, log: string): string {
-  const c = (name: string, port: number): string => `  - name: ${name}\n    endpoints: ["127.0.0.1:${port}"]\n`;
-  const r = (prefix: string, cluster: string, extra = ''): string => `      - match: { prefix: ${prefix} }\n        cluster: ${cluster}\n${extra}`;
-  return `listeners:
-  - name: web
-    address: 127.0.0.1:1
-    protocol: http
-    http2: true
-    timeouts: { requestHeaders: 1s, idle: 1500ms, requestBody: 1s, send: 1s }
-    accessLog: [{ path: ${JSON.stringify(log)}, format: '%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_FLAGS%' }]
-    routes:
-${r('/ok', 'app')}${r('/post', 'sink')}${r('/big', 'big')}${r('/hang', 'hang', '        timeout: 1s\n')}${r('/garbage', 'garbage')}${r('/partial', 'partial')}${r('/cut-length', 'cutLength')}${r('/cut-chunked', 'cutChunked')}${r('/early', 'early')}
-  - name: tcp
-    address: 127.0.0.1:2
-    protocol: tcp
-    cluster: echo
-    timeouts: { tcpIdle: 1s }
-clusters:
-${c('app', b.app.port)}${c('sink', b.sink.port)}${c('big', b.big.port)}${c('hang', b.hang.port)}${c('garbage', b.garbage.port)}${c('partial', b.partial.port)}${c('cutLength', b.cutLength.port)}${c('cutChunked', b.cutChunked.port)}${c('early', b.early.port)}${c('echo', b.echo.port)}`;
-}
 
 /** Keep-alive GET /ok requests until `stop`, with each one's latency. */
 async function normalClient(t: TestContext, port: number, stop: { done: boolean }): Promise<{ latencies: number[]; failures: string[] }> {
@@ -219,69 +123,6 @@ async function earlyResponse(t: TestContext, b: Backends, port: number): Promise
   return { status: r.status, connection: r.headers.connection ?? '', upstreamGot, sentAfter };
 }
 
-/** An HTTP/2 request whose upstream breaks mid-body: its reset code, bytes, and whether it ended cleanly. */
-async function h2Cut(t: TestContext, port: number, path: string): Promise<{ rstCode: number; bytes: number; ended: boolean }> {
-  const session = h2connect(`http://127.0.0.1:${port}`);
-  t.after(() => session.destroy());
-  session.on('error', () => {});
-  const req = session.request({ ':path': path });
-  let bytes = 0;
-  let ended = false;
-  req.on('data', (d: Buffer) => {
-    bytes += d.length;
-  });
-  req.on('end', () => {
-    ended = true;
-  });
-  req.on('error', () => {}); // the reset, which `once(req, 'close')` would reject on
-  await new Promise<void>((r) => req.on('close', r));
-  session.destroy();
-  return { rstCode: req.rstCode ?? -1, bytes, ended };
-}
-
-/** An HTTP/2 POST that stops after 10 of its 100 bytes: the status it got, and whether the stream ended cleanly. */
-async function h2SlowPost(t: TestContext, port: number): Promise<{ status: number; rstCode: number }> {
-  const session = h2connect(`http://127.0.0.1:${port}`);
-  t.after(() => session.destroy());
-  session.on('error', () => {});
-  const req = session.request({ ':method': 'POST', ':path': '/post', 'content-length': '100' }, { endStream: false });
-  req.on('error', () => {});
-  req.write('0123456789');
-  let status = 0;
-  req.on('response', (h) => {
-    status = Number(h[':status']);
-  });
-  req.resume();
-  await new Promise<void>((r) => req.on('close', r));
-  session.destroy();
-  return { status, rstCode: req.rstCode ?? -1 };
-}
-
-/** An HTTP/2 stream whose 32 MiB response is never read (its window stays shut): the proxy resets it after `send`. */
-async function h2NeverReads(t: TestContext, h: PlaneHandle, port: number): Promise<number> {
-  const session = h2connect(`http://127.0.0.1:${port}`);
-  t.after(() => session.destroy());
-  session.on('error', () => {});
-  const req = session.request({ ':path': '/big' });
-  req.on('error', () => {});
-  req.pause();
-  const closedP = new Promise<void>((r) => req.on('close', r));
-  await waitFor(() => h.counter('http.web.downstream_rq_send_timeout') === 2, 10_000, 'HTTP/2 send timeout');
-  req.resume();
-  await closedP;
-  session.destroy();
-  return req.rstCode ?? -1;
-}
-
-/** A session with no stream, left idle: resolves once the proxy ended it. */
-async function h2Idle(t: TestContext, port: number): Promise<void> {
-  const idle = h2connect(`http://127.0.0.1:${port}`);
-  t.after(() => idle.destroy());
-  idle.on('error', () => {});
-  await once(idle, 'connect');
-  await once(idle, 'close');
-}
-
 async function tcpCases(t: TestContext, port: number): Promise<{ idleCut: boolean; chattyEchoes: number }> {
   const open = async (): Promise<Socket> => {
     const s = connect(port, '127.0.0.1');
@@ -306,14 +147,6 @@ async function tcpCases(t: TestContext, port: number): Promise<{ idleCut: boolea
   await closed(idle, 8_000);
   chatty.destroy();
   return { idleCut: true, chattyEchoes: echoes };
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 test('hostile clients and upstreams are cut at their timeouts, counted, and cost a normal client nothing', async (t) => {
