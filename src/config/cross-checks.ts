@@ -45,6 +45,7 @@ function listenerShape(l: unknown, i: number, issues: PathIssue[]): void {
   if (!isRecord(l)) return;
   const chains = Array.isArray(l.filterChains) ? l.filterChains : [];
   settingsShape(l, l.protocol, ['listeners', i], chains.length === 0, issues);
+  timeoutKeys(l.timeouts, l.protocol, i, issues);
   chains.forEach((c, j) => {
     if (isRecord(c)) settingsShape(c, l.protocol, ['listeners', i, 'filterChains', j], true, issues);
   });
@@ -68,6 +69,14 @@ function settingsShape(s: Record<string, unknown>, protocol: unknown, base: Issu
       if (s[k] !== undefined) issues.push({ path: at(k), message: `${k} is for http listeners`, at: 'key' });
     }
     if (s.httpFilters !== undefined) issues.push({ path: at('httpFilters'), message: `a tcp ${what} has no httpFilters (they are for http)`, at: 'key' });
+  }
+}
+
+/** `timeouts.tcpIdle` is for tcp listeners; every other key of `timeouts` is for http ones. */
+function timeoutKeys(t: unknown, protocol: unknown, i: number, issues: PathIssue[]): void {
+  if (!isRecord(t) || (protocol !== 'http' && protocol !== 'tcp')) return;
+  for (const k of Object.keys(t)) {
+    if ((k === 'tcpIdle') === (protocol === 'http')) issues.push({ path: ['listeners', i, 'timeouts', k], message: `timeouts.${k} is for ${protocol === 'http' ? 'tcp' : 'http'} listeners`, at: 'key' });
   }
 }
 

@@ -10,6 +10,7 @@ import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
 import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
 import { normalizeStats, statsSchema } from './schema-stats.js';
+import { listenerTimeoutsSchema, withTimeouts } from './schema-timeouts.js';
 import type { DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
@@ -53,6 +54,7 @@ const listener = z.strictObject({
   accessLog: accessLogList.optional().describe('Files that get one line per request (http) or connection (tcp).'),
   listenerFilters: listenerFiltersSchema.optional().describe('Run on each accepted connection before a filter chain is chosen: proxyProtocol, tlsInspector.'),
   filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
+  timeouts: listenerTimeoutsSchema.optional(),
 }).meta({ id: 'listener', description: 'One address proxyctl listens on, with what it does with the connections it accepts.' });
 
 const drain = z
@@ -85,7 +87,7 @@ export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd(
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: normalizeAdmin(file.admin),
-    listeners: file.listeners.map((l) => withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters)),
+    listeners: file.listeners.map((l) => withTimeouts(withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters), l.timeouts)),
     clusters: file.clusters.map((c) => normalizeCluster(c, baseDir)),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,

@@ -67,6 +67,17 @@ interface ListenerBase {
   readonly accessLog?: readonly AccessLogConfig[];
   /** Run before TLS and the network filter, in order; present only when the file lists at least one. */
   readonly listenerFilters?: readonly ListenerFilterConfig[];
+  /** Only the keys the file sets (schema-timeouts.ts); the rest are the plane's defaults. */
+  readonly timeouts?: ListenerTimeoutsConfig;
+}
+
+/** `listeners[].timeouts`, in ms; tcpIdleMs on tcp listeners only, the others on http ones. */
+export interface ListenerTimeoutsConfig {
+  readonly requestHeadersMs?: number;
+  readonly idleMs?: number;
+  readonly requestBodyMs?: number;
+  readonly sendMs?: number;
+  readonly tcpIdleMs?: number;
 }
 
 // Filter chains (proxyctl.yaml(5), `listeners[].filterChains`): alternative settings of one

@@ -22,13 +22,9 @@ import type { ConfigSnapshot, DataPlaneApi, DataPlaneOptions, DrainRequest, Http
 import type { ClusterRuntime } from './upstream/cluster.js';
 import { PoolRegistry } from './upstream/registry.js';
 import type { ClusterMembership } from '../clusters/types.js';
+import { DEFAULT_TIMEOUTS } from './timeouts.js';
 
-export const DEFAULT_TIMEOUTS: HttpTimeouts = Object.freeze({
-  headerReadMs: 60_000,
-  idleMs: 60_000,
-  upstreamResponseMs: 15_000,
-  upstreamIdleMs: 60_000,
-});
+export { DEFAULT_TIMEOUTS } from './timeouts.js';
 
 /** Coarse clock period. Timeouts are checked per tick: one interval per plane instead of one timer per connection. */
 export const TICK_MS = 250;

@@ -5,7 +5,7 @@
  * thread's mapping); the main thread posts the plain `ProxyConfig`.
  */
 import { STATUS_CODES } from 'node:http';
-import type { ClusterConfig, DirectResponse, FilterChainMatchConfig, HttpFilterChainConfig, HttpListenerConfig, ListenerConfig, ListenerTlsConfig, ProxyConfig } from '../config/types.js';
+import type { ClusterConfig, DirectResponse, FilterChainMatchConfig, HttpFilterChainConfig, HttpListenerConfig, ListenerConfig, ListenerTimeoutsConfig, ListenerTlsConfig, ProxyConfig } from '../config/types.js';
 import type { StatsStore } from '../shm/types.js';
 import { listenerTlsSnapshot, upstreamTlsSnapshot } from './tls/snapshot-tls.js';
 import { buildAccessLog } from './access-log/access-log.js';
@@ -27,6 +27,7 @@ import type {
   HttpStats,
   ListenerSnapshot,
   ListenerStats,
+  ListenerTimeouts,
   ListenerTlsSnapshot,
   TcpListenerSnapshot,
 } from './types.js';
@@ -138,17 +139,22 @@ export function httpStats(name: string, stats: StatsStore): HttpStats {
       pingFlood: stats.counter(`${p}http2.abuse_ping_flood`),
       settingsFlood: stats.counter(`${p}http2.abuse_settings_flood`),
     },
+    rqHeaderTimeout: stats.counter(`${p}downstream_rq_header_timeout`),
+    cxIdleTimeout: stats.counter(`${p}downstream_cx_idle_timeout`),
+    rqIdleTimeout: stats.counter(`${p}downstream_rq_idle_timeout`),
+    rqSendTimeout: stats.counter(`${p}downstream_rq_send_timeout`),
   };
 }
 
 function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapshot>, stats: StatsStore, workers: number): ListenerSnapshot {
   // Every chain of the listener shares these: one set of listener stats, one access log.
-  const shared = { name: l.name, stats: listenerStats(l.name, stats), accessLog: buildAccessLog(l.name, l.accessLog, stats), listenerFilters: null, filterChains: null };
+  const shared = { name: l.name, stats: listenerStats(l.name, stats), timeouts: listenerTimeouts(l.timeouts), accessLog: buildAccessLog(l.name, l.accessLog, stats), listenerFilters: null, filterChains: null };
   const listenerFilters = buildListenerFilters(l.name, l.listenerFilters, stats);
   const tlsOf = (t: ListenerTlsConfig | undefined): ListenerTlsSnapshot | null => (t === undefined ? null : listenerTlsSnapshot(l.name, t, stats));
   if (l.protocol === 'tcp') {
+    const idleTimeout = stats.counter(`tcp.${l.name}.idle_timeout`);
     const settings = (cluster: string | undefined, tls: ListenerTlsConfig | undefined): TcpListenerSnapshot =>
-      Object.freeze({ protocol: 'tcp', ...shared, cluster: cluster === undefined ? null : mustCluster(clusters, cluster), tls: tlsOf(tls) });
+      Object.freeze({ protocol: 'tcp', ...shared, idleTimeout, cluster: cluster === undefined ? null : mustCluster(clusters, cluster), tls: tlsOf(tls) });
     const chains = l.filterChains?.map((c) => ({ name: c.name, match: c.match, settings: settings(c.cluster, c.tls) }));
     return Object.freeze({ ...settings(l.cluster, l.tls), listenerFilters, filterChains: chainsSnapshot(l.name, chains, l.cluster !== undefined, stats) });
   }
@@ -159,6 +165,20 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
   const hasDefault = l.routes.length > 0 || l.virtualHosts !== undefined;
   return Object.freeze({ ...settings(l), listenerFilters, filterChains: chainsSnapshot(l.name, chains, hasDefault, stats) });
 }
+
+/** The config's timeouts under the names the connections read (proxy/timeouts.ts). */
+function listenerTimeouts(t: ListenerTimeoutsConfig | undefined): ListenerTimeouts {
+  if (t === undefined) return EMPTY_TIMEOUTS;
+  const out: { -readonly [K in keyof ListenerTimeouts]: number } = {};
+  if (t.requestHeadersMs !== undefined) out.headerReadMs = t.requestHeadersMs;
+  if (t.idleMs !== undefined) out.idleMs = t.idleMs;
+  if (t.requestBodyMs !== undefined) out.requestBodyMs = t.requestBodyMs;
+  if (t.sendMs !== undefined) out.sendMs = t.sendMs;
+  if (t.tcpIdleMs !== undefined) out.tcpIdleMs = t.tcpIdleMs;
+  return Object.freeze(out);
+}
+
+const EMPTY_TIMEOUTS: ListenerTimeouts = Object.freeze({});
 
 /** The listener as one of its http chains makes it: the listener's name and address, the chain's keys. */
 function chainListener(l: HttpListenerConfig, c: HttpFilterChainConfig): HttpListenerConfig {

@@ -20,6 +20,9 @@ import type { ChainSelector } from './filter-chains/types.js';
 import type { HashOnConfig, SlowStartConfig } from '../config/types.js';
 import type { ClusterMembership, OutlierKind } from '../clusters/types.js';
 import type { LbOptions, LoadBalancerFactory } from './lb/types.js';
+import type { HttpTimeouts, ListenerTimeouts } from './timeouts.js';
+
+export type { HttpTimeouts, ListenerTimeouts } from './timeouts.js';
 
 export type * from './tls/types.js';
 
@@ -27,18 +30,6 @@ export type * from './tls/types.js';
 export interface ProxyLogger {
   info?(msg: string, fields?: Record<string, unknown>): void;
   warn?(msg: string, fields?: Record<string, unknown>): void;
-}
-
-/** Timeouts of the HTTP/1 codec, in milliseconds. Granularity is the plane's tick (250 ms). */
-export interface HttpTimeouts {
-  /** From the first byte of a request head to its last. Default 60 s; on expiry the connection is closed. */
-  readonly headerReadMs: number;
-  /** A keep-alive connection with no request in flight. Default 60 s; on expiry it is ended. */
-  readonly idleMs: number;
-  /** From sending a request upstream to the response head, and between response body reads. Default 15 s; 504 before the head. */
-  readonly upstreamResponseMs: number;
-  /** An idle pooled upstream connection. Default 60 s. */
-  readonly upstreamIdleMs: number;
 }
 
 export interface DataPlaneOptions {
@@ -95,6 +86,11 @@ export interface HttpStats {
   /** HTTP/2 streams the client reset before their response was complete. */
   readonly rxReset: Counter;
   readonly h2Abuse: H2AbuseStats;
+  /** Cut at the listener's timeouts (`timeouts:`): a request head, a keep-alive connection, a request body gap, a stalled response write. */
+  readonly rqHeaderTimeout: Counter;
+  readonly cxIdleTimeout: Counter;
+  readonly rqIdleTimeout: Counter;
+  readonly rqSendTimeout: Counter;
 }
 
 /** HTTP/2 sessions ended for abuse with GOAWAY (`http.<listener>.http2.abuse_*`; http2/abuse.ts). */
@@ -209,6 +205,8 @@ export interface HttpListenerSnapshot {
   readonly protocol: 'http';
   readonly name: string;
   readonly stats: ListenerStats;
+  /** The listener's own timeouts (the rest are the plane's); shared by its chains. */
+  readonly timeouts: ListenerTimeouts;
   readonly http: HttpStats;
   /** Accept HTTP/2 with prior knowledge (h2c) besides HTTP/1. */
   readonly http2: boolean;
@@ -233,6 +231,9 @@ export interface TcpListenerSnapshot {
   readonly protocol: 'tcp';
   readonly name: string;
   readonly stats: ListenerStats;
+  readonly timeouts: ListenerTimeouts;
+  /** `tcp.<listener>.idle_timeout`: closed after `tcpIdle` with no byte either way. */
+  readonly idleTimeout: Counter;
   /** Null only on a listener whose filter chains are all it has (no default chain). */
   readonly cluster: ClusterSnapshot | null;
   readonly tls: ListenerTlsSnapshot | null;

@@ -13,6 +13,7 @@ import { buildRouteTable } from '../router/table.js';
 import { directResponse } from '../snapshot.js';
 import { TlsAcceptor, type PendingHandshake, type TlsAcceptorHost } from '../tls/termination.js';
 import type { HttpTimeouts, ListenerSnapshot } from '../types.js';
+import { resolveTimeouts } from '../timeouts.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 
 /** What a chain needs from its listener, which keeps the set of connections. */
@@ -35,6 +36,8 @@ export class ChainRuntime implements ConnectionContext, TlsAcceptorHost {
   listener: ListenerSnapshot;
   routeTable: WorkerRouteTable | null = null;
   tcpCluster: ClusterRuntime | null = null;
+  /** The plane's timeouts with the listener's own on top, resolved at each bind (RCU, as the routes). */
+  timeouts: HttpTimeouts;
   /** Created with the chain's first TLS connection; handshakes of every snapshot go through it. */
   private tls: TlsAcceptor | null = null;
 
@@ -44,6 +47,7 @@ export class ChainRuntime implements ConnectionContext, TlsAcceptorHost {
     clusters: ReadonlyMap<string, ClusterRuntime>,
   ) {
     this.listener = listener;
+    this.timeouts = host.timeouts;
     this.bind(listener, clusters);
   }
 
@@ -56,11 +60,8 @@ export class ChainRuntime implements ConnectionContext, TlsAcceptorHost {
       this.routeTable = null;
       this.tcpCluster = listener.cluster === null ? null : mustRuntime(clusters, listener.cluster.name);
     }
+    this.timeouts = resolveTimeouts(this.host.timeouts, listener.timeouts);
     this.listener = listener;
-  }
-
-  get timeouts(): HttpTimeouts {
-    return this.host.timeouts;
   }
 
   get clock(): { readonly now: number } {

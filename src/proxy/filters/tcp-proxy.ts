@@ -17,6 +17,7 @@ import { clientAddress, clientPort, localAddress, localPort } from '../client-ad
 import { inspectedHello } from '../listener-filters/index.js';
 import { requestedServerName } from '../tls/termination.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
+import type { TcpListenerSnapshot } from '../types.js';
 import { HostSlot } from '../../clusters/types.js';
 import { hash32 } from '../lb/index.js';
 import { LOCAL_CONNECT_FAILURE } from '../upstream/outlier-record.js';
@@ -29,12 +30,15 @@ export class TcpProxyConnection implements DownstreamConnection {
   private connected = false;
   /** Null unless the listener logs: then what its line needs. */
   private readonly logged: TcpLogState | null;
+  /** The coarse clock at the last byte either way (or the accept). */
+  private lastActive: number;
 
   constructor(
     readonly socket: Socket,
     cluster: ClusterRuntime,
     private readonly ctx: ConnectionContext,
   ) {
+    this.lastActive = ctx.clock.now;
     const hashOn = cluster.snapshot.balancing.hashOn;
     // Only the source address can be hashed at L4; a header or cookie policy picks at random.
     const pool = cluster.pick(hashOn !== null && 'sourceIp' in hashOn ? hash32(clientAddress(socket)) : -1, null);
@@ -63,10 +67,12 @@ export class TcpProxyConnection implements DownstreamConnection {
       cluster.outcome(pool, 200); // a connection made is a success to outlier detection
     });
     ds.on('data', (d: Buffer) => {
+      this.lastActive = ctx.clock.now;
       if (!us.write(d)) ds.pause();
     });
     us.on('drain', () => ds.resume());
     us.on('data', (d: Buffer) => {
+      this.lastActive = ctx.clock.now;
       if (!ds.write(d)) us.pause();
     });
     ds.on('drain', () => us.resume());
@@ -92,7 +98,12 @@ export class TcpProxyConnection implements DownstreamConnection {
     });
   }
 
-  onTick(): void {}
+  /** No byte either way for `tcpIdle`: both sides are closed, counted as `tcp.<listener>.idle_timeout`. */
+  onTick(now: number): void {
+    if (now - this.lastActive < this.ctx.timeouts.tcpIdleMs || this.socket.destroyed) return;
+    (this.ctx.listener as TcpListenerSnapshot).idleTimeout.inc();
+    this.destroy();
+  }
 
   /** Nothing to say in-band: the connection goes on until the drain deadline (see forcedAtDrainDeadline). */
   drain(): void {}

@@ -14,8 +14,9 @@ import { schemeOf } from './forwarded.js';
 import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import { BodyFramer, BodyMode } from './body.js';
+import { ExchangeClocks, Stall } from './exchange-clocks.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
-import { REPLY_400, REPLY_431 } from './local-reply.js';
+import { REPLY_400, REPLY_408, REPLY_431 } from './local-reply.js';
 import { clientAddress } from '../client-address.js';
 
 export const enum Phase {
@@ -65,6 +66,7 @@ export abstract class H1Connection implements DownstreamConnection {
   protected status = 0;
   protected startedAt = 0;
   protected deadline: number;
+  private readonly clocks = new ExchangeClocks();
   private drainAt: number;
   protected paused = Paused.No;
   protected http: HttpStats;
@@ -107,6 +109,10 @@ export abstract class H1Connection implements DownstreamConnection {
   protected abstract requestBody(buf: Buffer, pos: number): void;
   /** The connection timer expired during an exchange. */
   protected abstract exchangeTimedOut(now: number): void;
+  /** The request body stalled past `requestBody` (counted): 408 if nothing of a response went out, else close. */
+  protected abstract bodyTimedOut(): void;
+  /** A response write stalled past `send` (counted): the connection is cut. */
+  protected abstract timedOutCut(): void;
   /** Tunnel bytes from the client, and its FIN. */
   protected abstract tunnelIn(chunk: Buffer): void;
   protected abstract tunnelClientEnded(): void;
@@ -122,22 +128,56 @@ export abstract class H1Connection implements DownstreamConnection {
   // ---- DownstreamConnection -------------------------------------------------------------
 
   onTick(now: number): void {
+    if (this.phase === Phase.Active) {
+      this.activeTick(now);
+      return;
+    }
     if (now < this.deadline) return;
     switch (this.phase) {
       case Phase.Idle:
-        // A half-read head is a slow client (header-read timeout); an empty one is idle keep-alive.
-        if (this.pending !== null) this.destroy();
-        else this.gracefulClose();
+        if (this.pending !== null) this.headerTimedOut();
+        else {
+          this.http.cxIdleTimeout.inc();
+          this.gracefulClose();
+        }
         return;
       case Phase.Tunnel:
         this.destroy(); // no byte either way for idleMs
         return;
-      case Phase.Active:
-        this.exchangeTimedOut(now);
-        return;
       default:
         this.destroy();
     }
+  }
+
+  /** During an exchange: the side that stalled is cut (exchange-clocks.ts says which clock applies). */
+  private activeTick(now: number): void {
+    const t = this.ctx.timeouts;
+    switch (this.clocks.check(now, this.socket, t, !this.reqDone && (this.paused & Paused.Upstream) === 0, this.deadline)) {
+      case Stall.Send:
+        this.http.rqSendTimeout.inc();
+        this.timedOutCut();
+        return;
+      case Stall.SendBlocked:
+        this.deadline = Math.max(this.deadline, now + t.upstreamResponseMs); // the upstream waits for us
+        return;
+      case Stall.Body:
+        this.http.rqIdleTimeout.inc();
+        this.bodyTimedOut();
+        return;
+      case Stall.Upstream:
+        this.exchangeTimedOut(now);
+        return;
+      default:
+    }
+  }
+
+  /** A request head did not arrive in full within `requestHeaders`: 408, and the connection closes. */
+  private headerTimedOut(): void {
+    const http = (this.ctx.listener as HttpListenerSnapshot).http;
+    http.rqHeaderTimeout.inc();
+    http.rqTotal.inc(); // counted as a request, as a malformed head is
+    this.pending = null;
+    this.reject(REPLY_408, false);
   }
 
   drain(at: number): void {
@@ -167,7 +207,10 @@ export abstract class H1Connection implements DownstreamConnection {
       }
       this.serve(chunk, 0);
     } else if (this.phase === Phase.Active) {
-      if (!this.reqDone) this.requestBody(chunk, 0);
+      if (!this.reqDone) {
+        this.clocks.bodyRead(this.ctx.clock.now, this.ctx.timeouts);
+        this.requestBody(chunk, 0);
+      }
       else this.stash(chunk, 0);
     } else if (this.phase === Phase.Tunnel) {
       this.deadline = this.ctx.clock.now + this.ctx.timeouts.idleMs;
@@ -255,6 +298,8 @@ export abstract class H1Connection implements DownstreamConnection {
     this.closeForDrain = false;
     this.phase = Phase.Active;
     this.responded = false;
+    this.status = 0;
+    this.clocks.bodyRead(this.ctx.clock.now, this.ctx.timeouts);
     if (h.chunked) this.reqBody.reset(BodyMode.Chunked, 0);
     else this.reqBody.reset(h.contentLength > 0 ? BodyMode.Length : BodyMode.None, h.contentLength);
   }
@@ -274,6 +319,7 @@ export abstract class H1Connection implements DownstreamConnection {
   upstreamDrained(): void {
     if ((this.paused & Paused.Upstream) !== 0) {
       this.paused &= ~Paused.Upstream;
+      this.clocks.bodyRead(this.ctx.clock.now, this.ctx.timeouts); // the client's clock runs again from now
       if (this.paused === Paused.No && (this.phase === Phase.Active || this.phase === Phase.Tunnel)) this.socket.resume();
     }
   }

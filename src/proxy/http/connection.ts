@@ -20,7 +20,7 @@ import type { FilterChainFactory } from './filter-chain-types.js';
 import { H1Filtered, type FilteredConnection } from './h1-filtered.js';
 import { headerFields, type MessageHead } from './head.js';
 import { RequestHeaderMap, ResponseHeaderMap } from './header-map.js';
-import { REPLY_400, REPLY_404, redirectReply } from './local-reply.js';
+import { REPLY_400, REPLY_404, REPLY_408, redirectReply } from './local-reply.js';
 import { RequestRecord } from './request-record.js';
 import { policyOf } from './retry.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
@@ -233,6 +233,7 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
     // A refused CONNECT closes too: the client may have sent tunnel bytes after it.
     const close = this.decideClose(mode === BodyMode.UntilClose || !this.reqDone || this.connecting || (this.req.version === 10 && mode === BodyMode.Chunked));
     const inject = close ? CONNECTION_CLOSE : this.http10KeepAlive ? CONNECTION_KEEP_ALIVE : null;
+    this.status = h.status; // for a log line written if the response breaks
     if (mode === BodyMode.Chunked && this.dechunk) h.dropLine(h.teLine); // HTTP/1.0 knows no chunked coding
     const rec = this.rec;
     if (rec !== null) {
@@ -292,6 +293,11 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
 
   resetMidResponse(): void {
     this.http.rqResponseReset.inc();
+    const rec = this.rec;
+    if (rec !== null) {
+      this.rec = null;
+      this.logged(rec, this.status, this.exchange.responseFlags); // the status that went out, and why it broke (UC, UT, UPE)
+    }
     this.destroy();
   }
 
@@ -306,6 +312,32 @@ export class HttpConnection extends H1Connection implements TunnelOwner, Filtere
       if (this.exchange.res === Res.Body) this.http.rqResponseReset.inc();
       this.destroy(); // a stalled body in either direction
     }
+  }
+
+  protected bodyTimedOut(): void {
+    if (this.responded) {
+      // Answered already (a direct response, or the upstream before the body's end): the
+      // response is out, the rest of the body will not come; close after it.
+      this.closeAfter = true;
+      if (this.filtered?.fx == null) this.endExchange();
+      else this.destroy();
+      return;
+    }
+    if (this.filtered?.fx == null && this.exchange.cancel('SI')) {
+      this.answer(REPLY_408, true); // nothing of a response went out: the client can be told
+      this.endExchange();
+      return;
+    }
+    this.timedOutCut();
+  }
+
+  protected timedOutCut(): void {
+    const rec = this.rec;
+    if (rec !== null) {
+      this.rec = null;
+      this.logged(rec, this.status, 'SI');
+    }
+    this.destroy();
   }
 
   protected tunnelIn(chunk: Buffer): void {

@@ -27,7 +27,7 @@ import { requestHash } from '../upstream/request-hash.js';
 import type { PoolWaiter, UpstreamConn, UpstreamOwner, UpstreamPool } from '../upstream/pool-types.js';
 import { BodyMode } from './body.js';
 import { Res, type ExchangeOwner, type TunnelOwner } from './exchange-types.js';
-import { REPLY_503, REPLY_504, localReply } from './local-reply.js';
+import { REPLY_502, REPLY_503, REPLY_504, localReply } from './local-reply.js';
 import { ResponseReader } from './response-reader.js';
 import { Failure, PolicyRun, Verdict, type ExchangePolicy, type TryHost } from './retry.js';
 
@@ -130,6 +130,21 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
     return false;
   }
 
+  /**
+   * The downstream side gives up before any of the response went out (its request stalled):
+   * the try ends, its upstream connection is closed (it has part of a request), and `flag`
+   * says why. Returns false when a response has started: the caller must cut it instead.
+   */
+  cancel(flag: string): boolean {
+    if (this.res !== Res.WaitHead && this.res !== Res.None) return false;
+    this.flag(flag);
+    if (this.run !== null) this.endRun();
+    this.retire();
+    this.resPending = null;
+    this.res = Res.Done;
+    return true;
+  }
+
   /** The exchange is over: the upstream goes back to its pool if its framing is trustworthy. */
   finish(now: number): void {
     const up = this.upstream;
@@ -177,8 +192,14 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
       return;
     }
     if (this.res !== Res.WaitHead) return;
+    if (this.resPending !== null) {
+      // Part of a head, then the close: the upstream broke the response (502), it did not refuse the request.
+      this.outcome(LOCAL_RESET);
+      this.failed(REPLY_502, up.pool.stats.rqProtocolError, 'UPE');
+      return;
+    }
     const retry = this.retryable;
-    if (retry !== null && up.unprocessed && this.resPending === null && this.resends < MAX_RESENDS) {
+    if (retry !== null && up.unprocessed && this.resends < MAX_RESENDS) {
       // A stale keep-alive socket, or a refused HTTP/2 stream: resend the bodiless request.
       // Not a retry of the policy: the request never reached a live connection.
       this.resends++;

@@ -21,6 +21,7 @@ export function redirectReply(status: number, location: string): DirectResponseS
 // Resolved up front so the hot path holds the objects, not a lookup.
 export const REPLY_400 = localReply(400);
 export const REPLY_404 = localReply(404);
+export const REPLY_408 = localReply(408);
 export const REPLY_431 = localReply(431);
 export const REPLY_502 = localReply(502);
 export const REPLY_503 = localReply(503);

@@ -16,7 +16,8 @@ export abstract class ResponseReader {
   /**
    * Why the last exchange did not end with an upstream response, comma-separated, for access
    * logs ("" when it did): `UT` timeout, `UF` connect failure, `UC` closed before the response
-   * head, `UPE` protocol error, `URX` the retry policy would have retried but none were left.
+   * head, `UPE` protocol error, `URX` the retry policy would have retried but none were left,
+   * `SI` the client stalled past its listener's `requestBody` (the exchange was cancelled).
    */
   responseFlags = '';
   protected upstream: UpstreamConn | null = null;

@@ -14,6 +14,7 @@ import type { MessageHead } from '../http/head.js';
 import type { DirectResponseSnapshot } from '../types.js';
 import { H2RouteRequest, downstreamResponseHeaders, upstreamRequestHead } from './headers.js';
 import type { StreamHost } from './stream.js';
+import { resetStream } from './reset.js';
 
 export interface ConnectStreamHost extends Omit<StreamHost, 'streamDone'> {
   readonly allowConnect: boolean;
@@ -64,7 +65,7 @@ export class H2ConnectStream implements TunnelOwner {
   }
 
   reset(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    resetStream(this.stream);
   }
 
   // ---- the client's side of the tunnel --------------------------------------------------------

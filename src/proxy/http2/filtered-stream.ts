@@ -15,6 +15,7 @@ import { ExchangeInfo } from '../http/stream-info.js';
 import type { HttpStats } from '../types.js';
 import type { AccessLog } from '../access-log/types.js';
 import { interimResponseHeaders } from './headers.js';
+import { resetStream } from './reset.js';
 
 /** What a filtered stream needs from its session. */
 export interface FilteredStreamHost {
@@ -91,7 +92,7 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
   }
 
   reset(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    resetStream(this.stream);
   }
 
   // ---- FilteredHost ---------------------------------------------------------------------------

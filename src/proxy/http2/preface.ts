@@ -6,6 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
+import type { HttpListenerSnapshot } from '../types.js';
 import { HttpConnection } from '../http/connection.js';
 import { Http2Connection } from './session.js';
 
@@ -14,20 +15,24 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 export class PrefaceSniffer implements DownstreamConnection {
   private seen: Buffer | null = null;
   private decided = false;
-  private readonly deadline: number;
+  /** Until the first byte the connection is idle (`idle`); from it, the preface or head is being read (`requestHeaders`). */
+  private deadline: number;
 
   constructor(
     readonly socket: Socket,
     private readonly ctx: ConnectionContext,
   ) {
-    this.deadline = ctx.clock.now + ctx.timeouts.headerReadMs;
+    this.deadline = ctx.clock.now + ctx.timeouts.idleMs;
     socket.on('data', this.onData);
     socket.on('error', ignoreError);
     socket.on('close', this.onClose);
   }
 
   onTick(now: number): void {
-    if (now >= this.deadline) this.destroy();
+    if (now < this.deadline) return;
+    const http = (this.ctx.listener as HttpListenerSnapshot).http;
+    (this.seen === null ? http.cxIdleTimeout : http.rqHeaderTimeout).inc();
+    this.destroy(); // a part of the preface: nothing can be answered in either protocol
   }
 
   drain(): void {
@@ -53,7 +58,10 @@ export class PrefaceSniffer implements DownstreamConnection {
       return;
     }
     if (n === PREFACE.length) this.decide(true, buf);
-    else this.seen = buf;
+    else {
+      if (this.seen === null) this.deadline = this.ctx.clock.now + this.ctx.timeouts.headerReadMs;
+      this.seen = buf;
+    }
   };
 
   private decide(h2: boolean, buf: Buffer): void {

@@ -14,7 +14,7 @@ import type { Socket } from 'node:net';
 import { schemeOf } from '../http/forwarded.js';
 import type { ConnectionContext, DownstreamConnection, WorkerRouteTable } from '../connection-types.js';
 import { nextConnectionId, type AccessLog } from '../access-log/index.js';
-import type { HttpListenerSnapshot, HttpStats } from '../types.js';
+import type { HttpListenerSnapshot, HttpStats, HttpTimeouts } from '../types.js';
 import { SessionAbuseGuard } from './abuse.js';
 import { H2ConnectStream, type ConnectStreamHost } from './connect-stream.js';
 import { FilteredStream, type FilteredStreamHost } from './filtered-stream.js';
@@ -94,12 +94,20 @@ export class Http2Connection implements DownstreamConnection, StreamHost, Filter
     return this.ctx.timeouts.upstreamResponseMs;
   }
 
+  get timeouts(): HttpTimeouts {
+    return this.ctx.timeouts;
+  }
+
   // ---- DownstreamConnection -------------------------------------------------------------------
 
   onTick(now: number): void {
     for (const s of this.streams) s.onTick(now);
     if (!this.goingAway && this.drainAt !== Infinity && Date.now() >= this.drainAt) this.goAway();
-    if (this.streams.size === 0 && now >= this.deadline) this.session.close();
+    if (this.streams.size === 0 && now >= this.deadline) {
+      this.http.cxIdleTimeout.inc();
+      this.deadline = Infinity; // once: the session stays in the set until its GOAWAY and close are done
+      this.session.close();
+    }
   }
 
   drain(at: number): void {

@@ -19,11 +19,13 @@ import { RequestHeaderMap, ResponseHeaderMap } from '../http/header-map.js';
 import { RequestRecord } from '../http/request-record.js';
 import type { AccessLog } from '../access-log/types.js';
 import type { Socket } from 'node:net';
-import { REPLY_400, REPLY_404 } from '../http/local-reply.js';
+import { REPLY_400, REPLY_404, REPLY_408 } from '../http/local-reply.js';
 import { forwardedLines, lastChunkWithTrailers } from '../http/forwarded.js';
 import { PATH_ESCAPED_SLASH, PATH_INVALID, PATH_UNCHANGED, normalizeTargetString, rewriteAuthority, rewritePath, selectRoute } from '../router/index.js';
-import type { DirectResponseSnapshot, HttpStats } from '../types.js';
+import type { DirectResponseSnapshot, HttpStats, HttpTimeouts } from '../types.js';
+import { ExchangeClocks, Stall } from '../http/exchange-clocks.js';
 import { H2RouteRequest, downstreamResponseHeaders, interimResponseHeaders, upstreamRequestHead } from './headers.js';
+import { resetStream } from './reset.js';
 
 /** What a stream needs from its session. */
 export interface StreamHost {
@@ -31,6 +33,8 @@ export interface StreamHost {
   readonly http: HttpStats;
   readonly clock: { readonly now: number };
   readonly upstreamResponseMs: number;
+  /** The listener's timeouts (requestBody and send apply per stream). */
+  readonly timeouts: HttpTimeouts;
   /** Access log of the listener (null: none), and what a record needs. */
   readonly accessLog: AccessLog | null;
   readonly listenerName: string;
@@ -63,6 +67,7 @@ export class H2Stream implements ExchangeOwner {
   private finished = false;
   private readonly startedAt = performance.now();
   private rec: RequestRecord | null = null;
+  private readonly clocks = new ExchangeClocks();
 
   constructor(
     private readonly host: StreamHost,
@@ -112,6 +117,7 @@ export class H2Stream implements ExchangeOwner {
     this.exchange = exchange;
     if (!exchange.start(d.cluster, req.head, !endStream, policyOf(d.route))) stream.pause();
     if (!endStream) {
+      this.clocks.bodyRead(host.clock.now, host.timeouts);
       stream.on('data', this.onData);
       stream.on('end', this.onEnd);
       if (this.chunked) stream.on('trailers', this.onTrailers);
@@ -119,9 +125,43 @@ export class H2Stream implements ExchangeOwner {
     stream.on('drain', this.onDrain);
   }
 
-  /** The session's tick: an upstream silent past its deadline. */
+  /** The session's tick: the side that stalled is cut (http/exchange-clocks.ts says which clock applies). */
   onTick(now: number): void {
-    if (now < this.deadline || this.finished) return;
+    if (this.finished) return;
+    const t = this.host.timeouts;
+    switch (this.clocks.check(now, this.stream, t, !this.reqDone && !this.stream.isPaused(), this.deadline)) {
+      case Stall.Send:
+        this.host.http.rqSendTimeout.inc();
+        this.logged(this.status, 'SI');
+        this.reset();
+        return;
+      case Stall.SendBlocked:
+        this.deadline = Math.max(this.deadline, now + t.upstreamResponseMs); // the upstream waits for the client
+        return;
+      case Stall.Body:
+        this.host.http.rqIdleTimeout.inc();
+        this.bodyTimedOut();
+        return;
+      case Stall.Upstream:
+        this.upstreamTimedOut();
+        return;
+      default:
+    }
+  }
+
+  /** 408 when nothing of a response went out, then RST_STREAM(NO_ERROR) so the client stops sending (RFC 9113 8.1); else a reset. */
+  private bodyTimedOut(): void {
+    if (this.exchange?.cancel('SI') === true && !this.stream.headersSent) {
+      this.reqDone = true; // no more of the body is wanted
+      this.answer(REPLY_408);
+      if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_NO_ERROR);
+      return;
+    }
+    this.logged(this.status, 'SI');
+    this.reset();
+  }
+
+  private upstreamTimedOut(): void {
     const ex = this.exchange;
     if (ex?.timedOut()) return;
     if (ex !== null && ex.res === Res.Body) this.host.http.rqResponseReset.inc();
@@ -129,7 +169,7 @@ export class H2Stream implements ExchangeOwner {
   }
 
   reset(): void {
-    if (!this.stream.destroyed) this.stream.close(constants.NGHTTP2_INTERNAL_ERROR);
+    resetStream(this.stream);
   }
 
   // ---- request body ---------------------------------------------------------------------------
@@ -137,6 +177,7 @@ export class H2Stream implements ExchangeOwner {
   private readonly onData = (chunk: Buffer): void => {
     const ex = this.exchange;
     if (ex === null || chunk.length === 0) return;
+    this.clocks.bodyRead(this.host.clock.now, this.host.timeouts);
     if (this.rec !== null) this.rec.bytesReceived += chunk.length;
     let ok: boolean;
     if (this.chunked) {
@@ -222,10 +263,12 @@ export class H2Stream implements ExchangeOwner {
 
   resetMidResponse(): void {
     this.host.http.rqResponseReset.inc();
+    this.logged(this.status, this.exchange?.responseFlags ?? ''); // the status that went out, and why it broke (UC, UT, UPE)
     this.reset();
   }
 
   upstreamDrained(): void {
+    this.clocks.bodyRead(this.host.clock.now, this.host.timeouts); // the client's clock runs again from now
     this.stream.resume();
   }
 
