@@ -106,6 +106,9 @@ class WorkerRuntime {
           this.post({ type: 'reopened', id: cmd.id, files });
         });
         return;
+      case 'testCrash':
+        setImmediate(throwTestCrash);
+        return;
       case 'shutdown':
         this.#stop();
         void this.#plane
@@ -171,6 +174,10 @@ class WorkerRuntime {
     this.#idleWatched = true;
     void this.#plane.whenIdle().then(() => this.post({ type: 'idle' }));
   }
+}
+
+function throwTestCrash(): never {
+  throw new Error('test fault: crash-worker');
 }
 
 function prepareFailed(err: unknown): WorkerEvent {

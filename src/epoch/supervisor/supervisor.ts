@@ -130,6 +130,7 @@ export class Supervisor {
         stop: (now) => this.stop(now),
         hostIntent: () => this.#hostIntent.intent,
         setHostHealthFailed: (failed) => this.#hostIntent.setHealthFailed(failed),
+        replaceCrashed: (epoch, worker, reason) => this.#replaceCrashed(epoch, worker, reason),
       },
       this.#epochs,
       opts.log,
@@ -345,6 +346,23 @@ export class Supervisor {
         await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
     });
+  }
+
+  /**
+   * A worker of `epoch` died and the epoch serves on with the others (src/epoch/process/
+   * worker-crash.ts). The active one is replaced like a respawn, but gracefully: a new epoch
+   * on the current config, then the crashed one drains with the rest. A reload that gets there
+   * first replaces it too, so the check is made again when its turn comes.
+   */
+  #replaceCrashed(epoch: Epoch, worker: number, reason: string): boolean {
+    if (this.#stopping || epoch !== this.#active) return false;
+    this.#stats.workerCrashes.inc();
+    this.#log.error(`epoch ${epoch.number} lost worker ${worker}; bringing up a replacement, then it drains`, { epochPid: epoch.pid, reason });
+    void this.#exclusive(async () => {
+      if (this.#stopping || epoch !== this.#active) return;
+      await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
+    });
+    return true;
   }
 
   /** Frees the stats of listeners and clusters no live epoch (standby included) nor the current config has. */
