@@ -35,8 +35,8 @@ test('SIGKILL of an epoch, then a crashed worker: a serving epoch comes back eac
   process.kill(killed, 'SIGKILL');
   await Promise.all(idle.map((a) => a.client.whenClosed()));
   assert.deepEqual(resets(idle), [], 'an answered connection of the killed epoch was reset');
-  let respawned: number | null = null;
-  await eventually(async () => ((respawned = await activePid(inst)) ?? killed) !== killed, 30_000, 'a respawned active epoch', 200);
+  await eventually(async () => ![null, killed].includes(await activePid(inst)), 30_000, 'a respawned active epoch', 200);
+  const respawned = await activePid(inst);
   const before = load.result.responses;
   await eventually(() => load.result.responses > before + 10, 20_000, 'the load served by the respawned epoch');
   const loaded = await load.stop();
