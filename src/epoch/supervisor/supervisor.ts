@@ -31,6 +31,7 @@ import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
 import { RespawnBackoff } from './respawn.js';
 import { StandbySlot } from './standby.js';
+import { readSupervisorFault, type ReloadCheckpoint } from './test-fault.js';
 import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
 
 export interface SupervisorOptions {
@@ -79,6 +80,8 @@ export class Supervisor {
   readonly #standby: StandbySlot;
   readonly #launcher: EpochLauncher;
   readonly #hostIntent: HostIntentKeeper;
+  /** PROXYCTL_TEST_SUPERVISOR_FAULT's hook for reloads (test-fault.ts); null: none. */
+  readonly #fault: ReloadCheckpoint | null;
 
   private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
     this.#opts = opts;
@@ -89,6 +92,7 @@ export class Supervisor {
     this.#stats = supervisorStats(region);
     this.#keeper = new SocketKeeper(opts.paths.adminSocket, opts.adoptable);
     this.#hostIntent = new HostIntentKeeper(opts.log);
+    this.#fault = readSupervisorFault(process.env, opts.log);
     this.#scopeStats = scopeStats(region);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
@@ -261,7 +265,7 @@ export class Supervisor {
     this.#opts.observer.reloadStarted();
     let ok = false;
     try {
-      const reply = await this.#bringUp(config, fault, new Timeline(), cold);
+      const reply = await this.#bringUp(config, fault, new Timeline(Date.now(), this.#fault), cold);
       ok = true;
       return reply;
     } finally {
@@ -297,6 +301,7 @@ export class Supervisor {
       // The epoch's own steps, in ms since the request, say where a slow reload spent its time.
       const steps = facts.steps.filter((s) => s.at >= timeline.startedAt).map((s) => `${s.event}@${s.at - timeline.startedAt}`).join(' ');
       this.#log.info(`epoch ${epoch.number} ready`, { epochPid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt, steps });
+      await timeline.reached('ready');
       // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
       const leaving = this.#epochs.live().filter((e) => e !== epoch && !e.exiting);
       await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
