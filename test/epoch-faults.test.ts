@@ -69,3 +69,37 @@ test('an unknown fault is ignored: the epoch boots', async (t) => {
   await sup.request({ type: 'terminate' });
   assert.equal((await epoch.exitWithin(2000)).code, 0);
 });
+
+test('crash-worker: worker 0 dies, worker 1 serves on (its answered keep-alive connection too), the supervisor is asked for a replacement, and a drain still ends', async (t) => {
+  const [web] = (await freePorts(1)) as [number];
+  const sup = await FakeSupervisor.start(t, { configText: testConfig({ web }), slotPorts: true, workerCrashed: true });
+  const epoch = sup.spawnEpoch(1, 'crash-worker');
+  await sup.ready();
+  const [slot0, slot1] = sup.slotPorts.get('web') as [number, number];
+  const kept = await RawClient.open(t, slot1);
+  kept.get('/');
+  assert.equal((await kept.response()).status, 200);
+  const doomed = await RawClient.open(t, slot0);
+  while (sup.crashReports.length === 0) await delay(20);
+  assert.equal(sup.crashReports[0]?.worker, 0);
+  await doomed.whenClosed();
+  // The other worker's connection lives on, and it accepts new ones.
+  kept.get('/');
+  assert.equal((await kept.response()).status, 200);
+  const fresh = await RawClient.open(t, slot1);
+  fresh.get('/', 'connection: close\r\n');
+  assert.equal((await fresh.response()).status, 200);
+  assert.ok(epoch.alive);
+  // A drain waits for the live worker only: once its connection is gone, the epoch exits 0.
+  kept.socket.end();
+  await sup.request({ type: 'drain', strategy: 'immediate', drainTimeMs: 300, parentShutdownTimeMs: 20_000, exit: true });
+  assert.deepEqual(await epoch.exitWithin(5000), { code: 0, signal: null });
+  assert.equal(sup.crashReports.length, 1);
+});
+
+test('crash-worker under a supervisor that does not know workerCrashed: exit 70, to be respawned', async (t) => {
+  const { sup } = await supervisor(t);
+  const epoch = sup.spawnEpoch(1, 'crash-worker');
+  await sup.ready();
+  assert.equal((await epoch.exitWithin(5000)).code, 70);
+});

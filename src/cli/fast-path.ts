@@ -21,7 +21,7 @@ import type { CommandResult } from './output.js';
 import type { Progress } from './progress.js';
 
 /** proxyctl's own variables; every other PROXYCTL_* (oclif reads CONTENT_TYPE, DEBUG, CONFIG_DIR, …) sends us to oclif. */
-const OWN_ENV = new Set(['PROXYCTL_RUNTIME_DIR', 'PROXYCTL_TEST_FAULT']);
+const OWN_ENV = new Set(['PROXYCTL_RUNTIME_DIR', 'PROXYCTL_TEST_FAULT', 'PROXYCTL_TEST_SUPERVISOR_FAULT']);
 
 /** True when the environment may make oclif print something else: its own variables, debug output, a JSON theme. */
 function environmentAffectsOclif(env: NodeJS.ProcessEnv, json: boolean): boolean {

@@ -9,6 +9,7 @@
 import { isJsonObject, type JsonObject } from './json-fields.js';
 import type { ClusterStateHandoff, ClusterView } from '../clusters/types.js';
 import type { HostHealthReply, HostHealthRequest, HostIntent } from './messages-admin.js';
+import type { WorkerCrashedReply, WorkerCrashedRequest } from './messages-worker-crash.js';
 
 export { isJsonObject, type JsonObject };
 
@@ -295,6 +296,7 @@ export interface RpcMethods {
   drainHost: { request: DrainHostRequest; reply: DrainHostReply };
   stop: { request: StopRequest; reply: StopReply };
   hostHealth: { request: HostHealthRequest; reply: HostHealthReply };
+  workerCrashed: { request: WorkerCrashedRequest; reply: WorkerCrashedReply };
 }
 
 export type RequestType = keyof RpcMethods;

@@ -36,6 +36,7 @@ import type {
   TimelineEvent,
 } from './messages.js';
 import { ADMIN_METHODS, hostIntent } from './validate-admin.js';
+import { WORKER_CRASH_METHODS } from './validate-worker-crash.js';
 import { handoffOrNull, validateHandoff, validateViews, viewsOrNull } from './validate-clusters.js';
 
 const ROLES: readonly PeerRole[] = ['supervisor', 'epoch', 'cli'];
@@ -196,6 +197,7 @@ export const METHODS = {
   drainHost: { request: plain((o): DrainHostRequest => (o.graceful === undefined ? { type: 'drainHost' } : { type: 'drainHost', graceful: bool(o, 'graceful') })), reply: plain((o): DrainHostReply => ({ type: 'drainHost', epoch: int(o, 'epoch', 0), connections: int(o, 'connections', 0) })) },
   stop: { request: plain((o): StopRequest => ({ type: 'stop', now: bool(o, 'now') })), reply: plain((o): StopReply => ({ type: 'stop', pid: int(o, 'pid', 0) })) },
   ...ADMIN_METHODS,
+  ...WORKER_CRASH_METHODS,
 } satisfies { [K in RequestType]: { request: Validator<RequestOf<K>>; reply: Validator<ReplyOf<K>> } };
 
 export function isRequestType(type: string): type is RequestType {

@@ -30,9 +30,10 @@ import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, typ
 import { EpochAdminHost } from './admin-host.js';
 import { planSockets } from './socket-plan.js';
 import { warmUpConfigParser } from './warm-up-parser.js';
-import { CRASH_AFTER_READY_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
+import { CRASH_AFTER_READY_MS, CRASH_WORKER_AFTER_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
 import type { EpochArgs } from './types.js';
 import { WorkerPool } from './worker-pool.js';
+import { askForReplacement } from './worker-crash.js';
 import { EpochLogLevel } from './log-level.js';
 import { overflowLogger } from '../../stats/overflow-log.js';
 
@@ -193,6 +194,7 @@ export class EpochProcess {
     this.#flusher = StatsFlusher.start(config.stats, stats, this.log);
     this.log.info('serving', { workers: config.workers, sockets, admin: plan.admin !== null, configHash: loaded.hash });
     if (fault === 'crash-after-ready') setTimeout(() => this.#crashNow(fault), CRASH_AFTER_READY_MS);
+    if (fault === 'crash-worker') setTimeout(() => pool.crashForTest(0), CRASH_WORKER_AFTER_MS);
   }
 
   /**
@@ -267,10 +269,21 @@ export class EpochProcess {
     process.exit(EpochExitCode.CRASH);
   }
 
+  /** A worker died: during the boot the epoch fails; once serving, the others serve on (worker-crash.ts). */
   #workerCrashed(index: number, reason: string): void {
     if (this.#phase === 'exiting') return;
-    this.log.error('worker crashed: exiting so the supervisor starts a new epoch', { worker: index, reason });
-    process.exit(EpochExitCode.CRASH);
+    if (this.#phase === 'booting' || this.#conn === null) {
+      this.log.error('worker crashed during the boot: exiting', { worker: index, reason });
+      process.exit(EpochExitCode.CRASH);
+    }
+    const left = this.#pool?.size ?? 0;
+    if (this.#drain.draining) {
+      this.log.error('worker crashed while draining: the others finish the drain', { worker: index, reason, workersLeft: left });
+      return;
+    }
+    void askForReplacement(this.#conn, index, reason, left, this.log).then((servesOn) => {
+      if (!servesOn && !this.#drain.draining) process.exit(EpochExitCode.CRASH);
+    });
   }
 
   readonly #onRpcClosed = (reason: ProxyctlError): void => {

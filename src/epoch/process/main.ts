@@ -32,6 +32,9 @@ function exitCodeFor(err: unknown, log: Logger): number {
   return EpochExitCode.FAILURE;
 }
 
+/** A log line the supervisor can no longer read (see start). */
+function dropLogLine(): void {}
+
 function start(): void {
   let args: EpochArgs;
   try {
@@ -46,6 +49,11 @@ function start(): void {
     log.error('crashed', { error: err, stack: err instanceof Error ? err.stack : undefined });
     process.exit(EpochExitCode.CRASH);
   };
+  // The supervisor reads our stdout and stderr into its log. If it was killed, every write
+  // fails with EPIPE, and an unheard stream error would end this process and every connection
+  // it still serves; it must live on to drain (epoch-process.ts #onRpcClosed). The lines are lost.
+  process.stdout.on('error', dropLogLine);
+  process.stderr.on('error', dropLogLine);
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
   const epoch = new EpochProcess(args, log);

@@ -122,7 +122,12 @@ export interface WarmUpCommand {
   type: 'warmUp';
 }
 
-export type WorkerCommand = WarmUpCommand | ConfigureCommand | MembershipCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | SetLogLevelCommand | ShutdownCommand;
+/** The `crash-worker` test fault (test-fault.ts): throw an uncaught error, as a bug would. */
+export interface TestCrashCommand {
+  type: 'testCrash';
+}
+
+export type WorkerCommand = TestCrashCommand | WarmUpCommand | ConfigureCommand | MembershipCommand | ListenCommand | DrainCommand | HurryCommand | CloseAllCommand | CountCommand | ReopenLogsCommand | SetLogLevelCommand | ShutdownCommand;
 
 // ---- worker → main thread ------------------------------------------------------------------
 

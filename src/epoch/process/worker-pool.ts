@@ -1,9 +1,9 @@
 /**
  * The epoch's worker threads, seen from the main thread: start them (code loaded, no config),
  * configure them with the config and their sockets, tell them to accept, drain, hurry or
- * close, ask them for counts, and notice when one dies. A
- * worker that dies while the pool is not shutting down is a crash: the pool reports it and the
- * epoch exits (the supervisor starts a new one); it never limps on with fewer workers.
+ * close, ask them for counts, and notice when one dies. A worker that dies while the pool is
+ * not shutting down is a crash: the pool leaves it out from then on (broadcasts, counts, the
+ * idle wait) and reports it; the epoch decides what follows (epoch-process.ts #workerCrashed).
  */
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -23,7 +23,7 @@ export interface WorkerPoolOptions {
   readonly log: Logger;
   /** The level threads start at (`--log-level`); setLogLevel changes it. */
   readonly logLevel: LogLevel;
-  /** A worker died or failed outside a shutdown. Called at most once. */
+  /** A worker died or failed outside a shutdown; it is no longer in the pool. Called once per worker. */
   readonly onCrash: (index: number, reason: string) => void;
   /** A worker saw a host's consecutive failures reach its cluster's outlier threshold. */
   readonly onOutlier: (cluster: string, host: string, kind: OutlierKind) => void;
@@ -60,6 +60,8 @@ interface PoolWorker {
   idle: boolean;
   /** Ended on purpose (the config wants fewer threads): its exit is not a crash. */
   retired: boolean;
+  /** Died outside a shutdown, and reported (its 'error' and its 'exit' are one crash). */
+  crashed: boolean;
 }
 
 function onAskTimeout(pool: WorkerPool, id: number): void {
@@ -71,7 +73,6 @@ export class WorkerPool implements DrainTarget {
   readonly #asked = new Map<number, Asked>();
   #nextId = 1;
   #shuttingDown = false;
-  #crashed = false;
   /** Who waits for every worker to reach a stage (see #until). */
   readonly #waiting = new Map<Stage, (err: Error | null) => void>();
   #onListening: ((err: Error | null) => void) | null = null;
@@ -196,6 +197,11 @@ export class WorkerPool implements DrainTarget {
     this.#broadcast({ type: 'setLogLevel', level });
   }
 
+  /** The `crash-worker` test fault (test-fault.ts): worker `index` throws an uncaught error. */
+  crashForTest(index: number): void {
+    this.#workers.find((w) => w.index === index)?.thread.postMessage({ type: 'testCrash' } satisfies WorkerCommand);
+  }
+
   /** Ends every worker: a clean shutdown first, `terminate()` for one that takes longer than `timeoutMs`. */
   async shutdown(timeoutMs: number): Promise<void> {
     this.#shuttingDown = true;
@@ -233,7 +239,7 @@ export class WorkerPool implements DrainTarget {
         });
       }),
     );
-    const worker: PoolWorker = { index, thread, exited, reached: new Set(), listening: false, idle: false, retired: false };
+    const worker: PoolWorker = { index, thread, exited, reached: new Set(), listening: false, idle: false, retired: false, crashed: false };
     this.#workers.push(worker);
     thread.on('message', (event: WorkerEvent) => this.#onEvent(worker, event));
     thread.on('error', (err: Error) => this.#crash(worker, `uncaught ${err.name}: ${err.message}`));
@@ -327,8 +333,13 @@ export class WorkerPool implements DrainTarget {
   }
 
   #crash(w: PoolWorker, reason: string): void {
-    if (this.#crashed) return;
-    this.#crashed = true;
+    if (w.crashed) return;
+    w.crashed = true;
+    const at = this.#workers.indexOf(w);
+    if (at >= 0) this.#workers.splice(at, 1);
     this.opts.onCrash(w.index, reason);
+    // Those left may be all that a wait was waiting for.
+    this.#checkIdle();
+    if (this.#workers.every((x) => x.listening)) this.#settleListening(null);
   }
 }

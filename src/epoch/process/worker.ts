@@ -107,6 +107,9 @@ class WorkerRuntime {
           this.post({ type: 'reopened', id: cmd.id, files });
         });
         return;
+      case 'testCrash':
+        setImmediate(throwTestCrash);
+        return;
       case 'shutdown':
         this.#stop();
         void this.#plane
@@ -172,6 +175,10 @@ class WorkerRuntime {
     this.#idleWatched = true;
     void this.#plane.whenIdle().then(() => this.post({ type: 'idle' }));
   }
+}
+
+function throwTestCrash(): never {
+  throw new Error('test fault: crash-worker');
 }
 
 function prepareFailed(err: unknown): WorkerEvent {

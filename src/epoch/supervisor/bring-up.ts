@@ -10,6 +10,7 @@ import type { TimelineEvent } from '../../uds-rpc/index.js';
 import type { ConfigVersion } from './config-version.js';
 import { Epoch, type EpochExit, type ReadyFacts } from './epoch.js';
 import { HURRY_GRACE_MS, MAX_LIVE_EPOCHS } from './limits.js';
+import type { ReloadCheckpoint, ReloadStep } from './test-fault.js';
 
 export interface LaunchContext {
   /** bin/epoch.js of the installed package. */
@@ -50,7 +51,16 @@ export interface ReadyDeadlines {
 export class Timeline {
   readonly events: TimelineEvent[] = [];
 
-  constructor(readonly startedAt = Date.now()) {}
+  constructor(
+    readonly startedAt = Date.now(),
+    /** The supervisor test fault's hook (test-fault.ts); null: none. */
+    private readonly checkpoint: ReloadCheckpoint | null = null,
+  ) {}
+
+  /** A reload step the supervisor test fault may be armed at; at once unless it is. */
+  async reached(step: ReloadStep): Promise<void> {
+    if (this.checkpoint !== null) await this.checkpoint(step);
+  }
 
   add(event: string, detail?: string, at = Date.now()): void {
     const e: TimelineEvent = { event, atMs: Math.max(0, at - this.startedAt) };
@@ -91,11 +101,14 @@ export async function awaitReady(epoch: Epoch, deadlines: ReadyDeadlines, timeli
   if (since === null) timeline.add('spawned', `epoch ${epoch.number} pid ${epoch.pid}`, epoch.spawnedAt);
   try {
     if (since === null) {
+      await timeline.reached('spawned');
       await step(epoch, 'hello', epoch.hello.promise, from, deadlines.helloMs, refusal);
       timeline.add('hello');
+      await timeline.reached('hello');
     }
     const sockets = await step(epoch, 'sockets', epoch.socketsSent.promise, from, deadlines.readyMs, refusal);
     timeline.add('sockets_received', `${sockets} sockets`);
+    await timeline.reached('sockets');
     const facts = await step(epoch, 'ready', epoch.ready.promise, from, deadlines.readyMs, refusal);
     const workersReady = facts.steps.find((s) => s.event === 'workers_ready');
     timeline.add('workers_ready', `${facts.workers} workers`, workersReady?.at);

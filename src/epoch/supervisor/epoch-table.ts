@@ -88,6 +88,8 @@ export interface SupervisorStats {
   reloadFailure: Counter;
   respawns: Counter;
   unexpectedExits: Counter;
+  /** A serving epoch lost a worker thread and was replaced (src/epoch/process/worker-crash.ts). */
+  workerCrashes: Counter;
   liveEpochs: Gauge;
 }
 
@@ -97,6 +99,7 @@ export function supervisorStats(region: StatsStore): SupervisorStats {
     reloadFailure: region.counter('supervisor.reload_failure'),
     respawns: region.counter('supervisor.epoch_respawn'),
     unexpectedExits: region.counter('supervisor.epoch_unexpected_exit'),
+    workerCrashes: region.counter('supervisor.epoch_worker_crash'),
     liveEpochs: region.gauge('supervisor.live_epochs'),
   };
 }

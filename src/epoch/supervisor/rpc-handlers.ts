@@ -28,6 +28,8 @@ export interface SupervisorControl {
   hostIntent(): HostIntent;
   /** Admin `/healthcheck/fail` (true) or `/healthcheck/ok` (false). */
   setHostHealthFailed(failed: boolean): void;
+  /** `epoch` lost worker `worker` and serves on: true if a replacement is brought up (it is the active one). */
+  replaceCrashed(epoch: Epoch, worker: number, reason: string): boolean;
 }
 
 export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
@@ -92,6 +94,7 @@ export function supervisorHandlers(sup: SupervisorControl): RpcHandlers {
       sup.setHostHealthFailed(req.failed);
       return { body: { type: 'hostHealth', failed: req.failed } };
     },
+    workerCrashed: (req, ctx) => ({ body: { type: 'workerCrashed', replacing: sup.replaceCrashed(epochOf(ctx), req.worker, req.reason) } }),
   };
 }
 

@@ -32,6 +32,7 @@ import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
 import { RespawnBackoff } from './respawn.js';
 import { StandbySlot } from './standby.js';
+import { readSupervisorFault, type ReloadCheckpoint } from './test-fault.js';
 import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
 
 export interface SupervisorOptions {
@@ -82,6 +83,8 @@ export class Supervisor {
   readonly #standby: StandbySlot;
   readonly #launcher: EpochLauncher;
   readonly #hostIntent: HostIntentKeeper;
+  /** PROXYCTL_TEST_SUPERVISOR_FAULT's hook for reloads (test-fault.ts); null: none. */
+  readonly #fault: ReloadCheckpoint | null;
 
   private constructor(opts: SupervisorOptions, config: ConfigVersion, lock: InstanceLock, region: StatsRegion) {
     this.#opts = opts;
@@ -92,6 +95,7 @@ export class Supervisor {
     this.#stats = supervisorStats(region);
     this.#keeper = new SocketKeeper(opts.paths.adminSocket, opts.adoptable);
     this.#hostIntent = new HostIntentKeeper(opts.log);
+    this.#fault = readSupervisorFault(process.env, opts.log);
     this.#scopeStats = scopeStats(region);
     this.#reloads = new ReloadQueue(
       (fn) => void this.#exclusive(fn),
@@ -133,6 +137,7 @@ export class Supervisor {
         stop: (now) => this.stop(now),
         hostIntent: () => this.#hostIntent.intent,
         setHostHealthFailed: (failed) => this.#hostIntent.setHealthFailed(failed),
+        replaceCrashed: (epoch, worker, reason) => this.#replaceCrashed(epoch, worker, reason),
       },
       this.#epochs,
       opts.log,
@@ -263,7 +268,7 @@ export class Supervisor {
     this.#opts.observer.reloadStarted();
     let ok = false;
     try {
-      const reply = await this.#bringUp(config, fault, new Timeline(), cold);
+      const reply = await this.#bringUp(config, fault, new Timeline(Date.now(), this.#fault), cold);
       ok = true;
       return reply;
     } finally {
@@ -299,6 +304,7 @@ export class Supervisor {
       // The epoch's own steps, in ms since the request, say where a slow reload spent its time.
       const steps = facts.steps.filter((s) => s.at >= timeline.startedAt).map((s) => `${s.event}@${s.at - timeline.startedAt}`).join(' ');
       this.#log.info(`epoch ${epoch.number} ready`, { epochPid: epoch.pid, workers: facts.workers, sockets: facts.sockets, ms: Date.now() - timeline.startedAt, steps });
+      await timeline.reached('ready');
       // Every older epoch leaves: the one that was active, and one a `proxyctl drain` parked.
       const leaving = this.#epochs.live().filter((e) => e !== epoch && !e.exiting);
       await Promise.all(leaving.map((old) => old.drain({ ...config.loaded.config.drain, exit: true })));
@@ -348,6 +354,23 @@ export class Supervisor {
         await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
       });
     });
+  }
+
+  /**
+   * A worker of `epoch` died and the epoch serves on with the others (src/epoch/process/
+   * worker-crash.ts). The active one is replaced like a respawn, but gracefully: a new epoch
+   * on the current config, then the crashed one drains with the rest. A reload that gets there
+   * first replaces it too, so the check is made again when its turn comes.
+   */
+  #replaceCrashed(epoch: Epoch, worker: number, reason: string): boolean {
+    if (this.#stopping || epoch !== this.#active) return false;
+    this.#stats.workerCrashes.inc();
+    this.#log.error(`epoch ${epoch.number} lost worker ${worker}; bringing up a replacement, then it drains`, { epochPid: epoch.pid, reason });
+    void this.#exclusive(async () => {
+      if (this.#stopping || epoch !== this.#active) return;
+      await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
+    });
+    return true;
   }
 
   /** Frees the stats of listeners and clusters no live epoch (standby included) nor the current config has. */
