@@ -10,6 +10,7 @@ import { accessLogList, withAccessLog } from './schema-access-log.js';
 import { listenerFiltersSchema, withListenerFilters } from './schema-listener-filters.js';
 import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
 import { normalizeStats, statsSchema } from './schema-stats.js';
+import { limitsSchema, maxConnections, withLimits, withMaxConnections } from './schema-limits.js';
 import type { DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
@@ -53,6 +54,7 @@ const listener = z.strictObject({
   accessLog: accessLogList.optional().describe('Files that get one line per request (http) or connection (tcp).'),
   listenerFilters: listenerFiltersSchema.optional().describe('Run on each accepted connection before a filter chain is chosen: proxyProtocol, tlsInspector.'),
   filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
+  maxConnections: maxConnections.optional().describe('The most connections this listener holds at once over all workers; past it they wait in the accept queue. Default: no cap of its own (limits.maxConnections still applies).'),
 }).meta({ id: 'listener', description: 'One address proxyctl listens on, with what it does with the connections it accepts.' });
 
 const drain = z
@@ -72,6 +74,7 @@ export const configFileSchema = z.strictObject({
   drain: drain.optional(),
   standby: z.boolean({ error: 'must be true or false' }).optional().meta({ default: true, description: 'Keep a warm standby epoch (code loaded, workers running) for the next reload.' }),
   stats: statsSchema.optional().describe('The statsd sinks and how often they are flushed.'),
+  limits: limitsSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
@@ -82,10 +85,14 @@ export type ConfigFile = z.output<typeof configFileSchema>;
  * of keys in the file.
  */
 export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd()): ProxyConfig {
+  return withLimits(normalizeKeys(file, cpus, baseDir), file.limits);
+}
+
+function normalizeKeys(file: ConfigFile, cpus: number, baseDir: string): ProxyConfig {
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: normalizeAdmin(file.admin),
-    listeners: file.listeners.map((l) => withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters)),
+    listeners: file.listeners.map((l) => withMaxConnections(withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters), l.maxConnections)),
     clusters: file.clusters.map((c) => normalizeCluster(c, baseDir)),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,

@@ -45,6 +45,13 @@ export interface ProxyConfig {
   readonly standby: boolean;
   /** Stats sinks and their flush interval (no sinks by default). */
   readonly stats: StatsConfig;
+  /** Present only when the file has `limits`. */
+  readonly limits?: LimitsConfig;
+}
+
+/** `limits`: caps on one epoch. An absent `maxConnections` is derived from RLIMIT_NOFILE when the epoch starts. */
+export interface LimitsConfig {
+  readonly maxConnections?: number;
 }
 
 /**
@@ -67,6 +74,8 @@ interface ListenerBase {
   readonly accessLog?: readonly AccessLogConfig[];
   /** Run before TLS and the network filter, in order; present only when the file lists at least one. */
   readonly listenerFilters?: readonly ListenerFilterConfig[];
+  /** The listener's own connection cap over all workers; present only when the file sets it. */
+  readonly maxConnections?: number;
 }
 
 // Filter chains (proxyctl.yaml(5), `listeners[].filterChains`): alternative settings of one

@@ -22,6 +22,9 @@ import type { ConfigSnapshot, DataPlaneApi, DataPlaneOptions, DrainRequest, Http
 import type { ClusterRuntime } from './upstream/cluster.js';
 import { PoolRegistry } from './upstream/registry.js';
 import type { ClusterMembership } from '../clusters/types.js';
+import { ConnectionLimits, type ListenerGate } from './limits/gate.js';
+import { AcceptErrors } from './limits/accept-errors.js';
+import type { ConnectionLimitsInit, ListenSource, Pausable } from './limits/types.js';
 
 export const DEFAULT_TIMEOUTS: HttpTimeouts = Object.freeze({
   headerReadMs: 60_000,
@@ -60,6 +63,7 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
   private accepting = true;
   private winding = false;
   private idleWaiters: Array<() => void> = [];
+  private limits: ConnectionLimits | null = null;
 
   constructor(opts: DataPlaneOptions) {
     this.stats = opts.stats;
@@ -114,14 +118,24 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
    * more SO_REUSEPORT slots than workers accepts on several. After `stopAccepting` the handle
    * is closed at once.
    */
-  addListener(name: string, server: Server): void {
+  addListener(name: string, server: Server, source: ListenSource | null = null): void {
     const l = this.snapshot?.listeners.get(name);
     // No ProxyctlError code fits a caller's bug (a name its own config does not have).
     if (l === undefined) throw new Error(`no listener ${name} in the current snapshot`);
     const existing = this.listeners.get(name);
-    if (existing !== undefined) existing.addServer(server);
-    else if (!this.accepting) server.close();
-    else this.listeners.set(name, new ListenerRuntime(name, server, this, l, this.clusters));
+    if (existing !== undefined) existing.addServer(server, source);
+    else if (!this.accepting) {
+      server.close();
+      source?.close();
+    } else this.listeners.set(name, new ListenerRuntime(name, server, this, l, this.clusters, source));
+  }
+
+  /**
+   * The epoch's connection caps and the counts its workers share (limits/types.ts); set before
+   * the first `addListener`. Only handles added with a `ListenSource` can be paused at a cap.
+   */
+  useConnectionLimits(init: ConnectionLimitsInit): void {
+    this.limits = new ConnectionLimits(init);
   }
 
   /**
@@ -257,6 +271,14 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
 
   connectionClosed(): void {
     this.checkIdle();
+  }
+
+  gateFor(name: string, owner: Pausable): ListenerGate | null {
+    return this.limits === null ? null : this.limits.gateFor(name, owner, this.stats);
+  }
+
+  acceptErrors(name: string): AcceptErrors {
+    return new AcceptErrors(name, this.stats.counter(`listener.${name}.downstream_cx_overflow`), this.log);
   }
 
   private checkIdle(): void {

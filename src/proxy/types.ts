@@ -17,6 +17,7 @@ import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 import type { ListenerFilter } from './listener-filters/types.js';
 import type { ChainSelector } from './filter-chains/types.js';
+import type { ListenSource } from './limits/types.js';
 import type { HashOnConfig, SlowStartConfig } from '../config/types.js';
 import type { ClusterMembership, OutlierKind } from '../clusters/types.js';
 import type { LbOptions, LoadBalancerFactory } from './lb/types.js';
@@ -283,7 +284,7 @@ export interface DataPlaneApi {
   applySnapshot(snapshot: ConfigSnapshot): void;
   /** A cluster's new members (RCU): the next pick uses them; requests in flight finish where they are. */
   applyMembership(m: ClusterMembership): void;
-  addListener(name: string, server: Server): void;
+  addListener(name: string, server: Server, source?: ListenSource | null): void;
   startDrain(req: DrainRequest): void;
   hurry(graceMs: number): void;
   stopAccepting(): void;
