@@ -115,6 +115,8 @@ export interface ClusterStats {
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
   readonly cxConnectFail: Counter;
+  /** Connects that failed for want of a file descriptor here (EMFILE, ENFILE); also in cxConnectFail. */
+  readonly cxConnectFdExhausted: Counter;
   /** Answered 503 because the upstream could not be reached or reset before the response. */
   readonly rq503: Counter;
   /** Answered 504: no response head within the upstream response timeout. */
