@@ -18,8 +18,8 @@ export const maxConnections = z
 export const limitsSchema = z
   .strictObject({
     maxConnections: maxConnections.optional().meta({
-      default: '(RLIMIT_NOFILE - reserve) / 2',
-      description: 'The most downstream connections an epoch holds at once over all its listeners and workers; past it the workers stop accepting until one closes. Default: from the open-file limit, two fds per proxied connection after a reserve.',
+      default: 'from RLIMIT_NOFILE, (nofile - reserve) / 2',
+      description: 'The most downstream connections an epoch holds at once over all its listeners and workers; past it the workers stop accepting until one closes (two fds per proxied connection).',
     }),
   })
   .describe('Caps on what one epoch holds.');
