@@ -17,8 +17,6 @@ interface GateStats {
   readonly paused: Gauge;
   /** Times a worker stopped accepting on this listener because a cap was reached. */
   readonly pauses: Counter;
-  /** Milliseconds spent paused, summed over workers. */
-  readonly pausedMs: Counter;
 }
 
 const OVERALL = 0;
@@ -39,13 +37,12 @@ export class ConnectionLimits {
     const l = this.#listeners[name];
     if (l === undefined || (l.cap === 0 && this.#overall === 0)) return null;
     const p = `listener.${name}.`;
-    const gateStats = { paused: stats.gauge(`${p}downstream_cx_limit_paused`), pauses: stats.counter(`${p}downstream_cx_limit_pauses`), pausedMs: stats.counter(`${p}downstream_cx_limit_paused_ms`) };
+    const gateStats = { paused: stats.gauge(`${p}downstream_cx_limit_paused`), pauses: stats.counter(`${p}downstream_cx_limit_pauses`) };
     return new ListenerGate(this.#counts, this.#overall, l.index, l.cap, owner, gateStats);
   }
 }
 
 export class ListenerGate {
-  #pausedAt = 0;
   #paused = false;
   #stopped = false;
   /** A waitAsync is pending on the epoch's count, or on this listener's. */
@@ -101,7 +98,6 @@ export class ListenerGate {
   #unpause(): void {
     this.#paused = false;
     this.stats.paused.dec();
-    this.stats.pausedMs.add(Date.now() - this.#pausedAt);
   }
 
   /** Pauses or resumes the owner as the counts say, then makes sure a wait is pending on each capped count. */
@@ -110,7 +106,6 @@ export class ListenerGate {
     const full = this.#atCap();
     if (full && !this.#paused) {
       this.#paused = true;
-      this.#pausedAt = Date.now();
       this.stats.paused.inc();
       this.stats.pauses.inc();
       this.owner.pauseAccepting();
