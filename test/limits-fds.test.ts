@@ -7,7 +7,7 @@
  * connect found no fd), and the epoch neither crashes nor spins. Either way a request right
  * after the storm is served, without a restart.
  */
-import { test, type TestContext } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -90,38 +90,41 @@ async function start(t: TestContext, limits: string): Promise<{ inst: Instance; 
   return { inst, port, epoch };
 }
 
-test('under nofile 256 with the default cap, 1,000 clients at once all wait their turn and are served', async (t) => {
-  const { inst, port, epoch } = await start(t, '');
-  const stat = (name: string): number => Number(readStat(inst, name));
-  const cpu0 = cpuSeconds(epoch);
-  const statuses = await storm(port, CLIENTS);
-  const cpu = cpuSeconds(epoch) - cpu0;
-  assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every client got a 200');
-  assert.equal(stat('listener.web.downstream_cx_total'), CLIENTS);
-  assert.ok(stat('listener.web.downstream_cx_limit_pauses') > 0, 'the cap was reached');
-  assert.equal(stat('listener.web.downstream_cx_overflow'), 0);
-  assert.equal(stat('cluster.app.upstream_cx_connect_fd_exhausted'), 0, 'the cap kept every upstream connect within the fds');
-  assert.ok(cpu < 30, `the storm cost ${cpu}s of CPU`);
-  await servesAgain(t, port);
-});
+// Two epochs of their own: the storms run side by side (each epoch's CPU is read on its own).
+describe('fd exhaustion', { concurrency: true }, () => {
+  test('under nofile 256 with the default cap, 1,000 clients at once all wait their turn and are served', async (t) => {
+    const { inst, port, epoch } = await start(t, '');
+    const stat = (name: string): number => Number(readStat(inst, name));
+    const cpu0 = cpuSeconds(epoch);
+    const statuses = await storm(port, CLIENTS);
+    const cpu = cpuSeconds(epoch) - cpu0;
+    assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every client got a 200');
+    assert.equal(stat('listener.web.downstream_cx_total'), CLIENTS);
+    assert.ok(stat('listener.web.downstream_cx_limit_pauses') > 0, 'the cap was reached');
+    assert.equal(stat('listener.web.downstream_cx_overflow'), 0);
+    assert.equal(stat('cluster.app.upstream_cx_connect_fd_exhausted'), 0, 'the cap kept every upstream connect within the fds');
+    assert.ok(cpu < 30, `the storm cost ${cpu}s of CPU`);
+    await servesAgain(t, port);
+  });
 
-test('under nofile 256 with a cap past the fds, EMFILE: what is accepted is answered, refusals are counted, no spin', async (t) => {
-  const { inst, port, epoch } = await start(t, 'limits: { maxConnections: 100000 }');
-  const stat = (name: string): number => Number(readStat(inst, name));
-  const cpu0 = cpuSeconds(epoch);
-  const statuses = await storm(port, CLIENTS);
-  const cpu = cpuSeconds(epoch) - cpu0;
-  const answered = statuses.filter((s) => s !== null);
-  // libuv accepts and closes what it cannot take (its EMFILE reserve fd): those get no response.
-  assert.equal(answered.length, stat('listener.web.downstream_cx_total'), 'every accepted connection got a response');
-  assert.deepEqual([...new Set(answered)].filter((s) => s !== 200 && s !== 503), [], 'only 200 or 503');
-  assert.equal(answered.filter((s) => s === 503).length, stat('cluster.app.upstream_cx_connect_fd_exhausted'), 'each 503 is a counted upstream connect that found no fd');
-  assert.equal(stat('cluster.app.upstream_rq_503'), stat('cluster.app.upstream_cx_connect_fd_exhausted'));
-  assert.ok(cpu < 30, `the storm cost ${cpu}s of CPU`);
-  // Idle after the storm: an accept loop spinning on EMFILE would burn the whole second.
-  const idle0 = cpuSeconds(epoch);
-  await new Promise((r) => setTimeout(r, 1_000));
-  assert.ok(cpuSeconds(epoch) - idle0 < 0.5, 'idle after the storm');
-  await servesAgain(t, port);
-  assert.ok(inst.entries().some((e) => e.level === 'warn' && typeof e.fdBound === 'number'), 'the cap past the fds is warned about');
+  test('under nofile 256 with a cap past the fds, EMFILE: what is accepted is answered, refusals are counted, no spin', async (t) => {
+    const { inst, port, epoch } = await start(t, 'limits: { maxConnections: 100000 }');
+    const stat = (name: string): number => Number(readStat(inst, name));
+    const cpu0 = cpuSeconds(epoch);
+    const statuses = await storm(port, CLIENTS);
+    const cpu = cpuSeconds(epoch) - cpu0;
+    const answered = statuses.filter((s) => s !== null);
+    // libuv accepts and closes what it cannot take (its EMFILE reserve fd): those get no response.
+    assert.equal(answered.length, stat('listener.web.downstream_cx_total'), 'every accepted connection got a response');
+    assert.deepEqual([...new Set(answered)].filter((s) => s !== 200 && s !== 503), [], 'only 200 or 503');
+    assert.equal(answered.filter((s) => s === 503).length, stat('cluster.app.upstream_cx_connect_fd_exhausted'), 'each 503 is a counted upstream connect that found no fd');
+    assert.equal(stat('cluster.app.upstream_rq_503'), stat('cluster.app.upstream_cx_connect_fd_exhausted'));
+    assert.ok(cpu < 30, `the storm cost ${cpu}s of CPU`);
+    // Idle after the storm: an accept loop spinning on EMFILE would burn the whole second.
+    const idle0 = cpuSeconds(epoch);
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.ok(cpuSeconds(epoch) - idle0 < 0.5, 'idle after the storm');
+    await servesAgain(t, port);
+    assert.ok(inst.entries().some((e) => e.level === 'warn' && typeof e.fdBound === 'number'), 'the cap past the fds is warned about');
+  });
 });

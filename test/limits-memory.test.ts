@@ -169,6 +169,9 @@ function idleConnection(port: number): Promise<Socket> {
 }
 
 test('1 GiB up to a slow upstream and 1 GiB down to a slow client, then 10,000 idle connections, within the documented RSS bounds', async (t) => {
+  // The clients live in this process: 10,000 sockets need an open-file limit above that.
+  const nofile = Number(/^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 0);
+  assert.ok(nofile > IDLE_CONNECTIONS + 1_000, `the test needs ulimit -n above ${IDLE_CONNECTIONS + 1_000} (it has ${nofile})`);
   const backend = await bulkBackend(t);
   const [bulk, idle] = [await freePort(), await freePort()];
   const yaml = [

@@ -22,8 +22,8 @@ import type { ConfigSnapshot, DataPlaneApi, DataPlaneOptions, DrainRequest, Http
 import type { ClusterRuntime } from './upstream/cluster.js';
 import { PoolRegistry } from './upstream/registry.js';
 import type { ClusterMembership } from '../clusters/types.js';
-import { ConnectionLimits, type ListenerGate } from './limits/gate.js';
-import { AcceptErrors } from './limits/accept-errors.js';
+import { ConnectionLimits } from './limits/gate.js';
+import { listenerLimits, type ListenerLimits } from './limits/index.js';
 import type { ConnectionLimitsInit, ListenSource, Pausable } from './limits/types.js';
 
 export const DEFAULT_TIMEOUTS: HttpTimeouts = Object.freeze({
@@ -273,12 +273,8 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.checkIdle();
   }
 
-  gateFor(name: string, owner: Pausable): ListenerGate | null {
-    return this.limits === null ? null : this.limits.gateFor(name, owner, this.stats);
-  }
-
-  acceptErrors(name: string): AcceptErrors {
-    return new AcceptErrors(name, this.stats.counter(`listener.${name}.downstream_cx_overflow`), this.log);
+  limitsFor(name: string, owner: Pausable): ListenerLimits {
+    return listenerLimits(this.limits, name, owner, this.stats, this.log);
   }
 
   private checkIdle(): void {
@@ -327,7 +323,10 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
   private readonly tick = (): void => {
     const now = Date.now();
     this.clock.now = now;
-    for (const l of this.listeners.values()) for (const c of l.conns) c.onTick(now);
+    for (const l of this.listeners.values()) {
+      l.retryListen();
+      for (const c of l.conns) c.onTick(now);
+    }
     this.pools.sweep(now, this.timeouts.upstreamIdleMs);
     for (const c of this.clusters.values()) c.tick(now);
   };

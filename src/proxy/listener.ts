@@ -13,8 +13,8 @@ import { ListenerFilterRun, type ListenerFilterHost } from './listener-filters/i
 import { ChainRuntime, type ChainHost } from './filter-chains/chain-runtime.js';
 import { connectionFacts } from './filter-chains/facts.js';
 import type { ListenerGate } from './limits/gate.js';
+import type { ListenerLimits } from './limits/index.js';
 import type { ListenSource, Pausable } from './limits/types.js';
-import type { AcceptErrors } from './limits/accept-errors.js';
 
 /** What a listener needs from its plane. */
 export interface ListenerHost {
@@ -23,10 +23,8 @@ export interface ListenerHost {
   drainAtForNew(): number;
   drainDeadline(): number;
   connectionClosed(): void;
-  /** The connection-limit gate of listener `name` (null: no cap applies to it). */
-  gateFor(name: string, owner: Pausable): ListenerGate | null;
-  /** Counts and logs accept failures of listener `name`. */
-  acceptErrors(name: string): AcceptErrors;
+  /** Listener `name`'s connection-limit gate and accept-error handler; `owner` is paused at a cap. */
+  limitsFor(name: string, owner: Pausable): ListenerLimits;
 }
 
 export class ListenerRuntime implements ListenerFilterHost, ChainHost, Pausable {
@@ -38,6 +36,9 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost, Pausable 
   private readonly sources: (ListenSource | null)[] = [];
   private accepting = true;
   private paused = false;
+  /** `closed[i]`: a pause closed `servers[i]` and it was not made again yet. */
+  private readonly closed: boolean[] = [];
+  private closedCount = 0;
   private readonly gate: ListenerGate | null;
   private readonly onAcceptError: (err: Error) => void;
   /** The listener's own settings, or null when it has chains and no default chain. */
@@ -56,8 +57,9 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost, Pausable 
   ) {
     this.listener = listener;
     this.bind(listener, clusters);
-    this.gate = host.gateFor(name, this);
-    this.onAcceptError = host.acceptErrors(name).onError;
+    const limits = host.limitsFor(name, this);
+    this.gate = limits.gate;
+    this.onAcceptError = limits.onAcceptError;
     this.addServer(server, source);
   }
 
@@ -74,8 +76,11 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost, Pausable 
       source?.close();
       return;
     }
-    if (this.paused && source !== null) server.close();
-    else server.on('connection', this.onConnection);
+    if (this.paused && source !== null) {
+      server.close();
+      this.closed[this.servers.length - 1] = true;
+      this.closedCount++;
+    } else server.on('connection', this.onConnection);
   }
 
   /** A cap was reached (limits/gate.ts): close every handle that can be made again; the queue stays in the kernel. */
@@ -83,21 +88,41 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost, Pausable 
     if (!this.accepting) return;
     this.paused = true;
     this.servers.forEach((server, i) => {
-      if (this.sources[i] === null) return;
+      if (this.sources[i] === null || this.closed[i] === true) return;
       server.off('connection', this.onConnection);
       server.close();
+      this.closed[i] = true;
+      this.closedCount++;
     });
   }
 
   resumeAccepting(): void {
     if (!this.accepting || !this.paused) return;
     this.paused = false;
+    this.reopen();
+  }
+
+  /** The plane's tick: a handle that could not be made again (no fd for its duplicate) is tried again. */
+  retryListen(): void {
+    if (this.closedCount > 0 && !this.paused && this.accepting) this.reopen();
+  }
+
+  private reopen(): void {
     this.sources.forEach((source, i) => {
-      if (source === null) return;
-      const server = source.listen();
+      if (source === null || this.closed[i] !== true) return;
+      let server: Server;
+      try {
+        server = source.listen();
+      } catch (err: unknown) {
+        // EMFILE for the duplicate: counted and logged as a refused accept; the tick tries again.
+        this.onAcceptError(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
       server.on('error', this.onAcceptError);
       server.on('connection', this.onConnection);
       this.servers[i] = server;
+      this.closed[i] = false;
+      this.closedCount--;
     });
   }
 
