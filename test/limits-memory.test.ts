@@ -15,9 +15,9 @@ const GIB = 1024 ** 3;
 const CHUNK = 64 * 1024;
 /** Where a transfer stops reading for PAUSE_MS, once. */
 const PAUSE_AT = 128 * 1024 ** 2;
-const PAUSE_MS = 1_500;
+const PAUSE_MS = 1_000;
 const IDLE_CONNECTIONS = 10_000;
-const BATCH = 500;
+const BATCH = 1_000;
 /** README.md: at most 64 MiB over the idle epoch for the two 1 GiB transfers together. */
 const TRANSFER_BOUND = 64 * 1024 ** 2;
 /** README.md: at most 16 KiB of RSS per idle keep-alive HTTP/1.1 connection. */
