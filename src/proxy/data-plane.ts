@@ -116,7 +116,8 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
    * attaches its own 'connection' handler; `stopAccepting` closes this handle only. Calling it
    * again for the same name adds one more socket to that listener: a worker of an epoch with
    * more SO_REUSEPORT slots than workers accepts on several. After `stopAccepting` the handle
-   * is closed at once.
+   * is closed at once. `source` (the plane owns it from here) makes the handle again after a
+   * pause at a connection cap; without one the handle is never paused.
    */
   addListener(name: string, server: Server, source: ListenSource | null = null): void {
     const l = this.snapshot?.listeners.get(name);
