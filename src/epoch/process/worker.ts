@@ -157,10 +157,21 @@ class WorkerRuntime {
       }
       // The plane counts and logs accept errors ('error' on the server) from here on. A source
       // (its own duplicate of the fd) lets the connection limits pause this handle.
-      const native = nativeSockets();
-      this.#plane.addListener(socket.listener, server, native === null ? null : new FdListenSource(native, native.dupCloexec(socket.fd)));
+      this.#plane.addListener(socket.listener, server, this.#sourceFor(socket));
     }
     if (!this.#stopped) this.post({ type: 'listening' });
+  }
+
+  /** A source for pausing at a cap; null (the handle then never pauses) without the addon or an fd to spare. */
+  #sourceFor(socket: WorkerSocket): FdListenSource | null {
+    const native = nativeSockets();
+    if (native === null) return null;
+    try {
+      return new FdListenSource(native, native.dupCloexec(socket.fd));
+    } catch (err: unknown) {
+      this.#log.warn('no duplicate of a listening socket: it will not pause at a connection cap', { listener: socket.listener, slot: socket.slot, error: err });
+      return null;
+    }
   }
 
   #stop(): void {
