@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The real clients the test suite drives (curl, h2load, openssl, mandoc). Installs the missing ones
+# The real clients the test suite drives (curl, h2load, openssl, mandoc, prlimit). Installs the missing ones
 # from Debian's packages when it can (root with apt-get), and otherwise names what is missing.
 set -euo pipefail
-declare -A package=([curl]=curl [h2load]=nghttp2-client [openssl]=openssl [promtool]=prometheus [mandoc]=mandoc)
+declare -A package=([curl]=curl [h2load]=nghttp2-client [openssl]=openssl [promtool]=prometheus [mandoc]=mandoc [prlimit]=util-linux)
 missing=()
 for tool in "${!package[@]}"; do
   command -v "$tool" >/dev/null || missing+=("${package[$tool]}")

@@ -11,6 +11,7 @@ import { listenerFiltersSchema, withListenerFilters } from './schema-listener-fi
 import { filterChainMatchSchema, normalizeFilterChainMatch } from './schema-filter-chains.js';
 import { normalizeStats, statsSchema } from './schema-stats.js';
 import { listenerTimeoutsSchema, withTimeouts } from './schema-timeouts.js';
+import { limitsSchema, maxConnections, withLimits, withMaxConnections } from './schema-limits.js';
 import type { DrainConfig, HttpFilterChainConfig, ListenerConfig, ProxyConfig, TcpFilterChainConfig } from './types.js';
 
 /**
@@ -55,6 +56,7 @@ const listener = z.strictObject({
   listenerFilters: listenerFiltersSchema.optional().describe('Run on each accepted connection before a filter chain is chosen: proxyProtocol, tlsInspector.'),
   filterChains: z.array(filterChain).min(1, { error: 'must list at least one filter chain (leave the key out for none)' }).optional(),
   timeouts: listenerTimeoutsSchema.optional(),
+  maxConnections: maxConnections.optional().describe('The most connections this listener holds at once over all workers; past it they wait in the accept queue. Default: no cap of its own (limits.maxConnections still applies).'),
 }).meta({ id: 'listener', description: 'One address proxyctl listens on, with what it does with the connections it accepts.' });
 
 const drain = z
@@ -74,6 +76,7 @@ export const configFileSchema = z.strictObject({
   drain: drain.optional(),
   standby: z.boolean({ error: 'must be true or false' }).optional().meta({ default: true, description: 'Keep a warm standby epoch (code loaded, workers running) for the next reload.' }),
   stats: statsSchema.optional().describe('The statsd sinks and how often they are flushed.'),
+  limits: limitsSchema.optional(),
 });
 
 export type ConfigFile = z.output<typeof configFileSchema>;
@@ -84,10 +87,14 @@ export type ConfigFile = z.output<typeof configFileSchema>;
  * of keys in the file.
  */
 export function normalize(file: ConfigFile, cpus: number, baseDir = process.cwd()): ProxyConfig {
+  return withLimits(normalizeKeys(file, cpus, baseDir), file.limits);
+}
+
+function normalizeKeys(file: ConfigFile, cpus: number, baseDir: string): ProxyConfig {
   return {
     workers: file.workers ?? Math.min(Math.max(1, cpus), MAX_WORKERS),
     admin: normalizeAdmin(file.admin),
-    listeners: file.listeners.map((l) => withTimeouts(withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters), l.timeouts)),
+    listeners: file.listeners.map((l) => withMaxConnections(withTimeouts(withListenerFilters(withAccessLog(normalizeListener(l), l.accessLog, baseDir), l.listenerFilters), l.timeouts), l.maxConnections)),
     clusters: file.clusters.map((c) => normalizeCluster(c, baseDir)),
     drain: {
       strategy: file.drain?.strategy ?? DRAIN_DEFAULTS.strategy,

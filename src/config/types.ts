@@ -45,6 +45,13 @@ export interface ProxyConfig {
   readonly standby: boolean;
   /** Stats sinks and their flush interval (no sinks by default). */
   readonly stats: StatsConfig;
+  /** Present only when the file has `limits`. */
+  readonly limits?: LimitsConfig;
+}
+
+/** `limits`: caps on one epoch. An absent `maxConnections` is derived from RLIMIT_NOFILE when the epoch starts. */
+export interface LimitsConfig {
+  readonly maxConnections?: number;
 }
 
 /**
@@ -69,6 +76,8 @@ interface ListenerBase {
   readonly listenerFilters?: readonly ListenerFilterConfig[];
   /** Only the keys the file sets (schema-timeouts.ts); the rest are the plane's defaults. */
   readonly timeouts?: ListenerTimeoutsConfig;
+  /** The listener's own connection cap over all workers; present only when the file sets it. */
+  readonly maxConnections?: number;
 }
 
 /** `listeners[].timeouts`, in ms; tcpIdleMs on tcp listeners only, the others on http ones. */

@@ -23,6 +23,9 @@ import type { ClusterRuntime } from './upstream/cluster.js';
 import { PoolRegistry } from './upstream/registry.js';
 import type { ClusterMembership } from '../clusters/types.js';
 import { DEFAULT_TIMEOUTS } from './timeouts.js';
+import { ConnectionLimits } from './limits/gate.js';
+import { listenerLimits, type ListenerLimits } from './limits/index.js';
+import type { ConnectionLimitsInit, ListenSource, Pausable } from './limits/types.js';
 
 export { DEFAULT_TIMEOUTS } from './timeouts.js';
 
@@ -56,6 +59,7 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
   private accepting = true;
   private winding = false;
   private idleWaiters: Array<() => void> = [];
+  private limits: ConnectionLimits | null = null;
 
   constructor(opts: DataPlaneOptions) {
     this.stats = opts.stats;
@@ -108,16 +112,27 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
    * attaches its own 'connection' handler; `stopAccepting` closes this handle only. Calling it
    * again for the same name adds one more socket to that listener: a worker of an epoch with
    * more SO_REUSEPORT slots than workers accepts on several. After `stopAccepting` the handle
-   * is closed at once.
+   * is closed at once. `source` (the plane owns it from here) makes the handle again after a
+   * pause at a connection cap; without one the handle is never paused.
    */
-  addListener(name: string, server: Server): void {
+  addListener(name: string, server: Server, source: ListenSource | null = null): void {
     const l = this.snapshot?.listeners.get(name);
     // No ProxyctlError code fits a caller's bug (a name its own config does not have).
     if (l === undefined) throw new Error(`no listener ${name} in the current snapshot`);
     const existing = this.listeners.get(name);
-    if (existing !== undefined) existing.addServer(server);
-    else if (!this.accepting) server.close();
-    else this.listeners.set(name, new ListenerRuntime(name, server, this, l, this.clusters));
+    if (existing !== undefined) existing.addServer(server, source);
+    else if (!this.accepting) {
+      server.close();
+      source?.close();
+    } else this.listeners.set(name, new ListenerRuntime(name, server, this, l, this.clusters, source));
+  }
+
+  /**
+   * The epoch's connection caps and the counts its workers share (limits/types.ts); set before
+   * the first `addListener`. Only handles added with a `ListenSource` can be paused at a cap.
+   */
+  useConnectionLimits(init: ConnectionLimitsInit): void {
+    this.limits = new ConnectionLimits(init);
   }
 
   /**
@@ -255,6 +270,10 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
     this.checkIdle();
   }
 
+  limitsFor(name: string, owner: Pausable): ListenerLimits {
+    return listenerLimits(this.limits, name, owner, this.stats, this.log);
+  }
+
   private checkIdle(): void {
     if (!this.winding || this.connections() !== 0) return;
     const waiters = this.idleWaiters;
@@ -301,7 +320,10 @@ export class DataPlane implements DataPlaneApi, ListenerHost {
   private readonly tick = (): void => {
     const now = Date.now();
     this.clock.now = now;
-    for (const l of this.listeners.values()) for (const c of l.conns) c.onTick(now);
+    for (const l of this.listeners.values()) {
+      l.retryListen();
+      for (const c of l.conns) c.onTick(now);
+    }
     this.pools.sweep(now, this.timeouts.upstreamIdleMs);
     for (const c of this.clusters.values()) c.tick(now);
   };

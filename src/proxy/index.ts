@@ -6,3 +6,4 @@ export { LB_POLICIES } from './lb/index.js';
 export type * from './types.js';
 export { requestedServerName } from './tls/termination.js';
 export { connectUpstream } from './upstream/connect.js';
+export type { ConnectionLimitsInit, ListenSource } from './limits/types.js';

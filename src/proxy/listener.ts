@@ -12,6 +12,9 @@ import type { HttpTimeouts, ListenerSnapshot } from './types.js';
 import { ListenerFilterRun, type ListenerFilterHost } from './listener-filters/index.js';
 import { ChainRuntime, type ChainHost } from './filter-chains/chain-runtime.js';
 import { connectionFacts } from './filter-chains/facts.js';
+import type { ListenerGate } from './limits/gate.js';
+import type { ListenerLimits } from './limits/index.js';
+import type { ListenSource, Pausable } from './limits/types.js';
 
 /** What a listener needs from its plane. */
 export interface ListenerHost {
@@ -20,14 +23,24 @@ export interface ListenerHost {
   drainAtForNew(): number;
   drainDeadline(): number;
   connectionClosed(): void;
+  /** Listener `name`'s connection-limit gate and accept-error handler; `owner` is paused at a cap. */
+  limitsFor(name: string, owner: Pausable): ListenerLimits;
 }
 
-export class ListenerRuntime implements ListenerFilterHost, ChainHost {
+export class ListenerRuntime implements ListenerFilterHost, ChainHost, Pausable {
   listener: ListenerSnapshot;
   readonly conns = new Set<DownstreamConnection>();
-  /** The listening handles this listener accepts on, in the order they were added. */
+  /** The listening handles this listener accepts on, in the order they were added (a resume replaces them). */
   readonly servers: Server[] = [];
+  /** `sources[i]` makes a new handle for `servers[i]` after a pause; null: that one is never paused. */
+  private readonly sources: (ListenSource | null)[] = [];
   private accepting = true;
+  private paused = false;
+  /** `closed[i]`: a pause closed `servers[i]` and it was not made again yet. */
+  private readonly closed: boolean[] = [];
+  private closedCount = 0;
+  private readonly gate: ListenerGate | null;
+  private readonly onAcceptError: (err: Error) => void;
   /** The listener's own settings, or null when it has chains and no default chain. */
   private defaultChain: ChainRuntime | null = null;
   /** One per `listener.filterChains.chains`, same order. */
@@ -40,20 +53,77 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost {
     private readonly host: ListenerHost,
     listener: ListenerSnapshot,
     clusters: ReadonlyMap<string, ClusterRuntime>,
+    source: ListenSource | null,
   ) {
     this.listener = listener;
     this.bind(listener, clusters);
-    this.addServer(server);
+    const limits = host.limitsFor(name, this);
+    this.gate = limits.gate;
+    this.onAcceptError = limits.onAcceptError;
+    this.addServer(server, source);
   }
 
-  /** Accepts on one more listening handle; after `stopAccepting` the handle is closed at once. */
-  addServer(server: Server): void {
+  /**
+   * Accepts on one more listening handle; after `stopAccepting` the handle is closed at once.
+   * `source` (or null) lets the connection limits pause it: see limits/types.ts.
+   */
+  addServer(server: Server, source: ListenSource | null = null): void {
     this.servers.push(server);
+    this.sources.push(source);
+    server.on('error', this.onAcceptError);
     if (!this.accepting) {
       server.close();
+      source?.close();
       return;
     }
-    server.on('connection', this.onConnection);
+    if (this.paused && source !== null) {
+      server.close();
+      this.closed[this.servers.length - 1] = true;
+      this.closedCount++;
+    } else server.on('connection', this.onConnection);
+  }
+
+  /** A cap was reached (limits/gate.ts): close every handle that can be made again; the queue stays in the kernel. */
+  pauseAccepting(): void {
+    if (!this.accepting) return;
+    this.paused = true;
+    this.servers.forEach((server, i) => {
+      if (this.sources[i] === null || this.closed[i] === true) return;
+      server.off('connection', this.onConnection);
+      server.close();
+      this.closed[i] = true;
+      this.closedCount++;
+    });
+  }
+
+  resumeAccepting(): void {
+    if (!this.accepting || !this.paused) return;
+    this.paused = false;
+    this.reopen();
+  }
+
+  /** The plane's tick: a handle that could not be made again (no fd for its duplicate) is tried again. */
+  retryListen(): void {
+    if (this.closedCount > 0 && !this.paused && this.accepting) this.reopen();
+  }
+
+  private reopen(): void {
+    this.sources.forEach((source, i) => {
+      if (source === null || this.closed[i] !== true) return;
+      let server: Server;
+      try {
+        server = source.listen();
+      } catch (err: unknown) {
+        // EMFILE for the duplicate: counted and logged as a refused accept; the tick tries again.
+        this.onAcceptError(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      server.on('error', this.onAcceptError);
+      server.on('connection', this.onConnection);
+      this.servers[i] = server;
+      this.closed[i] = false;
+      this.closedCount--;
+    });
   }
 
   get timeouts(): HttpTimeouts {
@@ -105,6 +175,7 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost {
   onClosed(conn: DownstreamConnection): void {
     if (this.conns.delete(conn)) {
       this.listener.stats.cxActive.dec();
+      this.gate?.release();
       this.host.connectionClosed();
     }
   }
@@ -115,6 +186,7 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost {
 
   refuse(socket: Socket): void {
     this.listener.stats.cxActive.dec();
+    this.gate?.release();
     socket.destroy();
     this.host.connectionClosed();
   }
@@ -122,10 +194,12 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost {
   stopAccepting(): void {
     if (!this.accepting) return;
     this.accepting = false;
+    this.gate?.stop();
     for (const server of this.servers) {
       server.off('connection', this.onConnection);
-      server.close();
+      if (server.listening) server.close();
     }
+    for (const source of this.sources) source?.close();
   }
 
   private readonly onConnection = (socket: Socket): void => {
@@ -136,6 +210,7 @@ export class ListenerRuntime implements ListenerFilterHost, ChainHost {
     const stats = this.listener.stats;
     stats.cxTotal.inc();
     stats.cxActive.inc();
+    this.gate?.acquire();
     const filters = this.listener.listenerFilters;
     // Until the listener filters are done, their run is the connection drain and closeAll see.
     if (filters !== null) this.conns.add(new ListenerFilterRun(socket, filters, this));

@@ -86,6 +86,7 @@ export function clusterStats(name: string, stats: StatsStore): ClusterStats {
     cxTotal: stats.counter(`${p}upstream_cx_total`),
     cxActive: stats.gauge(`${p}upstream_cx_active`),
     cxConnectFail: stats.counter(`${p}upstream_cx_connect_fail`),
+    cxConnectFdExhausted: stats.counter(`${p}upstream_cx_connect_fd_exhausted`),
     rq503: stats.counter(`${p}upstream_rq_503`),
     rq504: stats.counter(`${p}upstream_rq_504`),
     rqProtocolError: stats.counter(`${p}upstream_rq_protocol_error`),

@@ -17,6 +17,7 @@ import type { FilterChainFactory } from './http/filter-chain-types.js';
 import type { ListenerTlsSnapshot, UpstreamTlsSnapshot } from './tls/types.js';
 import type { ListenerFilter } from './listener-filters/types.js';
 import type { ChainSelector } from './filter-chains/types.js';
+import type { ListenSource } from './limits/types.js';
 import type { HashOnConfig, SlowStartConfig } from '../config/types.js';
 import type { ClusterMembership, OutlierKind } from '../clusters/types.js';
 import type { LbOptions, LoadBalancerFactory } from './lb/types.js';
@@ -110,6 +111,8 @@ export interface ClusterStats {
   readonly cxTotal: Counter;
   readonly cxActive: Gauge;
   readonly cxConnectFail: Counter;
+  /** Connects that failed for want of a file descriptor here (EMFILE, ENFILE); also in cxConnectFail. */
+  readonly cxConnectFdExhausted: Counter;
   /** Answered 503 because the upstream could not be reached or reset before the response. */
   readonly rq503: Counter;
   /** Answered 504: no response head within the upstream response timeout. */
@@ -284,7 +287,7 @@ export interface DataPlaneApi {
   applySnapshot(snapshot: ConfigSnapshot): void;
   /** A cluster's new members (RCU): the next pick uses them; requests in flight finish where they are. */
   applyMembership(m: ClusterMembership): void;
-  addListener(name: string, server: Server): void;
+  addListener(name: string, server: Server, source?: ListenSource | null): void;
   startDrain(req: DrainRequest): void;
   hurry(graceMs: number): void;
   stopAccepting(): void;

@@ -29,6 +29,7 @@ import { ClusterManager } from '../../clusters/manager.js';
 import { PROTOCOL_VERSION, connectRpc, type ActivateRequest, type EpochStep, type ListenSocketDescriptor, type RpcConnection, type RpcHandlers } from '../../uds-rpc/index.js';
 import { EpochAdminHost } from './admin-host.js';
 import { planSockets } from './socket-plan.js';
+import { connectionLimits } from './connection-budget.js';
 import { warmUpConfigParser } from './warm-up-parser.js';
 import { CRASH_AFTER_READY_MS, CRASH_WORKER_AFTER_MS, INCOMPATIBLE_VERSION_OFFSET, readTestFault, type TestFault } from './test-fault.js';
 import type { EpochArgs } from './types.js';
@@ -171,7 +172,7 @@ export class EpochProcess {
     // The workers build their planes while the admin endpoint starts: 1 to 2 ms off a 10 ms reload.
     const adminFd = plan.admin;
     await Promise.all([
-      pool.configure(config, plan.perWorker, [...clusters.memberships().values()]).then(() => this.#step('workers_ready')),
+      pool.configure(config, plan.perWorker, [...clusters.memberships().values()], connectionLimits(config, plan.perWorker.flat().length, this.log)).then(() => this.#step('workers_ready')),
       adminFd === null
         ? null
         : (async () => {

@@ -9,6 +9,7 @@ import type { ProxyConfig } from '../../config/types.js';
 import type { DrainRequest } from '../../proxy/types.js';
 import type { ClusterMembership, OutlierKind } from '../../clusters/types.js';
 import type { LogLevel } from '../../log.js';
+import type { ConnectionLimitsInit } from '../../proxy/limits/types.js';
 
 /** The command line the supervisor spawns an epoch with (see bin/epoch.js). */
 export interface EpochArgs {
@@ -62,6 +63,8 @@ export interface ConfigureCommand {
   sockets: readonly WorkerSocket[];
   /** Each cluster's membership as the main thread's cluster manager has it now. */
   memberships: readonly ClusterMembership[];
+  /** The epoch's connection caps and shared counts (connection-budget.ts); null: no caps. */
+  limits: ConnectionLimitsInit | null;
 }
 
 /** A cluster's new membership (RCU): applied between events; one older than the worker has is ignored. */

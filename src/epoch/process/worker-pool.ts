@@ -14,6 +14,7 @@ import type { DrainTarget } from '../../drain/types.js';
 import type { ClusterMembership, OutlierKind } from '../../clusters/types.js';
 import { createConnectionIdBuffer } from '../../proxy/access-log/connection-id.js';
 import type { WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
+import type { ConnectionLimitsInit } from '../../proxy/limits/types.js';
 
 export interface WorkerPoolOptions {
   readonly epoch: number;
@@ -105,7 +106,7 @@ export class WorkerPool implements DrainTarget {
    * socket-plan.ts; its length is the worker count), first starting or ending threads so the
    * count matches. Resolves once each has prepared; rejects (and shuts the pool down) if one could not.
    */
-  async configure(config: ProxyConfig, sockets: readonly (readonly WorkerSocket[])[], memberships: readonly ClusterMembership[]): Promise<void> {
+  async configure(config: ProxyConfig, sockets: readonly (readonly WorkerSocket[])[], memberships: readonly ClusterMembership[], limits: ConnectionLimitsInit | null = null): Promise<void> {
     try {
       if (sockets.length > this.#workers.length) await this.#grow(sockets.length);
       for (const extra of this.#workers.splice(sockets.length)) {
@@ -114,7 +115,7 @@ export class WorkerPool implements DrainTarget {
       }
       const prepared = this.#until('prepared');
       this.#workers.forEach((w, i) => {
-        w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [], memberships } satisfies WorkerCommand);
+        w.thread.postMessage({ type: 'configure', config, sockets: sockets[i] ?? [], memberships, limits } satisfies WorkerCommand);
       });
       await prepared;
     } catch (err: unknown) {

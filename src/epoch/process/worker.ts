@@ -13,6 +13,8 @@ import { DataPlane } from '../../proxy/index.js';
 import { threadAccessLogFiles, useSharedConnectionIds } from '../../proxy/access-log/index.js';
 import { StatsRegion } from '../../shm/index.js';
 import { stopWarmUp, warmUpDataPlane } from './warm-up.js';
+import { nativeSockets } from '../../native.js';
+import { FdListenSource } from './listen-source.js';
 import type { ClusterMembership } from '../../clusters/types.js';
 import type { ConfigureCommand, WorkerCommand, WorkerEvent, WorkerInit, WorkerSocket } from './types.js';
 import { overflowLogger } from '../../stats/overflow-log.js';
@@ -129,6 +131,7 @@ class WorkerRuntime {
     try {
       for (const m of cmd.memberships) this.#newer(m);
       this.#plane.applyConfig(cmd.config, { memberships: this.#memberships });
+      if (cmd.limits !== null) this.#plane.useConnectionLimits(cmd.limits);
       this.#configured = true;
       this.#assigned = cmd.sockets.map((socket) => ({ socket, server: createServer() }));
       this.#log.debug('plane configured', { listeners: cmd.config.listeners.length, sockets: cmd.sockets.length, clusters: cmd.memberships.length });
@@ -156,11 +159,23 @@ class WorkerRuntime {
         this.post({ type: 'listenFailed', listener: socket.listener, slot: socket.slot, message: err instanceof Error ? err.message : String(err) });
         return;
       }
-      // An accept error (EMFILE) is emitted here; without a listener it would end the thread.
-      server.on('error', (err: Error) => this.#log.error('listening socket error', { listener: socket.listener, slot: socket.slot, error: err }));
-      this.#plane.addListener(socket.listener, server);
+      // The plane counts and logs accept errors ('error' on the server) from here on. A source
+      // (its own duplicate of the fd) lets the connection limits pause this handle.
+      this.#plane.addListener(socket.listener, server, this.#sourceFor(socket));
     }
     if (!this.#stopped) this.post({ type: 'listening' });
+  }
+
+  /** A source for pausing at a cap; null (the handle then never pauses) without the addon or an fd to spare. */
+  #sourceFor(socket: WorkerSocket): FdListenSource | null {
+    const native = nativeSockets();
+    if (native === null) return null;
+    try {
+      return new FdListenSource(native, native.dupCloexec(socket.fd));
+    } catch (err: unknown) {
+      this.#log.warn('no duplicate of a listening socket: it will not pause at a connection cap', { listener: socket.listener, slot: socket.slot, error: err });
+      return null;
+    }
   }
 
   #stop(): void {
