@@ -17,7 +17,7 @@ import { freePort, readStat, startProxyctl, type Instance } from './fixtures/sup
 const CLIENTS = 1_000;
 const TICKS_PER_S = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux
 
-function yaml(port: number, backend: number, limits: string): string {
+function yaml(port: number, backend: number, limits: string, cluster: string): string {
   return [
     'workers: 1',
     'standby: false',
@@ -29,7 +29,7 @@ function yaml(port: number, backend: number, limits: string): string {
     '    routes:',
     '      - { match: { prefix: / }, cluster: app }',
     'clusters:',
-    `  - { name: app, endpoints: ["127.0.0.1:${backend}"] }`,
+    `  - { name: app, endpoints: ["127.0.0.1:${backend}"]${cluster} }`,
     'drain: { strategy: immediate, drainTime: 100ms, parentShutdownTime: 1s }',
     '',
   ].join('\n');
@@ -81,10 +81,10 @@ async function servesAgain(t: TestContext, port: number): Promise<void> {
   }
 }
 
-async function start(t: TestContext, limits: string): Promise<{ inst: Instance; port: number; epoch: number }> {
+async function start(t: TestContext, limits: string, cluster = ''): Promise<{ inst: Instance; port: number; epoch: number }> {
   const backend = await helloBackend(t);
   const port = await freePort();
-  const inst = await startProxyctl(t, yaml(port, backend.port, limits), { wrapper: ['prlimit', '--nofile=256:256', '--'] });
+  const inst = await startProxyctl(t, yaml(port, backend.port, limits, cluster), { wrapper: ['prlimit', '--nofile=256:256', '--'] });
   const epoch = inst.epochPids()[0];
   assert.ok(epoch !== undefined);
   return { inst, port, epoch };
@@ -108,7 +108,9 @@ describe('fd exhaustion', { concurrency: true }, () => {
   });
 
   test('under nofile 256 with a cap past the fds, EMFILE: what is accepted is answered, refusals are counted, no spin', async (t) => {
-    const { inst, port, epoch } = await start(t, 'limits: { maxConnections: 100000 }');
+    // Outlier detection that would eject the host after 3 failures in a row: an fd the proxy
+    // lacks is not the host's failure, so it stays in.
+    const { inst, port, epoch } = await start(t, 'limits: { maxConnections: 100000 }', ', outlierDetection: { consecutive5xx: 3, consecutiveGatewayFailure: 3, maxEjectionPercent: 100 }');
     const stat = (name: string): number => Number(readStat(inst, name));
     const cpu0 = cpuSeconds(epoch);
     const statuses = await storm(port, CLIENTS);
@@ -119,6 +121,7 @@ describe('fd exhaustion', { concurrency: true }, () => {
     assert.deepEqual([...new Set(answered)].filter((s) => s !== 200 && s !== 503), [], 'only 200 or 503');
     assert.equal(answered.filter((s) => s === 503).length, stat('cluster.app.upstream_cx_connect_fd_exhausted'), 'each 503 is a counted upstream connect that found no fd');
     assert.equal(stat('cluster.app.upstream_rq_503'), stat('cluster.app.upstream_cx_connect_fd_exhausted'));
+    assert.equal(stat('cluster.app.outlier_detection.ejections_enforced_total') + stat('cluster.app.outlier_detection.ejections_overflow'), 0, 'fd exhaustion ejected no host');
     assert.ok(cpu < 30, `the storm cost ${cpu}s of CPU`);
     // Idle after the storm: an accept loop spinning on EMFILE would burn the whole second.
     const idle0 = cpuSeconds(epoch);

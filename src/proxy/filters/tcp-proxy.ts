@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { nextConnectionId, type AccessLog, type AccessLogEntry } from '../access-log/index.js';
 import type { ConnectionContext, DownstreamConnection, NetworkFilterFactory } from '../connection-types.js';
 import type { StreamInfo } from '../http/filter.js';
-import { connectUpstream } from '../upstream/connect.js';
+import { connectUpstream, failedLocally } from '../upstream/connect.js';
 import { clientAddress, clientPort, localAddress, localPort } from '../client-address.js';
 import { inspectedHello } from '../listener-filters/index.js';
 import { requestedServerName } from '../tls/termination.js';
@@ -85,7 +85,7 @@ export class TcpProxyConnection implements DownstreamConnection {
       Atomics.sub(counters, HostSlot.ACTIVE, 1);
       if (!this.connected) {
         stats.cxConnectFail.inc();
-        cluster.outcome(pool, LOCAL_CONNECT_FAILURE);
+        if (!failedLocally(us)) cluster.outcome(pool, LOCAL_CONNECT_FAILURE);
         if (this.logged !== null) this.logged.info.responseFlags = 'UF';
         ds.destroy();
       } else if (hadError) ds.destroy();

@@ -207,7 +207,7 @@ export class UpstreamExchange extends ResponseReader implements UpstreamOwner, T
       return;
     }
     const connected = up.wasConnected;
-    this.outcome(connected ? LOCAL_RESET : LOCAL_CONNECT_FAILURE);
+    if (!up.failedLocally) this.outcome(connected ? LOCAL_RESET : LOCAL_CONNECT_FAILURE);
     if (this.run !== null && this.retry(this.run.afterFailure(connected ? Failure.Reset : Failure.ConnectFailure, up.pool.stats))) return;
     this.failed(REPLY_503, up.pool.stats.rq503, connected ? 'UC' : 'UF');
   }

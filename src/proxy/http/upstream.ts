@@ -5,7 +5,7 @@
  * never per request.
  */
 import type { Socket } from 'node:net';
-import { connectUpstream } from '../upstream/connect.js';
+import { connectUpstream, failedLocally } from '../upstream/connect.js';
 import type { EndpointPool, Pooled } from '../upstream/pool.js';
 import type { UpstreamOwner } from '../upstream/pool-types.js';
 
@@ -37,6 +37,10 @@ export class UpstreamHttp implements Pooled {
 
   get wasConnected(): boolean {
     return this.connected;
+  }
+
+  get failedLocally(): boolean {
+    return failedLocally(this.socket);
   }
 
   /** A reused keep-alive connection that closed: the upstream had closed it before reading the request. */

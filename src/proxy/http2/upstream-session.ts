@@ -11,7 +11,7 @@
 import { connect, type ClientHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { ClusterStats, EndpointSnapshot } from '../types.js';
-import { connectUpstream } from '../upstream/connect.js';
+import { connectUpstream, failedLocally } from '../upstream/connect.js';
 import type { UpstreamPool } from '../upstream/pool-types.js';
 import { H2UpstreamStream } from './upstream-stream.js';
 
@@ -46,8 +46,14 @@ export class H2UpstreamSession {
   closed = false;
   /** TCP connected; with TLS, a failed handshake is counted by connect.ts. */
   private tcp = false;
+  private readonly socket: Socket;
   /** Date.now() ms when its last stream ended. */
   idleSince = Date.now();
+
+  /** The connect failed for want of an fd in this process (connect.ts): not the host's fault. */
+  get failedLocally(): boolean {
+    return failedLocally(this.socket);
+  }
 
   constructor(readonly host: SessionHost) {
     const ep = host.endpoint;
@@ -58,6 +64,7 @@ export class H2UpstreamSession {
     stats.cxHttp2Total.inc();
     this.scheme = ep.tls === null ? 'http' : 'https';
     const socket = connectUpstream(ep, ep.tls, stats, false, ep.tls === null ? null : H2_ALPN);
+    this.socket = socket;
     socket.once('connect', this.onTcp);
     this.session = connect(`${this.scheme}://${authorityOf(ep)}`, { createConnection: (): Socket => socket, peerMaxConcurrentStreams: host.peerStreams, settings: { enablePush: false } });
     this.session.once('connect', this.onConnect);

@@ -64,6 +64,10 @@ export class H2UpstreamStream implements UpstreamConn {
     return this.session.connected;
   }
 
+  get failedLocally(): boolean {
+    return this.session.failedLocally;
+  }
+
   get unprocessed(): boolean {
     return this.refused && this.session.connected;
   }

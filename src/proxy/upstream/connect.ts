@@ -10,6 +10,8 @@
  * A connect that fails because this process is out of fds (EMFILE, ENFILE: the socket could
  * not even be made) is also counted as `upstream_cx_connect_fd_exhausted`: it is the proxy's
  * limit, not the endpoint's fault, and the fix is RLIMIT_NOFILE or `limits.maxConnections`.
+ * Such a socket is remembered (`failedLocally`) so outlier detection does not eject a healthy
+ * host for it.
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -35,10 +37,17 @@ export function connectUpstream(endpoint: EndpointSnapshot, tls: UpstreamTlsSnap
   return socket;
 }
 
+const fdStarved = new WeakSet<Socket>();
+
+/** The socket's connect failed for want of a file descriptor in this process, not because of its host. */
+export function failedLocally(socket: Socket): boolean {
+  return fdStarved.has(socket);
+}
+
 /** Counts a connect that failed for want of a file descriptor in this process. */
 class FdExhaustionWatch {
   constructor(
-    socket: Socket,
+    private readonly socket: Socket,
     private readonly stats: ClusterStats,
   ) {
     socket.once('error', this.onError);
@@ -46,7 +55,9 @@ class FdExhaustionWatch {
 
   private readonly onError = (err: Error): void => {
     const code = errnoCode(err);
-    if (code === 'EMFILE' || code === 'ENFILE') this.stats.cxConnectFdExhausted.inc();
+    if (code !== 'EMFILE' && code !== 'ENFILE') return;
+    this.stats.cxConnectFdExhausted.inc();
+    fdStarved.add(this.socket);
   };
 }
 

@@ -27,6 +27,8 @@ export interface UpstreamConn {
   readonly pool: UpstreamPool;
   /** The transport connected (a close before that is a connect failure, flag `UF`). */
   readonly wasConnected: boolean;
+  /** The connect failed in this process (out of fds): the host is not to blame, outlier detection skips it. */
+  readonly failedLocally: boolean;
   /**
    * The upstream cannot have acted on the request: a keep-alive connection reused after the
    * upstream had closed it, or an HTTP/2 stream refused (REFUSED_STREAM, or above a GOAWAY's
