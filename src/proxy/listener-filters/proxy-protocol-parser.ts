@@ -115,13 +115,15 @@ function parseV1(buf: Buffer): ParseResult {
 }
 
 const PORT = /^(0|[1-9][0-9]{0,4})$/;
+const ADDRESS_CHARS = /^[0-9A-Fa-f:.]+$/;
 
 function textEndpoint(addr: string, port: string, family: 'IPv4' | 'IPv6'): Endpoint | null {
   if (!PORT.test(port)) return null;
   const p = Number(port);
   if (p > 65535) return null;
-  // No zone ids: they name an interface of the sender, not an address of the client.
-  if (addr.includes('%')) return null;
+  // Only the characters of an IP literal: no zone ids (they name an interface of the sender,
+  // not an address of the client), and no NUL, at which inet_pton would stop and accept the rest.
+  if (!ADDRESS_CHARS.test(addr)) return null;
   const normal = normalizeAddress(addr, family);
   return normal === null ? null : { address: normal, port: p, family };
 }
