@@ -1,8 +1,8 @@
 /**
  * The HTTP/1 connection machinery under `HttpConnection` (connection.ts): socket events, the
  * request-head loop with pipelining (`pending`, bounded), keep-alive, drain and close, and
- * answering with pre-built responses. What a request means (routing, proxying, filters, logs)
- * is the subclass's, through the abstract hooks at the end. All socket handlers are bound once
+ * answering with pre-built responses (its state enums: connection-state.ts). What a request
+ * means (routing, proxying, filters, logs) is the subclass's, through the abstract hooks. All socket handlers are bound once
  * per connection; per request there are no closures, no promises and no header maps.
  *
  * Drain: `drainAt` is the wall-clock moment this connection starts closing. A response decided
@@ -14,35 +14,11 @@ import { schemeOf } from './forwarded.js';
 import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import { BodyFramer, BodyMode } from './body.js';
+import { LINGER_MS, MAX_PIPELINE_BYTES, Paused, Phase } from './connection-state.js';
 import { ExchangeClocks, Stall } from './exchange-clocks.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
 import { REPLY_400, REPLY_408, REPLY_431 } from './local-reply.js';
 import { clientAddress } from '../client-address.js';
-
-export const enum Phase {
-  /** Between requests, or reading a request head. */
-  Idle,
-  /** An exchange is in progress. */
-  Active,
-  /** Upgraded (101): bytes pass through both ways, until either side closes or it idles out. */
-  Tunnel,
-  /** Our side is ended; waiting for the peer to close (bounded by LINGER_MS). */
-  Closing,
-  Closed,
-}
-
-export const enum Paused {
-  No = 0,
-  /** The upstream's write buffer is full (request body). */
-  Upstream = 1,
-  /** Too many pipelined bytes waiting. */
-  Pipeline = 2,
-}
-
-/** Pipelined bytes kept while an exchange runs before reads pause. */
-const MAX_PIPELINE_BYTES = 256 * 1024;
-/** After our FIN, how long the peer gets to close before the socket is destroyed. */
-const LINGER_MS = 5_000;
 
 export abstract class H1Connection implements DownstreamConnection {
   protected phase = Phase.Idle;
