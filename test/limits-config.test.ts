@@ -5,21 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../src/config/index.js';
-import type { ConfigIssue } from '../src/config/types.js';
-import { isProxyctlError } from '../src/errors.js';
+import { configIssues } from './fixtures/config-util.js';
 import { fdConnectionBound, openFileLimit, RESERVE_FDS } from '../src/epoch/process/connection-budget.js';
 
 const LISTENER = 'listeners:\n  - name: web\n    address: 127.0.0.1:8080\n    protocol: http\n    routes: [{ match: { prefix: / }, directResponse: { status: 200 } }]\n';
-
-function issuesOf(text: string): { line: number; col: number; path: string }[] {
-  try {
-    parseConfig(text, 'limits.yaml', { cpus: 1 });
-  } catch (err: unknown) {
-    assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
-    return (err.details.errors as ConfigIssue[]).map(({ line, col, path }) => ({ line, col, path }));
-  }
-  assert.fail('expected the config to be refused');
-}
 
 test('limits.maxConnections and a listener maxConnections are kept; without them the config keeps its shape and hash', () => {
   const plain = parseConfig(LISTENER, 'limits.yaml', { cpus: 1 });
@@ -33,9 +22,9 @@ test('limits.maxConnections and a listener maxConnections are kept; without them
 });
 
 test('a cap must be a whole number from 1; unknown keys under limits are errors, at their positions', () => {
-  assert.deepEqual(issuesOf(`limits: { maxConnections: 0 }\n${LISTENER}`), [{ line: 1, col: 27, path: 'limits.maxConnections' }]);
-  assert.deepEqual(issuesOf(`limits: { maxConections: 10 }\n${LISTENER}`).map((i) => i.path), ['limits.maxConections']);
-  assert.deepEqual(issuesOf(`${LISTENER}    maxConnections: 1.5\n`), [{ line: 6, col: 21, path: 'listeners[0].maxConnections' }]);
+  assert.deepEqual(configIssues(`limits: { maxConnections: 0 }\n${LISTENER}`), [{ line: 1, col: 27, path: 'limits.maxConnections' }]);
+  assert.deepEqual(configIssues(`limits: { maxConections: 10 }\n${LISTENER}`).map((i) => i.path), ['limits.maxConections']);
+  assert.deepEqual(configIssues(`${LISTENER}    maxConnections: 1.5\n`), [{ line: 6, col: 21, path: 'listeners[0].maxConnections' }]);
 });
 
 test('the default cap: two fds per connection after what is open, the listening sockets and the reserve', () => {

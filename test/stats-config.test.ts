@@ -1,19 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig, type ConfigIssue } from '../src/config/index.js';
-import { isProxyctlError } from '../src/errors.js';
+import { parseConfig } from '../src/config/index.js';
+import { configIssues } from './fixtures/config-util.js';
 
 const LISTENER = 'listeners:\n  - { name: web, address: 127.0.0.1:1, protocol: http, routes: [{ match: { prefix: / }, directResponse: { status: 200 } }] }\n';
-
-function issues(text: string): { line: number; col: number; path: string }[] {
-  try {
-    parseConfig(text, 'test.yaml', { cpus: 1 });
-  } catch (err: unknown) {
-    assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
-    return (err.details.errors as ConfigIssue[]).map(({ line, col, path }) => ({ line, col, path }));
-  }
-  return assert.fail('expected the config to be refused');
-}
 
 test('stats: defaults, a statsd sink, and errors at the key', () => {
   assert.deepEqual(parseConfig(LISTENER, 'test.yaml').config.stats, { flushIntervalMs: 5000, sinks: [] });
@@ -25,9 +15,9 @@ test('stats: defaults, a statsd sink, and errors at the key', () => {
       { kind: 'statsd', address: { host: 'localhost', port: 9125 }, prefix: 'proxyctl', tags: 'none' },
     ],
   });
-  assert.deepEqual(issues(`${LISTENER}stats:\n  flushInterval: 1ms\n`), [{ line: 4, col: 18, path: 'stats.flushInterval' }]);
-  assert.deepEqual(issues(`${LISTENER}stats:\n  sinks:\n    - statsd: { address: 127.0.0.1:8125, tags: influx }\n`).map((i) => i.path), ['stats.sinks[0].statsd.tags']);
-  assert.deepEqual(issues(`${LISTENER}stats:\n  sinks:\n    - statsd: { address: 127.0.0.1:8125, prefix: "a..b" }\n`).map((i) => i.path), ['stats.sinks[0].statsd.prefix']);
-  assert.ok(issues(`${LISTENER}stats:\n  sinks:\n    - graphite: { address: 127.0.0.1:2003 }\n`).some((i) => i.path === 'stats.sinks[0].graphite'), 'an unknown sink kind is an unknown key');
-  assert.deepEqual(issues(`${LISTENER}stats:\n  sinks:\n    - statsd: { prefix: px }\n`).map((i) => i.path), ['stats.sinks[0].statsd.address']);
+  assert.deepEqual(configIssues(`${LISTENER}stats:\n  flushInterval: 1ms\n`), [{ line: 4, col: 18, path: 'stats.flushInterval' }]);
+  assert.deepEqual(configIssues(`${LISTENER}stats:\n  sinks:\n    - statsd: { address: 127.0.0.1:8125, tags: influx }\n`).map((i) => i.path), ['stats.sinks[0].statsd.tags']);
+  assert.deepEqual(configIssues(`${LISTENER}stats:\n  sinks:\n    - statsd: { address: 127.0.0.1:8125, prefix: "a..b" }\n`).map((i) => i.path), ['stats.sinks[0].statsd.prefix']);
+  assert.ok(configIssues(`${LISTENER}stats:\n  sinks:\n    - graphite: { address: 127.0.0.1:2003 }\n`).some((i) => i.path === 'stats.sinks[0].graphite'), 'an unknown sink kind is an unknown key');
+  assert.deepEqual(configIssues(`${LISTENER}stats:\n  sinks:\n    - statsd: { prefix: px }\n`).map((i) => i.path), ['stats.sinks[0].statsd.address']);
 });

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { duration } from './schema-scalars.js';
 import { formatDuration } from './duration.js';
-import { DEFAULT_TIMEOUTS } from '../proxy/timeouts.js';
+import { DEFAULT_TIMEOUTS, LISTENER_TIMEOUT_NAMES } from '../proxy/timeouts.js';
 import type { ListenerTimeoutsConfig } from './types.js';
 
 /**
@@ -30,10 +30,9 @@ type FileTimeouts = z.output<typeof listenerTimeoutsSchema>;
 export function withTimeouts<L extends object>(listener: L, t: FileTimeouts | undefined): L {
   if (t === undefined) return listener;
   const out: { -readonly [K in keyof ListenerTimeoutsConfig]: number } = {};
-  if (t.requestHeaders !== undefined) out.requestHeadersMs = t.requestHeaders;
-  if (t.idle !== undefined) out.idleMs = t.idle;
-  if (t.requestBody !== undefined) out.requestBodyMs = t.requestBody;
-  if (t.send !== undefined) out.sendMs = t.send;
-  if (t.tcpIdle !== undefined) out.tcpIdleMs = t.tcpIdle;
+  for (const n of LISTENER_TIMEOUT_NAMES) {
+    const ms = t[n.file];
+    if (ms !== undefined) out[n.config] = ms;
+  }
   return Object.keys(out).length === 0 ? listener : { ...listener, timeouts: out };
 }

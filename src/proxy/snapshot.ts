@@ -14,6 +14,7 @@ import { MAX_HEADERS, MAX_HEAD_BYTES } from './http/head.js';
 import { buildListenerFilters } from './listener-filters/index.js';
 import { FilterChainSelector } from './filter-chains/select.js';
 import { LB_POLICIES } from './lb/index.js';
+import { LISTENER_TIMEOUT_NAMES } from './timeouts.js';
 import { staticMembership } from '../clusters/membership.js';
 import type { ClusterMembership } from '../clusters/types.js';
 import type {
@@ -171,11 +172,10 @@ function listenerSnapshot(l: ListenerConfig, clusters: Map<string, ClusterSnapsh
 function listenerTimeouts(t: ListenerTimeoutsConfig | undefined): ListenerTimeouts {
   if (t === undefined) return EMPTY_TIMEOUTS;
   const out: { -readonly [K in keyof ListenerTimeouts]: number } = {};
-  if (t.requestHeadersMs !== undefined) out.headerReadMs = t.requestHeadersMs;
-  if (t.idleMs !== undefined) out.idleMs = t.idleMs;
-  if (t.requestBodyMs !== undefined) out.requestBodyMs = t.requestBodyMs;
-  if (t.sendMs !== undefined) out.sendMs = t.sendMs;
-  if (t.tcpIdleMs !== undefined) out.tcpIdleMs = t.tcpIdleMs;
+  for (const n of LISTENER_TIMEOUT_NAMES) {
+    const ms = t[n.config];
+    if (ms !== undefined) out[n.plane] = ms;
+  }
   return Object.freeze(out);
 }
 

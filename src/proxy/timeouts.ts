@@ -36,6 +36,19 @@ export interface HttpTimeouts {
 /** What a listener's config may set: the downstream timeouts. */
 export type ListenerTimeouts = Partial<Pick<HttpTimeouts, 'headerReadMs' | 'idleMs' | 'requestBodyMs' | 'sendMs' | 'tcpIdleMs'>>;
 
+/**
+ * Each timeout a listener may set under its three names: its key in the file, in the normalized
+ * config (ms), and here. The config and the snapshot both rename through this table, in this
+ * order, so a normalized config keeps its key order (and hash).
+ */
+export const LISTENER_TIMEOUT_NAMES = [
+  { file: 'requestHeaders', config: 'requestHeadersMs', plane: 'headerReadMs' },
+  { file: 'idle', config: 'idleMs', plane: 'idleMs' },
+  { file: 'requestBody', config: 'requestBodyMs', plane: 'requestBodyMs' },
+  { file: 'send', config: 'sendMs', plane: 'sendMs' },
+  { file: 'tcpIdle', config: 'tcpIdleMs', plane: 'tcpIdleMs' },
+] as const;
+
 export const DEFAULT_TIMEOUTS: HttpTimeouts = Object.freeze({
   headerReadMs: 10_000,
   idleMs: 60_000,

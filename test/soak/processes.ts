@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { fixture } from '../helpers.js';
-import { RUN_JS, logEntries } from '../fixtures/supervisor-util.js';
+import { RUN_JS, listeningPort, logEntries } from '../fixtures/supervisor-util.js';
 import { processIsAlive } from '../../src/shm/locks.js';
 
 export class OwnedProcesses {
@@ -20,15 +20,7 @@ export class OwnedProcesses {
   /** Starts a fixture backend (`named-backend` or `echo-backend`) and resolves with its port once it listens. */
   async backend(name: 'named-backend' | 'echo-backend', args: string[]): Promise<{ port: number; child: ChildProcess }> {
     const child = this.#own(spawn(process.execPath, [fixture(name), ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached: true }));
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening (\d+)/.exec(out);
-        if (m !== null) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`${name} ${args.join(' ')} exited with ${code} before listening`)));
-    });
+    const port = await listeningPort(child, `${name} ${args.join(' ')}`);
     return { port, child };
   }
 

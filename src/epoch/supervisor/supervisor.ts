@@ -6,7 +6,8 @@
  *
  * Everything that changes which epoch is active (a reload, a respawn, `proxyctl drain`) runs
  * one at a time through `#exclusive`. Reload requests are coalesced (reload-queue.ts), and a
- * reload takes the warm standby when it can (standby.ts).
+ * reload takes the warm standby when it can (standby.ts). Losing the active epoch, and getting
+ * one back, is recovery.ts.
  */
 import { unlinkSync } from 'node:fs';
 import { ProxyctlError, isProxyctlError } from '../../errors.js';
@@ -30,7 +31,7 @@ import { InstanceLock } from './instance-lock.js';
 import type { SupervisorObserver } from './observer.js';
 import { EpochLauncher } from './launcher.js';
 import { ReloadQueue } from './reload-queue.js';
-import { RespawnBackoff } from './respawn.js';
+import { EpochRecovery } from './recovery.js';
 import { StandbySlot } from './standby.js';
 import { readSupervisorFault, type ReloadCheckpoint } from './test-fault.js';
 import { scopeStats, sweepScopes, type ScopeStats } from './stat-scopes.js';
@@ -79,7 +80,7 @@ export class Supervisor {
   readonly #reloads: ReloadQueue;
   #busy = 0;
   #stopping = false;
-  readonly #respawn = new RespawnBackoff();
+  readonly #recovery: EpochRecovery;
   readonly #standby: StandbySlot;
   readonly #launcher: EpochLauncher;
   readonly #hostIntent: HostIntentKeeper;
@@ -118,6 +119,19 @@ export class Supervisor {
       logSink: opts.logSink,
       logLevel: opts.logLevel,
     });
+    this.#recovery = new EpochRecovery({
+      epochs: this.#epochs,
+      stats: this.#stats,
+      log: opts.log,
+      stopping: () => this.#stopping,
+      active: () => this.#active,
+      dropActive: () => {
+        this.#active = null;
+      },
+      reloading: () => this.#busy > 0,
+      exclusive: (fn) => void this.#exclusive(fn),
+      bringUpCurrent: () => this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {}),
+    });
     this.#standby = new StandbySlot({
       spawn: () => this.#launcher.spawn(this.#current, null, true),
       fingerprint: () => this.#launcher.fingerprint(),
@@ -137,7 +151,7 @@ export class Supervisor {
         stop: (now) => this.stop(now),
         hostIntent: () => this.#hostIntent.intent,
         setHostHealthFailed: (failed) => this.#hostIntent.setHealthFailed(failed),
-        replaceCrashed: (epoch, worker, reason) => this.#replaceCrashed(epoch, worker, reason),
+        replaceCrashed: (epoch, worker, reason) => this.#recovery.replaceCrashed(epoch, worker, reason),
       },
       this.#epochs,
       opts.log,
@@ -318,7 +332,7 @@ export class Supervisor {
       throw err;
     } finally {
       this.#busy--;
-      if (this.#active === null) this.#scheduleRespawn();
+      if (this.#active === null) this.#recovery.scheduleRespawn();
       else this.#standby.replenish();
     }
   }
@@ -330,48 +344,11 @@ export class Supervisor {
     this.#stats.liveEpochs.set(this.#epochs.live().length);
     this.#server.forget(epoch.pid);
     this.#keeper.release(bindablesInUse(this.#epochs.live(), this.#current));
-    const how = epoch.exit?.signal ?? `code ${epoch.exit?.code}`;
     this.#epochs.trimExited();
     if (!this.#stopping) this.#sweepScopes();
     this.#opts.observer.epochsChanged(this.#epochs.live());
-    if (epoch !== this.#active || epoch.exiting || this.#stopping) {
-      this.#log.info(`epoch ${epoch.number} exited`, { epochPid: epoch.pid, how, uptimeMs: epoch.uptimeMs() });
-      return;
-    }
-    this.#active = null;
-    this.#stats.unexpectedExits.inc();
-    this.#respawn.died(epoch.uptimeMs());
-    this.#log.error(`active epoch ${epoch.number} died; respawning (the sockets stay open, clients wait)`, { epochPid: epoch.pid, how });
-    this.#scheduleRespawn();
+    this.#recovery.exited(epoch);
   };
-
-  #scheduleRespawn(): void {
-    if (this.#stopping || this.#active !== null || this.#busy > 0 || this.#hostDrained()) return;
-    this.#respawn.schedule(() => {
-      void this.#exclusive(async () => {
-        if (this.#stopping || this.#active !== null || this.#hostDrained()) return;
-        this.#stats.respawns.inc();
-        await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
-      });
-    });
-  }
-
-  /**
-   * A worker of `epoch` died and the epoch serves on with the others (src/epoch/process/
-   * worker-crash.ts). The active one is replaced like a respawn, but gracefully: a new epoch
-   * on the current config, then the crashed one drains with the rest. A reload that gets there
-   * first replaces it too, so the check is made again when its turn comes.
-   */
-  #replaceCrashed(epoch: Epoch, worker: number, reason: string): boolean {
-    if (this.#stopping || epoch !== this.#active) return false;
-    this.#stats.workerCrashes.inc();
-    this.#log.error(`epoch ${epoch.number} lost worker ${worker}; bringing up a replacement, then it drains`, { epochPid: epoch.pid, reason });
-    void this.#exclusive(async () => {
-      if (this.#stopping || epoch !== this.#active) return;
-      await this.#bringUp(this.#current, null, new Timeline(), false).catch(() => {});
-    });
-    return true;
-  }
 
   /** Frees the stats of listeners and clusters no live epoch (standby included) nor the current config has. */
   #sweepScopes(): void {
@@ -379,13 +356,9 @@ export class Supervisor {
     sweepScopes(this.#region, [...live, this.#current.loaded.config], this.#scopeStats, this.#log);
   }
 
-  #hostDrained(): boolean {
-    return this.#epochs.live().some((e) => e.hostDrained);
-  }
-
   async #shutdown(now: boolean): Promise<void> {
     this.#stopping = true;
-    this.#respawn.cancel();
+    this.#recovery.cancel();
     this.#keeper.closeAll();
     const drain = this.#current.loaded.config.drain;
     const live = this.#epochs.live();

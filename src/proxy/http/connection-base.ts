@@ -1,9 +1,11 @@
 /**
  * The HTTP/1 connection machinery under `HttpConnection` (connection.ts): socket events, the
  * request-head loop with pipelining (`pending`, bounded), keep-alive, drain and close, and
- * answering with pre-built responses. What a request means (routing, proxying, filters, logs)
- * is the subclass's, through the abstract hooks at the end. All socket handlers are bound once
- * per connection; per request there are no closures, no promises and no header maps.
+ * answering with pre-built responses. Its state enums are connection-state.ts; what happens
+ * when its clock runs out is connection-timeouts.ts, the class above this one. What a request
+ * means (routing, proxying, filters, logs) is the subclass's, through the abstract hooks. All
+ * socket handlers are bound once per connection; per request there are no closures, no
+ * promises and no header maps.
  *
  * Drain: `drainAt` is the wall-clock moment this connection starts closing. A response decided
  * after it carries `Connection: close` and the socket is ended once it is written. A connection
@@ -14,35 +16,11 @@ import { schemeOf } from './forwarded.js';
 import type { ConnectionContext, DownstreamConnection } from '../connection-types.js';
 import type { DirectResponseSnapshot, HttpListenerSnapshot, HttpStats } from '../types.js';
 import { BodyFramer, BodyMode } from './body.js';
-import { ExchangeClocks, Stall } from './exchange-clocks.js';
+import { LINGER_MS, MAX_PIPELINE_BYTES, Paused, Phase } from './connection-state.js';
+import { ExchangeClocks } from './exchange-clocks.js';
 import { INCOMPLETE, MALFORMED, MessageHead, parseRequestHead } from './head.js';
-import { REPLY_400, REPLY_408, REPLY_431 } from './local-reply.js';
+import { REPLY_400, REPLY_431 } from './local-reply.js';
 import { clientAddress } from '../client-address.js';
-
-export const enum Phase {
-  /** Between requests, or reading a request head. */
-  Idle,
-  /** An exchange is in progress. */
-  Active,
-  /** Upgraded (101): bytes pass through both ways, until either side closes or it idles out. */
-  Tunnel,
-  /** Our side is ended; waiting for the peer to close (bounded by LINGER_MS). */
-  Closing,
-  Closed,
-}
-
-export const enum Paused {
-  No = 0,
-  /** The upstream's write buffer is full (request body). */
-  Upstream = 1,
-  /** Too many pipelined bytes waiting. */
-  Pipeline = 2,
-}
-
-/** Pipelined bytes kept while an exchange runs before reads pause. */
-const MAX_PIPELINE_BYTES = 256 * 1024;
-/** After our FIN, how long the peer gets to close before the socket is destroyed. */
-const LINGER_MS = 5_000;
 
 export abstract class H1Connection implements DownstreamConnection {
   protected phase = Phase.Idle;
@@ -66,7 +44,7 @@ export abstract class H1Connection implements DownstreamConnection {
   protected status = 0;
   protected startedAt = 0;
   protected deadline: number;
-  private readonly clocks = new ExchangeClocks();
+  protected readonly clocks = new ExchangeClocks();
   private drainAt: number;
   protected paused = Paused.No;
   protected http: HttpStats;
@@ -107,12 +85,6 @@ export abstract class H1Connection implements DownstreamConnection {
   protected abstract startRequest(buf: Buffer, end: number): number;
   /** Body bytes of the current request, buf[pos..]. */
   protected abstract requestBody(buf: Buffer, pos: number): void;
-  /** The connection timer expired during an exchange. */
-  protected abstract exchangeTimedOut(now: number): void;
-  /** The request body stalled past `requestBody` (counted): 408 if nothing of a response went out, else close. */
-  protected abstract bodyTimedOut(): void;
-  /** A response write stalled past `send` (counted): the connection is cut. */
-  protected abstract timedOutCut(): void;
   /** Tunnel bytes from the client, and its FIN. */
   protected abstract tunnelIn(chunk: Buffer): void;
   protected abstract tunnelClientEnded(): void;
@@ -127,58 +99,8 @@ export abstract class H1Connection implements DownstreamConnection {
 
   // ---- DownstreamConnection -------------------------------------------------------------
 
-  onTick(now: number): void {
-    if (this.phase === Phase.Active) {
-      this.activeTick(now);
-      return;
-    }
-    if (now < this.deadline) return;
-    switch (this.phase) {
-      case Phase.Idle:
-        if (this.pending !== null) this.headerTimedOut();
-        else {
-          this.http.cxIdleTimeout.inc();
-          this.gracefulClose();
-        }
-        return;
-      case Phase.Tunnel:
-        this.destroy(); // no byte either way for idleMs
-        return;
-      default:
-        this.destroy();
-    }
-  }
-
-  /** During an exchange: the side that stalled is cut (exchange-clocks.ts says which clock applies). */
-  private activeTick(now: number): void {
-    const t = this.ctx.timeouts;
-    switch (this.clocks.check(now, this.socket, t, !this.reqDone && (this.paused & Paused.Upstream) === 0, this.deadline)) {
-      case Stall.Send:
-        this.http.rqSendTimeout.inc();
-        this.timedOutCut();
-        return;
-      case Stall.SendBlocked:
-        this.deadline = Math.max(this.deadline, now + t.upstreamResponseMs); // the upstream waits for us
-        return;
-      case Stall.Body:
-        this.http.rqIdleTimeout.inc();
-        this.bodyTimedOut();
-        return;
-      case Stall.Upstream:
-        this.exchangeTimedOut(now);
-        return;
-      default:
-    }
-  }
-
-  /** A request head did not arrive in full within `requestHeaders`: 408, and the connection closes. */
-  private headerTimedOut(): void {
-    const http = (this.ctx.listener as HttpListenerSnapshot).http;
-    http.rqHeaderTimeout.inc();
-    http.rqTotal.inc(); // counted as a request, as a malformed head is
-    this.pending = null;
-    this.reject(REPLY_408, false);
-  }
+  /** The deadlines: connection-timeouts.ts. */
+  abstract onTick(now: number): void;
 
   drain(at: number): void {
     if (at < this.drainAt) this.drainAt = at;

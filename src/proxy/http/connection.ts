@@ -4,7 +4,8 @@
  * takes upgrades (a 101 makes the connection a tunnel) and, where allowed, CONNECT (connect.ts:
  * the upstream's 2xx makes it a tunnel); runs the listener's HTTP filters when it
  * has any (h1-filtered.ts); and keeps the access-log record. The socket, pipelining, keep-alive,
- * drain and close are `H1Connection`'s (connection-base.ts).
+ * drain and close are `H1Connection`'s (connection-base.ts); its deadlines are
+ * `TimedH1Connection`'s (connection-timeouts.ts), which calls the three *TimedOut/Cut hooks.
  */
 import type { ConnectionContext, WorkerRouteTable } from '../connection-types.js';
 import type { Socket } from 'node:net';
@@ -14,7 +15,8 @@ import type { DirectResponseSnapshot, HttpListenerSnapshot } from '../types.js';
 import type { ClusterRuntime } from '../upstream/cluster.js';
 import { BAD_FRAMING, BodyMode, NEED_MORE } from './body.js';
 import { CONNECT_REFUSED, http1ConnectView, isConnect, routeConnect } from './connect.js';
-import { H1Connection, Paused, Phase } from './connection-base.js';
+import { Paused, Phase } from './connection-state.js';
+import { TimedH1Connection } from './connection-timeouts.js';
 import { Res, UpstreamExchange, type TunnelOwner } from './exchange.js';
 import type { FilterChainFactory } from './filter-chain-types.js';
 import { H1Filtered, type FilteredConnection } from './h1-filtered.js';
@@ -26,7 +28,7 @@ import { policyOf } from './retry.js';
 import { CONNECTION_CLOSE, CONNECTION_KEEP_ALIVE, rewriteHead } from './rewrite.js';
 import { upstreamHead } from './upstream-head.js';
 
-export class HttpConnection extends H1Connection implements TunnelOwner, FilteredConnection {
+export class HttpConnection extends TimedH1Connection implements TunnelOwner, FilteredConnection {
   /** HTTP/1.1 gets chunked framing as it is; an HTTP/1.0 client the payload, close-delimited. */
   dechunk = false;
   private readonly exchange: UpstreamExchange = new UpstreamExchange(this);
