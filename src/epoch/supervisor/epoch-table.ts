@@ -17,7 +17,6 @@ export class EpochTable {
     return this.#epochs;
   }
 
-  /** Live epochs that serve or drain: the standby is not one of them. */
   /** What `status` shows of every epoch but the standby (its connections asked of each live one). */
   summaries(now: number): Promise<EpochSummary[]> {
     return Promise.all(
@@ -47,6 +46,7 @@ export class EpochTable {
     return n;
   }
 
+  /** Live epochs that serve or drain: the standby is not one of them. */
   live(): Epoch[] {
     return this.#epochs.filter((e) => e.live && !e.standby);
   }
