@@ -59,6 +59,13 @@ test('request heads: ambiguous or malformed framing is refused', () => {
   assert.equal(h.error, 431);
 });
 
+test('field values keep 0xA0 (latin1 NBSP): only SP and HTAB are optional whitespace', () => {
+  const buf = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: \t\xa01.2.3.4\xa0 \r\n\r\n', 'latin1');
+  const h = new MessageHead();
+  assert.ok(parseRequestHead(buf, 0, h) > 0);
+  assert.equal(h.value(buf, 1), '\xa01.2.3.4\xa0');
+});
+
 test('Connection-named headers are dropped, but never framing headers', () => {
   const text = 'GET / HTTP/1.1\r\nhost: x\r\nconnection: x-a, content-length\r\nx-a: 1\r\nx-b: 2\r\ncontent-length: 0\r\n\r\n';
   const buf = Buffer.from(text, 'latin1');
