@@ -66,6 +66,18 @@ test('field values keep 0xA0 (latin1 NBSP): only SP and HTAB are optional whites
   assert.equal(h.value(buf, 1), '\xa01.2.3.4\xa0');
 });
 
+test('a head past maxBytes is 431 even when a bare LF follows the bound: the status does not depend on the reads', () => {
+  const text = `GET / HTTP/1.1\r\nHost: x\r\nx-a: ${'a'.repeat(100)}\n\r\n`;
+  const h = new MessageHead();
+  h.maxBytes = 64;
+  assert.equal(parseRequestHead(Buffer.from(text.slice(0, 80), 'latin1'), 0, h), MALFORMED);
+  assert.equal(h.error, 431);
+  const whole = new MessageHead();
+  whole.maxBytes = 64;
+  assert.equal(parseRequestHead(Buffer.from(text, 'latin1'), 0, whole), MALFORMED);
+  assert.equal(whole.error, 431);
+});
+
 test('Connection-named headers are dropped, but never framing headers', () => {
   const text = 'GET / HTTP/1.1\r\nhost: x\r\nconnection: x-a, content-length\r\nx-a: 1\r\nx-b: 2\r\ncontent-length: 0\r\n\r\n';
   const buf = Buffer.from(text, 'latin1');
