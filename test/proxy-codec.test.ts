@@ -115,6 +115,18 @@ test('chunked framing: finds the end across reads, refuses bad framing', () => {
   assert.equal(f.feed(Buffer.from('deXY'), 0, 4), 2);
 });
 
+test('chunked framing: whitespace after a size only before ";", trailer lines must be field lines', () => {
+  const f = new BodyFramer();
+  for (const bad of ['1 1\r\nx\r\n0\r\n\r\n', '0 1\r\n\r\n', '0\r\n\x7fx: 1\r\n\r\n', '0\r\nno-colon\r\n\r\n', '0\r\nx y: 1\r\n\r\n', '0\r\nx: \x7f\r\n\r\n']) {
+    f.reset(BodyMode.Chunked, 0);
+    assert.equal(f.feed(Buffer.from(bad, 'latin1'), 0, bad.length), BAD_FRAMING, JSON.stringify(bad));
+  }
+  for (const good of ['1 ;a=b\r\nx\r\n0\r\n\r\n', '1\t\r\nx\r\n0\r\nx-t: \xa0v\r\n\r\n']) {
+    f.reset(BodyMode.Chunked, 0);
+    assert.equal(f.feed(Buffer.from(good, 'latin1'), 0, good.length), good.length, JSON.stringify(good));
+  }
+});
+
 test('malformed requests on the wire get 400/431 and the connection is closed', async (t) => {
   const be = await helloBackend(t);
   const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }])], [cluster('app', [be.port])]));
