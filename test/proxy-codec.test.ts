@@ -66,6 +66,14 @@ test('field values keep 0xA0 (latin1 NBSP): only SP and HTAB are optional whites
   assert.equal(h.value(buf, 1), '\xa01.2.3.4\xa0');
 });
 
+test('Connection tokens are trimmed of SP/HTAB only: "close\\xa0" is not close, and names no header', () => {
+  const buf = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\xa0, x-a\xa0\r\nx-a: 1\r\n\r\n', 'latin1');
+  const h = new MessageHead();
+  assert.ok(parseRequestHead(buf, 0, h) > 0);
+  assert.equal(h.connClose, false);
+  assert.equal(h.drop[2], 0);
+});
+
 test('a head past maxBytes is 431 even when a bare LF follows the bound: the status does not depend on the reads', () => {
   const text = `GET / HTTP/1.1\r\nHost: x\r\nx-a: ${'a'.repeat(100)}\n\r\n`;
   const h = new MessageHead();
