@@ -59,6 +59,33 @@ test('request heads: ambiguous or malformed framing is refused', () => {
   assert.equal(h.error, 431);
 });
 
+test('field values keep 0xA0 (latin1 NBSP): only SP and HTAB are optional whitespace', () => {
+  const buf = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: \t\xa01.2.3.4\xa0 \r\n\r\n', 'latin1');
+  const h = new MessageHead();
+  assert.ok(parseRequestHead(buf, 0, h) > 0);
+  assert.equal(h.value(buf, 1), '\xa01.2.3.4\xa0');
+});
+
+test('Connection tokens are trimmed of SP/HTAB only: "close\\xa0" is not close, and names no header', () => {
+  const buf = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\xa0, x-a\xa0\r\nx-a: 1\r\n\r\n', 'latin1');
+  const h = new MessageHead();
+  assert.ok(parseRequestHead(buf, 0, h) > 0);
+  assert.equal(h.connClose, false);
+  assert.equal(h.drop[2], 0);
+});
+
+test('a head past maxBytes is 431 even when a bare LF follows the bound: the status does not depend on the reads', () => {
+  const text = `GET / HTTP/1.1\r\nHost: x\r\nx-a: ${'a'.repeat(100)}\n\r\n`;
+  const h = new MessageHead();
+  h.maxBytes = 64;
+  assert.equal(parseRequestHead(Buffer.from(text.slice(0, 80), 'latin1'), 0, h), MALFORMED);
+  assert.equal(h.error, 431);
+  const whole = new MessageHead();
+  whole.maxBytes = 64;
+  assert.equal(parseRequestHead(Buffer.from(text, 'latin1'), 0, whole), MALFORMED);
+  assert.equal(whole.error, 431);
+});
+
 test('Connection-named headers are dropped, but never framing headers', () => {
   const text = 'GET / HTTP/1.1\r\nhost: x\r\nconnection: x-a, content-length\r\nx-a: 1\r\nx-b: 2\r\ncontent-length: 0\r\n\r\n';
   const buf = Buffer.from(text, 'latin1');
@@ -94,6 +121,18 @@ test('chunked framing: finds the end across reads, refuses bad framing', () => {
   f.reset(BodyMode.Length, 5);
   assert.equal(f.feed(Buffer.from('abc'), 0, 3), NEED_MORE);
   assert.equal(f.feed(Buffer.from('deXY'), 0, 4), 2);
+});
+
+test('chunked framing: whitespace after a size only before ";", trailer lines must be field lines', () => {
+  const f = new BodyFramer();
+  for (const bad of ['1 1\r\nx\r\n0\r\n\r\n', '0 1\r\n\r\n', '0\r\n\x7fx: 1\r\n\r\n', '0\r\nno-colon\r\n\r\n', '0\r\nx y: 1\r\n\r\n', '0\r\nx: \x7f\r\n\r\n']) {
+    f.reset(BodyMode.Chunked, 0);
+    assert.equal(f.feed(Buffer.from(bad, 'latin1'), 0, bad.length), BAD_FRAMING, JSON.stringify(bad));
+  }
+  for (const good of ['1 ;a=b\r\nx\r\n0\r\n\r\n', '1\t\r\nx\r\n0\r\nx-t: \xa0v\r\n\r\n']) {
+    f.reset(BodyMode.Chunked, 0);
+    assert.equal(f.feed(Buffer.from(good, 'latin1'), 0, good.length), good.length, JSON.stringify(good));
+  }
 });
 
 test('malformed requests on the wire get 400/431 and the connection is closed', async (t) => {

@@ -21,12 +21,15 @@ export const BAD_FRAMING = -2;
 const enum C {
   Size0,
   Size,
+  /** Whitespace after the size: only more of it, ';' or CR may follow. */
+  SizeBws,
   Ext,
   SizeLf,
   Data,
   DataCr,
   DataLf,
   TrailerStart,
+  TrailerName,
   Trailer,
   TrailerLf,
   EndLf,
@@ -34,6 +37,13 @@ const enum C {
 
 /** 2^40: no real chunk is a terabyte; refusing keeps the arithmetic exact. */
 const MAX_CHUNK = 2 ** 40;
+
+/** tchar (RFC 9110 5.6.2), for trailer field names. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
+for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
+for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
 
 /** Hex digit value by byte, -1 if not a hex digit. */
 const HEX = new Int8Array(256).fill(-1);
@@ -109,11 +119,20 @@ export class BodyFramer {
             this.remaining = this.remaining * 16 + v;
             if (this.remaining > MAX_CHUNK) return BAD_FRAMING;
           } else if (b === 13) s = C.SizeLf;
-          else if (b === 59 || b === 32 || b === 9) s = C.Ext; // ';' or BWS before it
+          else if (b === 59) s = C.Ext;
+          else if (b === 32 || b === 9) s = C.SizeBws;
           else return BAD_FRAMING;
           p++;
           break;
         }
+        case C.SizeBws:
+          // BWS may only precede ';' (RFC 9112 7.1.1): "1 1" is not size 1 with an extension
+          // "1", it is a size another parser may read as 0x11.
+          if (b === 59) s = C.Ext;
+          else if (b === 13) s = C.SizeLf;
+          else if (b !== 32 && b !== 9) return BAD_FRAMING;
+          p++;
+          break;
         case C.Ext:
           if (b === 13) s = C.SizeLf;
           else if ((b < 32 && b !== 9) || b === 127) return BAD_FRAMING;
@@ -144,9 +163,16 @@ export class BodyFramer {
           p++;
           break;
         case C.TrailerStart:
+          // A trailer line is a field line (RFC 9112 7.1.2): token ':' value. Anything else
+          // (DEL or a space first, no colon) is forwarded as bytes the next hop may misread.
           if (b === 13) s = C.EndLf;
-          else if (b === 32 || b === 9 || b === 10 || b < 32) return BAD_FRAMING;
-          else s = C.Trailer;
+          else if (TCHAR[b] === 1) s = C.TrailerName;
+          else return BAD_FRAMING;
+          p++;
+          break;
+        case C.TrailerName:
+          if (b === 58) s = C.Trailer;
+          else if (TCHAR[b] !== 1) return BAD_FRAMING;
           p++;
           break;
         case C.Trailer:

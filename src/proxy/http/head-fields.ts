@@ -22,6 +22,7 @@ const H_XFP = bytes('x-forwarded-proto');
 const H_REQUEST_ID = bytes('x-request-id');
 const V_CHUNKED = bytes('chunked');
 const V_CLOSE = bytes('close');
+const OWS_EDGES = /^[ \t]+|[ \t]+$/g;
 
 function bytes(s: string): Uint8Array {
   return Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -115,7 +116,8 @@ function connectionTokens(buf: Buffer, vs: number, ve: number, h: MessageHead): 
     return;
   }
   for (const raw of buf.toString('latin1', vs, ve).split(',')) {
-    const tok = raw.trim().toLowerCase();
+    // Only SP/HTAB are OWS: trim() would also strip 0xA0 and read "close\xa0" as close.
+    const tok = raw.replace(OWS_EDGES, '').toLowerCase();
     if (tok.length === 0) continue;
     if (tok === 'close') h.connClose = true;
     else if (tok === 'keep-alive') h.connKeepAlive = true;

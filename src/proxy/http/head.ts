@@ -134,12 +134,14 @@ function findHeadEnd(buf: Buffer, start: number, h: MessageHead, tooBig: number)
   for (;;) {
     const lf = buf.indexOf(LF, p);
     if (lf < 0) break;
+    // The bound before the bare-LF check: a prefix that is already past maxBytes is refused
+    // 431, so the whole input must be too, whatever sits after the bound.
+    if (lf - start >= h.maxBytes) break;
     if (lf === start || buf[lf - 1] !== CR) {
       h.scanOffset = 0;
       h.error = bad;
       return MALFORMED;
     }
-    if (lf - start >= h.maxBytes) break;
     if (lf - 1 === p) {
       // An empty line: the end of the head, or an empty start line (refused, not skipped).
       h.scanOffset = 0;

@@ -8,9 +8,9 @@ export const MAX_HEAD_BYTES = 60 * 1024;
 export const MAX_HEADERS = 100;
 /** The most fields a listener may allow (`maxRequestHeaders`, checked by the config at 1..1000). */
 const HEADERS_CAP = 1000;
-
-
 const COLON = 58;
+const SP = 32;
+const HTAB = 9;
 
 const LINE_START = new Int32Array(HEADERS_CAP);
 const LINE_END = new Int32Array(HEADERS_CAP);
@@ -109,10 +109,17 @@ export class MessageHead {
     }
   }
 
-  /** The value of header line `i` of the head in `buf`, trimmed. */
+  /**
+   * The value of header line `i` of the head in `buf`, less leading and trailing SP/HTAB: the
+   * only optional whitespace there is (RFC 9110 5.5). Not `String.prototype.trim()`, which also
+   * strips 0xA0 (latin1 NBSP), a value byte the next hop sees.
+   */
   value(buf: Buffer, i: number): string {
-    const ls = this.lineStart[i] as number;
-    return buf.toString('latin1', buf.indexOf(COLON, ls) + 1, (this.lineEnd[i] as number) - 2).trim();
+    let vs = buf.indexOf(COLON, this.lineStart[i] as number) + 1;
+    let ve = (this.lineEnd[i] as number) - 2;
+    while (vs < ve && (buf[vs] === SP || buf[vs] === HTAB)) vs++;
+    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
+    return buf.toString('latin1', vs, ve);
   }
 
   /** Drops line `i` when forwarding (a field the next hop must not see). */
