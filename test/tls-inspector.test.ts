@@ -99,6 +99,8 @@ test(`the read bound: a hello that cannot fit in ${MAX_CLIENT_HELLO_BYTES} bytes
   assert.ok(fragmented.length > MAX_CLIENT_HELLO_BYTES);
   assert.equal(parseClientHello(fragmented.subarray(0, MAX_CLIENT_HELLO_BYTES - 1)).kind, 'incomplete');
   assert.equal(parseClientHello(fragmented.subarray(0, MAX_CLIENT_HELLO_BYTES)).kind, 'too-large');
+  // The same verdict when all of it arrives in one read: bytes past the bound decide nothing.
+  assert.equal(parseClientHello(fragmented).kind, 'too-large');
 });
 
 test('fuzz: truncated, bit-flipped, length-scrambled and random inputs never throw', async () => {

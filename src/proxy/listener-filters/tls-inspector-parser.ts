@@ -57,7 +57,12 @@ const MALFORMED: ClientHelloResult = { kind: 'malformed' };
 const TOO_LARGE: ClientHelloResult = { kind: 'too-large' };
 
 /** Parses the ClientHello at the start of `buf`. Call again with more bytes after `incomplete`. */
-export function parseClientHello(buf: Buffer): ClientHelloResult {
+export function parseClientHello(input: Buffer): ClientHelloResult {
+  // The inspector reads no more than the bound, so bytes past it must not decide anything: a
+  // hello (or a broken record) ending there is too large even when it came in one read, else
+  // the verdict would depend on how the bytes arrived (the tls-client-hello fuzz target found
+  // hellos whose many small records' headers pushed them past the bound, read whole).
+  const buf = input.length > MAX_CLIENT_HELLO_BYTES ? input.subarray(0, MAX_CLIENT_HELLO_BYTES) : input;
   if (buf.length === 0) return INCOMPLETE;
   if (buf[0] !== CONTENT_HANDSHAKE) return NOT_TLS;
   if (buf.length >= 2 && buf[1] !== 3) return NOT_TLS;
