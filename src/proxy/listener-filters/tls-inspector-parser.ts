@@ -18,7 +18,8 @@
  *   data) which must fill the body exactly.
  * - server_name (type 0): 16-bit list length; entries of name type (1 byte; 0 = host_name)
  *   and a 16-bit length. The first host_name is the SNI name, lower-cased, trailing dot
- *   dropped; one that is empty or not printable ASCII makes the hello malformed.
+ *   dropped; one that is empty, not printable ASCII or ends in an empty label makes the hello
+ *   malformed.
  * - application_layer_protocol_negotiation (type 16): 16-bit list length; entries of a
  *   1-byte length (at least 1) and the name.
  *
@@ -176,7 +177,9 @@ function sniName(b: Buffer, from: number, end: number): string | null {
       }
       found = b.toString('latin1', p + 3, next).toLowerCase();
       if (found.endsWith('.')) found = found.slice(0, -1);
-      if (found === '') return null;
+      // Still a dot at the end ("a..", ".."): an empty label, no host name; reported as it stood it
+      // broke "no trailing dot" (the tls-client-hello fuzz target found ".." reported as ".").
+      if (found === '' || found.endsWith('.')) return null;
     }
     p = next;
   }
