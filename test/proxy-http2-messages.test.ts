@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { connect as h2connect, type ClientHttp2Stream } from 'node:http2';
 import type { TestContext } from 'node:test';
 import type { ListenerConfig } from '../src/config/types.js';
-import { RawClient, cluster, httpListener, listenOnLoopback, makeConfig, startPlane, type PlaneHandle } from './fixtures/proxy-util.js';
+import { RawClient, cluster, headsOf, httpListener, listenOnLoopback, makeConfig, startPlane, startRawBackend, type PlaneHandle } from './fixtures/proxy-util.js';
 import { curl } from './fixtures/clients.js';
 import { eventually } from './fixtures/supervisor-util.js';
 
@@ -95,4 +95,38 @@ test('through HTTP filters: the 100 reaches HTTP/2 and HTTP/1.1 clients, and HTT
   const r = await c.response();
   assert.equal(r.status, 100);
   assert.equal((await c.response()).body.toString(), 'yes|100-continue|abc|{}');
+});
+
+test('HTTP/2 response from an HTTP/1 upstream that sends te and http2-settings: they are dropped (node:http2 refuses them), other fields arrive as sent', async (t) => {
+  const backend = await startRawBackend(t, (s) =>
+    headsOf(s, (head, sock) => {
+      const early = 'HTTP/1.1 103 Early Hints\r\nTE: trailers\r\nHTTP2-Settings: AAMAAABk\r\nlink: </a.css>; rel=preload\r\n\r\n';
+      const final = 'HTTP/1.1 200 OK\r\nhttp2-settings: AAMAAABk\r\nTE: gzip\r\nconstructor: kept\r\ncontent-length: 2\r\n\r\nok';
+      sock.write(head.startsWith('GET /interim ') ? early + final : final);
+    }),
+  );
+  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true })], [cluster('app', [backend.port])]));
+  const session = h2connect(`http://127.0.0.1:${h.ports.web as number}`);
+  t.after(() => session.destroy());
+  for (const path of ['/interim', '/final']) {
+    const req = session.request({ ':path': path });
+    const interim: Record<string, unknown>[] = [];
+    req.on('headers', (hs: Record<string, unknown>) => interim.push(hs));
+    let body = '';
+    req.setEncoding('latin1');
+    req.on('data', (d: string) => (body += d));
+    const [headers] = (await once(req, 'response')) as [Record<string, unknown>];
+    await once(req, 'end');
+    assert.equal(headers[':status'], 200, path);
+    assert.equal(body, 'ok');
+    assert.equal(headers.constructor, 'kept');
+    assert.equal(headers.te, undefined);
+    assert.equal(headers['http2-settings'], undefined);
+    if (path === '/interim') {
+      assert.equal(interim.length, 1);
+      assert.equal(interim[0]?.[':status'], 103);
+      assert.equal(interim[0]?.link, '</a.css>; rel=preload');
+      assert.equal(interim[0]?.te, undefined);
+    }
+  }
 });

@@ -68,6 +68,8 @@ test('lying lengths and broken framing are malformed, never thrown', () => {
     'empty SNI name': withBody(Buffer.concat([body.subarray(0, 41), ...frame([extension(0, Buffer.from([0, 3, 0, 0, 0]))])])),
     'SNI list length lies': withBody(Buffer.concat([body.subarray(0, 41), ...frame([extension(0, Buffer.from([0, 9, 0, 0, 1, 0x61]))])])),
     'SNI name with a space': withBody(Buffer.concat([body.subarray(0, 41), ...frame([sniExtension('a b')])])),
+    'SNI name ending in an empty label': withBody(Buffer.concat([body.subarray(0, 41), ...frame([sniExtension('a..')])])),
+    'SNI name of two dots': withBody(Buffer.concat([body.subarray(0, 41), ...frame([sniExtension('..')])])),
     'empty ALPN name': withBody(Buffer.concat([body.subarray(0, 41), ...frame([extension(16, Buffer.from([0, 1, 0]))])])),
     'ALPN entry past its list': withBody(Buffer.concat([body.subarray(0, 41), ...frame([extension(16, Buffer.from([0, 2, 5, 0x61]))])])),
     'a non-handshake record inside the hello': Buffer.concat([records(ok, 20).subarray(0, 25), Buffer.from([23, 3, 3, 0, 1, 0])]),
@@ -99,6 +101,8 @@ test(`the read bound: a hello that cannot fit in ${MAX_CLIENT_HELLO_BYTES} bytes
   assert.ok(fragmented.length > MAX_CLIENT_HELLO_BYTES);
   assert.equal(parseClientHello(fragmented.subarray(0, MAX_CLIENT_HELLO_BYTES - 1)).kind, 'incomplete');
   assert.equal(parseClientHello(fragmented.subarray(0, MAX_CLIENT_HELLO_BYTES)).kind, 'too-large');
+  // The same verdict when all of it arrives in one read: bytes past the bound decide nothing.
+  assert.equal(parseClientHello(fragmented).kind, 'too-large');
 });
 
 test('fuzz: truncated, bit-flipped, length-scrambled and random inputs never throw', async () => {

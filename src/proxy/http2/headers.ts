@@ -8,8 +8,9 @@
  * and so is one whose request announces trailers (`trailer`), since only the chunked coding
  * can carry them on HTTP/1.1 (RFC 9112 7.1.2); their `content-length` is dropped then.
  *
- * Response: the head's fields, minus the hop-by-hop ones the parser marked and
- * `transfer-encoding` (the HTTP/2 framing carries the body), with lower-case names. Interim
+ * Response: the head's fields, minus the hop-by-hop ones the parser marked, `transfer-encoding`
+ * (the HTTP/2 framing carries the body) and the other connection-specific ones node:http2
+ * refuses to send (`te`, `http2-settings`), with lower-case names. Interim
  * (1xx) heads, such as `100 Continue` for a request with `expect`, become informational HEADERS.
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
@@ -19,6 +20,14 @@ import { queryParam } from '../router/matchers.js';
 import type { RouteRequest } from '../router/types.js';
 
 const CRLF = Buffer.from('\r\n', 'latin1');
+
+/**
+ * Response fields never sent on as HTTP/2: the HTTP/1 hop's own, and the other fields node:http2
+ * calls connection-specific (RFC 9113 8.2.2), which it refuses by throwing from respond() and
+ * additionalHeaders(): `http2-settings` and `te` (a request field, whatever an upstream says).
+ * The fuzzer (test/fuzz/targets/h2-headers.ts) found both reaching it from upstream heads.
+ */
+const NOT_IN_H2_RESPONSE = new Set([...NOT_RELAYED, 'te', 'http2-settings']);
 
 export interface UpstreamRequest {
   /** The request line and fields, through the blank line. */
@@ -77,9 +86,20 @@ export class H2RouteRequest implements RouteRequest {
   }
 }
 
+/**
+ * A header object keyed by names an upstream chose: without a prototype, so `constructor` or
+ * `__proto__` is a field like any other (on `{}` the first was joined onto Object's source text
+ * and the second vanished; the h2-headers fuzz target found both).
+ */
+function headerObject(status: number): OutgoingHttpHeaders {
+  const out = Object.create(null) as OutgoingHttpHeaders;
+  out[':status'] = status;
+  return out;
+}
+
 /** The response head's fields as node:http2 wants them, with `:status`. */
 export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ':status': h.status };
+  const out = headerObject(h.status);
   for (let i = 0; i < h.count; i++) {
     if (h.drop[i] === 1) continue;
     const ls = h.lineStart[i] as number;
@@ -87,7 +107,7 @@ export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): Outgoing
     const colon = buf.indexOf(58, ls);
     if (colon < 0 || colon >= le) continue;
     const name = buf.toString('latin1', ls, colon).toLowerCase();
-    if (NOT_RELAYED.has(name)) continue;
+    if (NOT_IN_H2_RESPONSE.has(name)) continue;
     const value = buf.toString('latin1', colon + 1, le).trim();
     const prev = out[name];
     if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
@@ -102,7 +122,7 @@ export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): Outgoing
  * parsed), as informational HEADERS: `:status` and its fields.
  */
 export function interimResponseHeaders(buf: Buffer, start: number, end: number): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = { ':status': Number(buf.toString('latin1', start + 9, start + 12)) };
+  const out = headerObject(Number(buf.toString('latin1', start + 9, start + 12)));
   let ls = buf.indexOf(CRLF, start) + 2;
   const last = end - 2; // the blank line
   while (ls < last) {
@@ -112,7 +132,7 @@ export function interimResponseHeaders(buf: Buffer, start: number, end: number):
       const name = buf.toString('latin1', ls, colon).toLowerCase();
       const value = buf.toString('latin1', colon + 1, le).trim();
       const prev = out[name];
-      if (!NOT_RELAYED.has(name)) out[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
+      if (!NOT_IN_H2_RESPONSE.has(name)) out[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
     }
     ls = le + 2;
   }

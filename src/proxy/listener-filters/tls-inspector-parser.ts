@@ -18,7 +18,8 @@
  *   data) which must fill the body exactly.
  * - server_name (type 0): 16-bit list length; entries of name type (1 byte; 0 = host_name)
  *   and a 16-bit length. The first host_name is the SNI name, lower-cased, trailing dot
- *   dropped; one that is empty or not printable ASCII makes the hello malformed.
+ *   dropped; one that is empty, not printable ASCII or ends in an empty label makes the hello
+ *   malformed.
  * - application_layer_protocol_negotiation (type 16): 16-bit list length; entries of a
  *   1-byte length (at least 1) and the name.
  *
@@ -57,7 +58,12 @@ const MALFORMED: ClientHelloResult = { kind: 'malformed' };
 const TOO_LARGE: ClientHelloResult = { kind: 'too-large' };
 
 /** Parses the ClientHello at the start of `buf`. Call again with more bytes after `incomplete`. */
-export function parseClientHello(buf: Buffer): ClientHelloResult {
+export function parseClientHello(input: Buffer): ClientHelloResult {
+  // The inspector reads no more than the bound, so bytes past it must not decide anything: a
+  // hello (or a broken record) ending there is too large even when it came in one read, else
+  // the verdict would depend on how the bytes arrived (the tls-client-hello fuzz target found
+  // hellos whose many small records' headers pushed them past the bound, read whole).
+  const buf = input.length > MAX_CLIENT_HELLO_BYTES ? input.subarray(0, MAX_CLIENT_HELLO_BYTES) : input;
   if (buf.length === 0) return INCOMPLETE;
   if (buf[0] !== CONTENT_HANDSHAKE) return NOT_TLS;
   if (buf.length >= 2 && buf[1] !== 3) return NOT_TLS;
@@ -171,7 +177,9 @@ function sniName(b: Buffer, from: number, end: number): string | null {
       }
       found = b.toString('latin1', p + 3, next).toLowerCase();
       if (found.endsWith('.')) found = found.slice(0, -1);
-      if (found === '') return null;
+      // Still a dot at the end ("a..", ".."): an empty label, no host name; reported as it stood it
+      // broke "no trailing dot" (the tls-client-hello fuzz target found ".." reported as ".").
+      if (found === '' || found.endsWith('.')) return null;
     }
     p = next;
   }
