@@ -41,7 +41,8 @@ export function byPosition(issues: readonly ConfigIssue[]): ConfigIssue[] {
 export function fromZod(issue: core.$ZodIssue, raw: unknown): PathIssue[] {
   const path = issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, at: 'key' as const }));
+    // JSON-quoted: a key may hold a newline (`"a\nb": 1`), and an issue is one line.
+    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key ${JSON.stringify(key)}`, at: 'key' as const }));
   }
   const last = path[path.length - 1];
   if (typeof last === 'string' && !hasKey(valueAt(raw, path.slice(0, -1)), last)) {
