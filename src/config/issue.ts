@@ -27,6 +27,18 @@ export function formatPath(path: IssuePath): string {
   return out === '' ? '(root)' : out;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it escapes
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
+/**
+ * `message` with control characters and line separators escaped (`\r`, `\u0000`). Messages quote
+ * values from the file (`"30s\r" is not a duration`), and an issue must stay one line of the
+ * error message and of the CLI's output.
+ */
+export function oneLine(message: string): string {
+  return message.replace(CONTROL, (c) => (c < '\u0080' ? JSON.stringify(c).slice(1, -1) : `\\u${c.charCodeAt(0).toString(16)}`));
+}
+
 /** One line per issue, as the CLI prints them and the error message carries them. */
 export function formatIssue(i: ConfigIssue): string {
   return `${i.file}:${i.line}:${i.col}: ${i.path}: ${i.message}`;

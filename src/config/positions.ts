@@ -1,5 +1,5 @@
 import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
-import { formatPath, type IssuePath, type PathIssue } from './issue.js';
+import { formatPath, oneLine, type IssuePath, type PathIssue } from './issue.js';
 import type { ConfigIssue } from './types.js';
 
 export interface Position {
@@ -49,7 +49,7 @@ export function parseYaml(text: string, file: string): YamlParse {
   // Warnings (an unresolved tag, an odd directive) are errors here: a file means one thing.
   const syntax = [...doc.errors, ...doc.warnings];
   if (syntax.length > 0) {
-    return { ok: false, issues: syntax.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '(yaml)', message: e.message })) };
+    return { ok: false, issues: syntax.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '(yaml)', message: oneLine(e.message) })) };
   }
   const keys = collectionKeys(doc);
   if (keys.length > 0) return { ok: false, issues: keys.map((offset) => ({ file, ...lines.linePos(offset), path: '(yaml)', message: 'a mapping key must be a scalar, not a list or a mapping' })) };
@@ -57,7 +57,7 @@ export function parseYaml(text: string, file: string): YamlParse {
     return { ok: true, doc, lines, raw: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err: unknown) {
     // Only the alias limit (a "billion laughs" document) gets here.
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '(yaml)', message: err instanceof Error ? err.message : String(err) }] };
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '(yaml)', message: oneLine(err instanceof Error ? err.message : String(err)) }] };
   }
 }
 
@@ -82,7 +82,7 @@ export function positioned(found: readonly PathIssue[], doc: Document, lines: Te
   const seen = new Set<string>();
   const out: ConfigIssue[] = [];
   for (const f of found) {
-    const issue = { file, ...locate(doc, lines, f.path, f.at), path: formatPath(f.path), message: f.message };
+    const issue = { file, ...locate(doc, lines, f.path, f.at), path: formatPath(f.path), message: oneLine(f.message) };
     const key = `${issue.path}\0${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
