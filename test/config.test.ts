@@ -334,3 +334,17 @@ test('virtualHosts: a file with the virtualHosts form loads; its mistakes come o
   );
 });
 
+
+test('a key that is a list or a mapping is an issue at the key; a key holding a newline is reported on one line', () => {
+  assert.deepEqual(issuesOf(`${MINIMAL}? [a]\n: 1\n`), [{ line: 8, col: 3, path: '(yaml)' }]);
+  assert.deepEqual(issuesOf(`{[a]: 1, listeners: []}\n`), [{ line: 1, col: 2, path: '(yaml)' }]);
+  try {
+    parseConfig(`"a\\nb": 1\n${MINIMAL}`, 'test.yaml', { cpus: 2 });
+    assert.fail('expected the config to be refused');
+  } catch (err: unknown) {
+    assert.ok(isProxyctlError(err, 'PROXYCTL_ERR_CONFIG_INVALID'));
+    const errors = err.details.errors as ConfigIssue[];
+    assert.deepEqual(errors.map(({ line, col, path }) => ({ line, col, path })), [{ line: 1, col: 1, path: '["a\\nb"]' }]);
+    assert.equal(err.message.split('\n').length, 1);
+  }
+});

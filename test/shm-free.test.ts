@@ -1,8 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StatsRegion, readSnapshot } from '../src/shm/index.js';
 import { isProxyctlError } from '../src/errors.js';
+import { ENTRY_BYTES, HEADER, StatKind } from '../src/shm/layout.js';
 import { scopesOf } from '../src/epoch/supervisor/stat-scopes.js';
 import { metricName } from '../src/stats-format/metric-names.js';
 import { scopeOf } from '../src/stats/scope-names.js';
@@ -125,4 +127,29 @@ test('scopes: listener, http and access_log stats by listener name, cluster stat
     'inline.yaml',
   );
   assert.deepEqual([...scopesOf(config)].sort(), ['access_log.web.', 'cluster.app.', 'http.web.', 'listener.web.']);
+});
+
+test('a damaged region is refused with SHM_CORRUPT: a free-list head past the entries, a negative used counter, entries sharing a histogram', (t) => {
+  const damaged = (poke: (file: Buffer, r: StatsRegion) => void): StatsRegion => {
+    const path = join(tempDir(t), 'stats');
+    const r = StatsRegion.create(path, SMALL);
+    r.counter('a').inc();
+    r.histogram('h').record(1);
+    r.free((n) => n === 'a');
+    const file = readFileSync(path);
+    poke(file, r);
+    writeFileSync(path, file);
+    return StatsRegion.open(path, { lockTimeoutMs: 0 });
+  };
+  const corrupt = (err: unknown): boolean => isProxyctlError(err, 'PROXYCTL_ERR_SHM_CORRUPT');
+  // The counter free list's head (header freeHeads + 4 × kind) names entry 40 of 2.
+  assert.throws(() => damaged((f) => f.writeInt32LE(41, HEADER.freeHeads + 4 * StatKind.counter)).counter('b'), corrupt);
+  assert.throws(() => damaged((f) => f.writeInt32LE(-64, HEADER.nameUsed)).gauge('g'), corrupt);
+  // Every directory entry made a copy of the histogram at data word 0: 64 × 7 KiB from a 130 KiB file.
+  const aliased = damaged((f, r) => {
+    const entry = f.subarray(r.header.sections.directory + ENTRY_BYTES, r.header.sections.directory + 2 * ENTRY_BYTES);
+    for (let id = 0; id < SMALL.maxStats; id++) entry.copy(f, r.header.sections.directory + id * ENTRY_BYTES);
+    f.writeInt32LE(SMALL.maxStats, HEADER.statCount);
+  });
+  assert.throws(() => readSnapshot(aliased), corrupt);
 });

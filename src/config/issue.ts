@@ -27,6 +27,18 @@ export function formatPath(path: IssuePath): string {
   return out === '' ? '(root)' : out;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it escapes
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/g;
+
+/**
+ * `message` with control characters and line separators escaped (`\r`, `\u0000`). Messages quote
+ * values from the file (`"30s\r" is not a duration`), and an issue must stay one line of the
+ * error message and of the CLI's output.
+ */
+export function oneLine(message: string): string {
+  return message.replace(CONTROL, (c) => (c < '\u0080' ? JSON.stringify(c).slice(1, -1) : `\\u${c.charCodeAt(0).toString(16)}`));
+}
+
 /** One line per issue, as the CLI prints them and the error message carries them. */
 export function formatIssue(i: ConfigIssue): string {
   return `${i.file}:${i.line}:${i.col}: ${i.path}: ${i.message}`;
@@ -41,7 +53,8 @@ export function byPosition(issues: readonly ConfigIssue[]): ConfigIssue[] {
 export function fromZod(issue: core.$ZodIssue, raw: unknown): PathIssue[] {
   const path = issue.path.filter((seg): seg is string | number => typeof seg !== 'symbol');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key "${key}"`, at: 'key' as const }));
+    // JSON-quoted: a key may hold a newline (`"a\nb": 1`), and an issue is one line.
+    return issue.keys.map((key) => ({ path: [...path, key], message: `unknown key ${JSON.stringify(key)}`, at: 'key' as const }));
   }
   const last = path[path.length - 1];
   if (typeof last === 'string' && !hasKey(valueAt(raw, path.slice(0, -1)), last)) {

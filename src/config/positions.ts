@@ -1,5 +1,5 @@
-import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { formatPath, type IssuePath, type PathIssue } from './issue.js';
+import { isAlias, isCollection, isMap, isNode, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
+import { formatPath, oneLine, type IssuePath, type PathIssue } from './issue.js';
 import type { ConfigIssue } from './types.js';
 
 export interface Position {
@@ -7,9 +7,34 @@ export interface Position {
   readonly col: number;
 }
 
+/**
+ * Offsets to `line:col` from the text itself. yaml's LineCounter only hears of the newlines its
+ * parser passes on, and in error recovery a token can swallow some (`Unexpected scalar token
+ * ",\n  drain"`): every later position was then lines too early, columns past the line's end.
+ */
+export class TextLines {
+  readonly #starts: number[] = [0];
+
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.#starts.push(i + 1);
+  }
+
+  /** 1-based; an offset at a line's newline is one column past its end. */
+  linePos(offset: number): Position {
+    let lo = 0;
+    let hi = this.#starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((this.#starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: Math.max(0, offset - (this.#starts[lo] as number)) + 1 };
+  }
+}
+
 /** A YAML document with what positions need, or why it is not one. */
 export type YamlParse =
-  | { readonly ok: true; readonly doc: Document; readonly lines: LineCounter; readonly raw: unknown }
+  | { readonly ok: true; readonly doc: Document; readonly lines: TextLines; readonly raw: unknown }
   | { readonly ok: false; readonly issues: ConfigIssue[] };
 
 /**
@@ -18,28 +43,46 @@ export type YamlParse =
  * (`raw` is null): what emptiness means is the caller's to say.
  */
 export function parseYaml(text: string, file: string): YamlParse {
-  const lines = new LineCounter();
+  const lines = new TextLines(text);
   // prettyErrors would fold a source excerpt into each message; positions are added by the caller.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   // Warnings (an unresolved tag, an odd directive) are errors here: a file means one thing.
   const syntax = [...doc.errors, ...doc.warnings];
   if (syntax.length > 0) {
-    return { ok: false, issues: syntax.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '(yaml)', message: e.message })) };
+    return { ok: false, issues: syntax.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '(yaml)', message: oneLine(e.message) })) };
   }
+  const keys = collectionKeys(doc);
+  if (keys.length > 0) return { ok: false, issues: keys.map((offset) => ({ file, ...lines.linePos(offset), path: '(yaml)', message: 'a mapping key must be a scalar, not a list or a mapping' })) };
   try {
     return { ok: true, doc, lines, raw: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err: unknown) {
     // Only the alias limit (a "billion laughs" document) gets here.
-    return { ok: false, issues: [{ file, line: 1, col: 1, path: '(yaml)', message: err instanceof Error ? err.message : String(err) }] };
+    return { ok: false, issues: [{ file, line: 1, col: 1, path: '(yaml)', message: oneLine(err instanceof Error ? err.message : String(err)) }] };
   }
 }
 
+/**
+ * Where keys that are lists or mappings (`? [a]: 1`, or an alias of one) start. toJS would turn
+ * such a key into its YAML text, several lines long, and say so with a process warning on
+ * stderr instead of a position; no config key is a collection, so each is an issue.
+ */
+function collectionKeys(doc: Document): number[] {
+  const offsets: number[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+      if (isCollection(key) && isNode(pair.key)) offsets.push(pair.key.range?.[0] ?? 0);
+    },
+  });
+  return [...new Set(offsets)]; // a key nested in a key starts where it does
+}
+
 /** Issues found by path, placed in the document; the same path and message twice is one issue. */
-export function positioned(found: readonly PathIssue[], doc: Document, lines: LineCounter, file: string): ConfigIssue[] {
+export function positioned(found: readonly PathIssue[], doc: Document, lines: TextLines, file: string): ConfigIssue[] {
   const seen = new Set<string>();
   const out: ConfigIssue[] = [];
   for (const f of found) {
-    const issue = { file, ...locate(doc, lines, f.path, f.at), path: formatPath(f.path), message: f.message };
+    const issue = { file, ...locate(doc, lines, f.path, f.at), path: formatPath(f.path), message: oneLine(f.message) };
     const key = `${issue.path}\0${issue.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -54,7 +97,7 @@ export function positioned(found: readonly PathIssue[], doc: Document, lines: Li
  * on the value node. With `at: 'key'`, the last step lands on the key instead (unknown keys).
  * A path that cannot be walked at all (an empty file) lands on 1:1.
  */
-export function locate(doc: Document, lines: LineCounter, path: IssuePath, at: 'key' | 'value'): Position {
+export function locate(doc: Document, lines: TextLines, path: IssuePath, at: 'key' | 'value'): Position {
   let node: Node | null = isNode(doc.contents) ? doc.contents : null;
   for (let i = 0; i < path.length && node !== null; i++) {
     const step = child(node, path[i], i === path.length - 1 && at === 'key');

@@ -31,9 +31,11 @@ export class NameIndex {
   readonly #i32: Int32Array;
   readonly #base: number;
   readonly #slots: number;
+  readonly #path: string;
 
-  constructor(i32: Int32Array, byteOffset: number, slots: number) {
+  constructor(i32: Int32Array, byteOffset: number, slots: number, path: string) {
     this.#i32 = i32;
+    this.#path = path;
     this.#base = byteOffset >>> 2;
     this.#slots = slots;
   }
@@ -46,17 +48,26 @@ export class NameIndex {
       if (v === 0) return -1;
       if (v === INDEX_TOMBSTONE) continue;
       const id = v - 1;
-      if (id < count && matches(id)) return id;
+      // Only the allocator writes slots, and only ids it has published, so an id past `count`
+      // is one published after `count` was read. A negative one is damage: skipped the same
+      // way, never used to index the directory (it threw RangeError there).
+      if (id >= 0 && id < count && matches(id)) return id;
     }
     return -1;
   }
 
+  /**
+   * Takes the first empty or tombstoned slot on `hash`'s path. The index has twice as many
+   * slots as the region has entries, so one is always free unless the file is damaged: then
+   * PROXYCTL_ERR_SHM_CORRUPT after one lap, not a loop forever.
+   */
   insert(id: number, hash: number): void {
     const mask = this.#slots - 1;
-    for (let i = hash & mask; ; i = (i + 1) & mask) {
+    for (let probe = 0, i = hash & mask; probe < this.#slots; probe++, i = (i + 1) & mask) {
       const v = Atomics.load(this.#i32, this.#base + i);
       if ((v === 0 || v === INDEX_TOMBSTONE) && Atomics.compareExchange(this.#i32, this.#base + i, v, id + 1) === v) return;
     }
+    throw new ProxyctlError('PROXYCTL_ERR_SHM_CORRUPT', `stats region ${this.#path}: the name index has no free slot for entry ${id}`, { path: this.#path, entry: id });
   }
 
   /** Tombstones the slot that holds `id` (found along `hash`'s probe path). */

@@ -83,7 +83,7 @@ export class StatsRegion implements StatsStore {
     this.#i32 = new Int32Array(bytes.buffer, bytes.byteOffset, size >>> 2);
     this.locks = new SharedLocks(bytes, this.header.sections.locks, this.header.capacity.lockCount);
     this.#dir = new Directory(bytes, this.#i32, this.words, this.header, path);
-    this.#index = new NameIndex(this.#i32, this.header.sections.index, this.header.sections.indexSlots);
+    this.#index = new NameIndex(this.#i32, this.header.sections.index, this.header.sections.indexSlots, path);
     this.#free = new FreeList(this.#i32, this.header.sections.directory);
     this.#lane = laneFor(opts.epoch);
     this.#lockTimeoutMs = opts.lockTimeoutMs ?? 5000;
@@ -167,7 +167,19 @@ export class StatsRegion implements StatsStore {
   /** The published entries that are not freed, each checked against the region's bounds before it is returned. */
   *entries(): Generator<RegionEntry> {
     const n = this.statCount();
-    for (let id = 0; id < n; id++) if (!this.#dir.isFreed(id)) yield this.#dir.entry(id);
+    const { nameCapacity, dataCapacity } = this.header.capacity;
+    let names = 0;
+    let words = 0;
+    for (let id = 0; id < n; id++) {
+      if (this.#dir.isFreed(id)) continue;
+      const e = this.#dir.entry(id);
+      // Live entries never share slots, so together they fit the sections. In a damaged file
+      // they may alias, and a snapshot copies each histogram's buckets (7 KiB per 32-byte entry).
+      names += this.#dir.slots(id).nameLength;
+      words += wordsFor(e.kind);
+      if (names > nameCapacity || words > dataCapacity) throw this.#dir.corrupt(`entries up to ${id} claim more name bytes or value words than the region has`, { entry: id });
+      yield e;
+    }
   }
 
   /**
@@ -260,11 +272,19 @@ export class StatsRegion implements StatsStore {
   /** Called with the allocation lock held: a freed entry of the same kind if there is one, else new slots. */
   #publish(name: string, bytes: Buffer, hash: number, kind: StatKindName, combine: GaugeCombineName): number {
     const reused = this.#free.pop(kind);
-    if (reused >= 0) return this.#reuse(reused, name, bytes, hash, kind, combine);
+    if (reused >= 0) {
+      // The lists live in the file: a damaged one can name any id, a live entry (a cycle gives
+      // one twice) or one of another kind, whose value words are fewer. Reusing such an entry
+      // wrote outside the mapping or over a live stat.
+      if (reused >= this.statCount() || !this.#dir.isFreed(reused) || this.#dir.entry(reused).kind !== kind) {
+        throw this.#dir.corrupt(`the ${kind} free list names entry ${reused}, which is not a freed ${kind}`, { entry: reused });
+      }
+      return this.#reuse(reused, name, bytes, hash, kind, combine);
+    }
     const { sections, capacity } = this.header;
     const count = this.statCount();
-    const nameUsed = Atomics.load(this.#i32, HEADER.nameUsed >>> 2);
-    const dataUsed = Atomics.load(this.#i32, HEADER.dataUsed >>> 2);
+    const nameUsed = this.#used('nameUsed', capacity.nameCapacity);
+    const dataUsed = this.#used('dataUsed', capacity.dataCapacity);
     const words = wordsFor(kind);
     const lacking = count >= capacity.maxStats ? 'entries' : nameUsed + bytes.length > capacity.nameCapacity ? 'name bytes' : dataUsed + words > capacity.dataCapacity ? 'value words' : undefined;
     if (lacking !== undefined) throw this.#full(name, kind, lacking);
@@ -284,7 +304,7 @@ export class StatsRegion implements StatsStore {
     const { sections, capacity } = this.header;
     const slots = this.#dir.slots(id);
     if (bytes.length > slots.nameRoom) {
-      const nameUsed = Atomics.load(this.#i32, HEADER.nameUsed >>> 2);
+      const nameUsed = this.#used('nameUsed', capacity.nameCapacity);
       if (nameUsed + bytes.length > capacity.nameCapacity) {
         this.#free.push(id, kind);
         throw this.#full(name, kind, 'name bytes');
@@ -300,6 +320,16 @@ export class StatsRegion implements StatsStore {
     this.#index.insert(id, hash);
     Atomics.add(this.words, HEADER.reused >>> 3, 1n);
     return id;
+  }
+
+  /**
+   * A used-space counter, which says where the next name or value goes. Checked like `statCount`:
+   * a negative one passed the room check and wrote before its section, over the locks.
+   */
+  #used(field: 'nameUsed' | 'dataUsed', capacity: number): number {
+    const n = Atomics.load(this.#i32, HEADER[field] >>> 2);
+    if (n < 0 || n > capacity) throw this.#dir.corrupt(`${field} ${n} is outside 0..${capacity}`, { [field]: n });
+    return n;
   }
 
   #full(name: string, kind: StatKindName, lacking: string): ProxyctlError {
