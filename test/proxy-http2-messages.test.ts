@@ -97,7 +97,8 @@ test('through HTTP filters: the 100 reaches HTTP/2 and HTTP/1.1 clients, and HTT
   assert.equal((await c.response()).body.toString(), 'yes|100-continue|abc|{}');
 });
 
-test('HTTP/2 response from an HTTP/1 upstream that sends te and http2-settings: they are dropped (node:http2 refuses them), other fields arrive as sent', async (t) => {
+for (const filtered of [false, true]) {
+test(`HTTP/2 response from an HTTP/1 upstream that sends te and http2-settings${filtered ? ', through an HTTP filter' : ''}: they are dropped (node:http2 refuses them), other fields arrive as sent`, async (t) => {
   const backend = await startRawBackend(t, (s) =>
     headsOf(s, (head, sock) => {
       const early = 'HTTP/1.1 103 Early Hints\r\nTE: trailers\r\nHTTP2-Settings: AAMAAABk\r\nlink: </a.css>; rel=preload\r\n\r\n';
@@ -105,7 +106,9 @@ test('HTTP/2 response from an HTTP/1 upstream that sends te and http2-settings: 
       sock.write(head.startsWith('GET /interim ') ? early + final : final);
     }),
   );
-  const h = await startPlane(t, makeConfig([httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true })], [cluster('app', [backend.port])]));
+  const l = httpListener('web', [{ match: { prefix: '/' }, cluster: 'app' }], { http2: true });
+  const withFilter = { ...l, httpFilters: [{ name: 'headers', config: { response: { set: { 'x-filtered': 'yes' } } } }] } as ListenerConfig;
+  const h = await startPlane(t, makeConfig([filtered ? withFilter : l], [cluster('app', [backend.port])]));
   const session = h2connect(`http://127.0.0.1:${h.ports.web as number}`);
   t.after(() => session.destroy());
   for (const path of ['/interim', '/final']) {
@@ -122,6 +125,7 @@ test('HTTP/2 response from an HTTP/1 upstream that sends te and http2-settings: 
     assert.equal(headers.constructor, 'kept');
     assert.equal(headers.te, undefined);
     assert.equal(headers['http2-settings'], undefined);
+    assert.equal(headers['x-filtered'], filtered ? 'yes' : undefined);
     if (path === '/interim') {
       assert.equal(interim.length, 1);
       assert.equal(interim[0]?.[':status'], 103);
@@ -130,3 +134,4 @@ test('HTTP/2 response from an HTTP/1 upstream that sends te and http2-settings: 
     }
   }
 });
+}

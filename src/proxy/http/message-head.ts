@@ -115,11 +115,7 @@ export class MessageHead {
    * strips 0xA0 (latin1 NBSP), a value byte the next hop sees.
    */
   value(buf: Buffer, i: number): string {
-    let vs = buf.indexOf(COLON, this.lineStart[i] as number) + 1;
-    let ve = (this.lineEnd[i] as number) - 2;
-    while (vs < ve && (buf[vs] === SP || buf[vs] === HTAB)) vs++;
-    while (ve > vs && (buf[ve - 1] === SP || buf[ve - 1] === HTAB)) ve--;
-    return buf.toString('latin1', vs, ve);
+    return fieldValue(buf, buf.indexOf(COLON, this.lineStart[i] as number) + 1, (this.lineEnd[i] as number) - 2);
   }
 
   /** Drops line `i` when forwarding (a field the next hop must not see). */
@@ -142,3 +138,11 @@ export function headerFields(buf: Buffer, h: MessageHead): string[] {
   return out;
 }
 
+/** buf[vs, ve) as a string, less leading and trailing SP/HTAB (see `MessageHead.value`). */
+export function fieldValue(buf: Buffer, vs: number, ve: number): string {
+  let s = vs;
+  let e = ve;
+  while (s < e && (buf[s] === SP || buf[s] === HTAB)) s++;
+  while (e > s && (buf[e - 1] === SP || buf[e - 1] === HTAB)) e--;
+  return buf.toString('latin1', s, e);
+}

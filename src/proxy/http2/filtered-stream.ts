@@ -4,7 +4,7 @@
  * produce comes back here (`DownstreamSink`) as HEADERS and DATA frames. Request trailers go
  * through the chain's `decodeTrailers`; the upstream's 1xx go straight to the client.
  */
-import { constants, type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { constants, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { WorkerRouteTable } from '../connection-types.js';
 import type { DownstreamSink, FilterChainFactory } from '../http/filter-chain-types.js';
@@ -14,7 +14,7 @@ import { HeaderMapImpl, RequestHeaderMap } from '../http/header-map.js';
 import { ExchangeInfo } from '../http/stream-info.js';
 import type { HttpStats } from '../types.js';
 import type { AccessLog } from '../access-log/types.js';
-import { interimResponseHeaders } from './headers.js';
+import { headerObject, interimResponseHeaders, NOT_IN_H2_RESPONSE } from './headers.js';
 import { resetStream } from './reset.js';
 
 /** What a filtered stream needs from its session. */
@@ -122,8 +122,11 @@ export class FilteredStream implements FilteredHost, DownstreamSink {
     this.fx.noteResponse(headers);
     const s = this.stream;
     if (s.destroyed || s.headersSent) return;
-    const out: OutgoingHttpHeaders = { ':status': headers.status };
+    // The same rules as the unfiltered path: no prototype, and nothing HTTP/2 refuses to send
+    // (a filter or the upstream may have put `te` or `http2-settings` there).
+    const out = headerObject(headers.status);
     headers.forEach((name, value) => {
+      if (NOT_IN_H2_RESPONSE.has(name)) return;
       const prev = out[name];
       if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
       else if (Array.isArray(prev)) prev.push(value);

@@ -16,6 +16,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { NOT_FORWARDED, NOT_RELAYED } from '../http/forwarded.js';
 import type { MessageHead } from '../http/head.js';
+import { fieldValue } from '../http/message-head.js';
 import { queryParam } from '../router/matchers.js';
 import type { RouteRequest } from '../router/types.js';
 
@@ -27,7 +28,7 @@ const CRLF = Buffer.from('\r\n', 'latin1');
  * additionalHeaders(): `http2-settings` and `te` (a request field, whatever an upstream says).
  * The fuzzer (test/fuzz/targets/h2-headers.ts) found both reaching it from upstream heads.
  */
-const NOT_IN_H2_RESPONSE = new Set([...NOT_RELAYED, 'te', 'http2-settings']);
+export const NOT_IN_H2_RESPONSE: ReadonlySet<string> = new Set([...NOT_RELAYED, 'te', 'http2-settings']);
 
 export interface UpstreamRequest {
   /** The request line and fields, through the blank line. */
@@ -91,7 +92,7 @@ export class H2RouteRequest implements RouteRequest {
  * `__proto__` is a field like any other (on `{}` the first was joined onto Object's source text
  * and the second vanished; the h2-headers fuzz target found both).
  */
-function headerObject(status: number): OutgoingHttpHeaders {
+export function headerObject(status: number): OutgoingHttpHeaders {
   const out = Object.create(null) as OutgoingHttpHeaders;
   out[':status'] = status;
   return out;
@@ -108,7 +109,7 @@ export function downstreamResponseHeaders(buf: Buffer, h: MessageHead): Outgoing
     if (colon < 0 || colon >= le) continue;
     const name = buf.toString('latin1', ls, colon).toLowerCase();
     if (NOT_IN_H2_RESPONSE.has(name)) continue;
-    const value = buf.toString('latin1', colon + 1, le).trim();
+    const value = fieldValue(buf, colon + 1, le);
     const prev = out[name];
     if (prev === undefined) out[name] = name === 'set-cookie' ? [value] : value;
     else if (Array.isArray(prev)) prev.push(value);
@@ -130,7 +131,7 @@ export function interimResponseHeaders(buf: Buffer, start: number, end: number):
     const colon = buf.indexOf(58, ls);
     if (colon > ls && colon < le) {
       const name = buf.toString('latin1', ls, colon).toLowerCase();
-      const value = buf.toString('latin1', colon + 1, le).trim();
+      const value = fieldValue(buf, colon + 1, le);
       const prev = out[name];
       if (!NOT_IN_H2_RESPONSE.has(name)) out[name] = prev === undefined ? value : `${String(prev)}, ${value}`;
     }
