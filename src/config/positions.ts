@@ -52,7 +52,7 @@ export function parseYaml(text: string, file: string): YamlParse {
     return { ok: false, issues: syntax.map((e) => ({ file, ...lines.linePos(e.pos[0]), path: '(yaml)', message: oneLine(e.message) })) };
   }
   const keys = collectionKeys(doc);
-  if (keys.length > 0) return { ok: false, issues: keys.map((offset) => ({ file, ...lines.linePos(offset), path: '(yaml)', message: 'a mapping key must be a scalar, not a list or a mapping' })) };
+  if (keys.length > 0) return { ok: false, issues: keys.map((offset) => ({ file, ...lines.linePos(offset), path: '(yaml)', message: 'a mapping key must be a plain scalar, not a list, a mapping or a binary or timestamp value' })) };
   try {
     return { ok: true, doc, lines, raw: doc.toJS({ maxAliasCount: 100 }) };
   } catch (err: unknown) {
@@ -62,16 +62,19 @@ export function parseYaml(text: string, file: string): YamlParse {
 }
 
 /**
- * Where keys that are lists or mappings (`? [a]: 1`, or an alias of one) start. toJS would turn
- * such a key into its YAML text, several lines long, and say so with a process warning on
- * stderr instead of a position; no config key is a collection, so each is an issue.
+ * Where keys that are lists or mappings (`? [a]: 1`, or an alias of one), or scalars whose value
+ * is an object (`!!binary a: 1`), start. toJS would turn such a key into text, several lines
+ * long for a collection, and say so with a process warning on stderr instead of a position; no
+ * config key is any of these, so each is an issue.
  */
 function collectionKeys(doc: Document): number[] {
   const offsets: number[] = [];
   visit(doc, {
     Pair(_, pair) {
       const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
-      if (isCollection(key) && isNode(pair.key)) offsets.push(pair.key.range?.[0] ?? 0);
+      // A scalar can be an object too: `!!binary` gives a Uint8Array, `!!timestamp` a Date.
+      const objectScalar = isScalar(key) && typeof key.value === 'object' && key.value !== null;
+      if ((isCollection(key) || objectScalar) && isNode(pair.key)) offsets.push(pair.key.range?.[0] ?? 0);
     },
   });
   return [...new Set(offsets)]; // a key nested in a key starts where it does

@@ -132,6 +132,13 @@ const target: FuzzTarget = {
     const text = input.toString('utf8');
     const started = performance.now();
     let hash: string;
+    // A process warning (yaml prints one for a key it had to stringify) is a problem the
+    // operator would see on stderr with no position: the loader must say it as an issue.
+    const emitWarning = process.emitWarning;
+    let warning: string | null = null;
+    process.emitWarning = (w: string | Error) => {
+      warning = String(w);
+    };
     try {
       hash = parseConfig(text, SOURCE, OPTIONS).hash;
     } catch (err: unknown) {
@@ -139,6 +146,8 @@ const target: FuzzTarget = {
       checkIssues(err, text);
       return;
     } finally {
+      process.emitWarning = emitWarning;
+      invariant(warning === null, `a process warning instead of an issue: ${warning}`);
       const ms = performance.now() - started;
       invariant(ms < MAX_MS, `parseConfig took ${Math.round(ms)} ms`);
     }
